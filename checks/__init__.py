@@ -1,0 +1,1 @@
+"""Check families, one module per family; importing this package registers them."""

@@ -1,0 +1,1 @@
+"""Portal connectors, one module per platform; importing this package registers them."""

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real recorded catalogs, the PostgreSQL warehouse URL."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+REAL_PORTALS = Path(os.environ.get("WWC_REAL_PORTALS", REPO.parent / "shared" / "real-portals"))
+POSTGRES_URL = os.environ.get("WWC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def manifest_rows() -> list[dict]:
+    """The rows of real-portals/MANIFEST.tsv (empty when ../shared is absent)."""
+    manifest = REAL_PORTALS / "MANIFEST.tsv"
+    if not manifest.is_file():
+        return []
+    with manifest.open() as handle:
+        return list(csv.DictReader(handle, delimiter="\t"))
+
+
+@pytest.fixture
+def real_portals() -> Path:
+    if not (REAL_PORTALS / "MANIFEST.tsv").is_file():
+        pytest.skip(f"real recorded catalogs not found at {REAL_PORTALS} (../shared absent)")
+    return REAL_PORTALS
+
+
+def load_real(name: str) -> object:
+    path = REAL_PORTALS / name
+    if not path.is_file():
+        pytest.skip(f"{path} not found (../shared absent)")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A reachable PostgreSQL URL; under CI=true an unreachable server fails the test."""
+    import sqlalchemy
+
+    try:
+        engine = sqlalchemy.create_engine(POSTGRES_URL)
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text("select 1"))
+        engine.dispose()
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        message = f"PostgreSQL at {POSTGRES_URL} unreachable: {str(error).splitlines()[0]}"
+        if in_ci():
+            pytest.fail(message + " (CI=true: the PostgreSQL tests must run)")
+        pytest.skip(message)
+    return POSTGRES_URL

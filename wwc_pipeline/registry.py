@@ -1,0 +1,62 @@
+"""Registries: connectors register by platform name, checks by check id.
+
+The core never imports connectors or checks; they import this module and register themselves,
+so adding a platform or a check is one new file plus one import line in its package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+CONNECTORS: dict[str, Any] = {}
+DATASET_CHECKS: dict[str, Any] = {}
+PORTAL_CHECKS: dict[str, Any] = {}
+
+
+class UnknownPlatformError(ValueError):
+    pass
+
+
+def register_connector(connector: Any) -> Any:
+    """Register a connector module or object with a `platform` attribute."""
+    CONNECTORS[connector.platform] = connector
+    return connector
+
+
+def dataset_check(check_id: str) -> Callable:
+    """Decorator: a check over one DatasetRecord returning a CheckResult."""
+
+    def wrap(function: Callable) -> Callable:
+        function.check_id = check_id
+        DATASET_CHECKS[check_id] = function
+        return function
+
+    return wrap
+
+
+def portal_check(check_id: str) -> Callable:
+    """Decorator: a check over a whole CatalogSnapshot returning a CheckResult."""
+
+    def wrap(function: Callable) -> Callable:
+        function.check_id = check_id
+        PORTAL_CHECKS[check_id] = function
+        return function
+
+    return wrap
+
+
+def load_plugins() -> None:
+    """Import the connector and check packages so that they register themselves."""
+    importlib.import_module("connectors")
+    importlib.import_module("checks")
+
+
+def get_connector(platform: str) -> Any:
+    load_plugins()
+    try:
+        return CONNECTORS[platform]
+    except KeyError:
+        known = ", ".join(sorted(CONNECTORS)) or "none"
+        raise UnknownPlatformError(f"unknown platform {platform!r} (known: {known})") from None

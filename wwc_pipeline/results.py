@@ -1,0 +1,47 @@
+"""Typed check results: a status, a measured value and a reason a reviewer can read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    NA = "na"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check_id: str
+    status: Status
+    value: Any = None
+    reason: str = ""
+    dataset_id: str | None = None  # None for portal-level results
+
+    @property
+    def as_bool(self) -> bool | None:
+        """True / False / None (n/a), the form of the --details lines."""
+        if self.status is Status.NA:
+            return None
+        return self.status is Status.PASS
+
+
+@dataclass
+class PortalContext:
+    """What a portal-level check may read besides the records: the run and the live portal.
+
+    `client` (http.HttpClient) and `connector` are None when evaluating a recorded file offline;
+    checks that need the network then return n/a.
+    """
+
+    platform: str
+    portal: str | None
+    as_of: Any  # datetime, timezone-aware UTC
+    departments: list[str] | None = None
+    client: Any = None
+    connector: Any = None
+    portal_config: Any = None  # config.PortalConfig
+    previous_columns: dict[str, list[str]] | None = None  # dataset_id -> column names, last run
