@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 _TAG = re.compile(r"<[^>]*>")
@@ -60,7 +60,7 @@ def present(value: Any) -> bool:
 
 
 def first_present(*values: Any) -> str | None:
-    """"X, else Y": the text of the first value that is present."""
+    """ "X, else Y": the text of the first value that is present."""
     for value in values:
         cleaned = text(value)
         if cleaned:
@@ -78,7 +78,7 @@ def parse_time(value: Any) -> datetime | None:
         return None
     if isinstance(value, (int, float)):
         try:
-            return datetime.fromtimestamp(value, tz=timezone.utc)
+            return datetime.fromtimestamp(value, tz=UTC)
         except (OverflowError, OSError, ValueError):
             return None
     if not isinstance(value, str):
@@ -88,12 +88,12 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def first_time(*values: Any) -> datetime | None:
-    """"X, else Y" for times: the first value that reads as a time."""
+    """ "X, else Y" for times: the first value that reads as a time."""
     for value in values:
         parsed = parse_time(value)
         if parsed is not None:

@@ -1,0 +1,24 @@
+"""`rescan-city`: one city now (after a portal fix, before a review)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from prefect import flow
+
+from flows.errors import CityScanFailed
+from flows.tasks import scan_city_task
+
+
+@flow(name="rescan-city")
+def rescan_city(
+    city: str,
+    cities_file: str | None = None,
+    trigger: str = "deployment",
+    as_of: datetime | None = None,
+) -> dict:
+    """Scan one city; fail the run when the city's scan failed."""
+    summary = scan_city_task(city, kind="rescan", trigger=trigger, cities_file=cities_file, as_of=as_of)
+    if summary["status"] == "failed":
+        raise CityScanFailed({city: summary})
+    return summary

@@ -1,0 +1,96 @@
+"""The command line: one-line errors with exit status 2, evaluate against the real vectors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import REAL_PORTALS
+from wwc_pipeline.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def assert_one_line_error(result, *words: str):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    for word in words:
+        assert word in result.output
+
+
+def test_unknown_city(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "cities:\n- id: a\n  name: A\n  portals:\n  - {platform: socrata, url: 'http://127.0.0.1:9'}\n"
+    )
+    assert_one_line_error(run("scan", "--city", "atlantis", "--config", str(config)), "atlantis")
+
+
+def test_malformed_yaml(tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("cities: [\n")
+    assert_one_line_error(run("cities", "--config", str(config)), "not valid YAML")
+
+
+def test_missing_catalog_file(tmp_path):
+    assert_one_line_error(run("evaluate", "--catalog-file", str(tmp_path / "none.json")), "not found")
+
+
+def test_unknown_platform(tmp_path):
+    file = tmp_path / "x.json"
+    file.write_text("[]")
+    assert_one_line_error(
+        run("evaluate", "--platform", "sharepoint", "--catalog-file", str(file)), "sharepoint"
+    )
+
+
+def test_unparseable_date(tmp_path):
+    file = tmp_path / "x.json"
+    file.write_text("[]")
+    assert_one_line_error(run("evaluate", "--catalog-file", str(file), "--as-of", "yesterday"), "yesterday")
+
+
+def test_not_json(tmp_path):
+    file = tmp_path / "x.json"
+    file.write_text("{nope")
+    assert_one_line_error(
+        run("evaluate", "--catalog-file", str(file), "--platform", "socrata"), "not valid JSON"
+    )
+
+
+def test_unrecognised_shape(tmp_path):
+    file = tmp_path / "x.json"
+    file.write_text('{"hello": 1}')
+    assert_one_line_error(run("evaluate", "--catalog-file", str(file)), "--platform")
+
+
+def test_evaluate_pages_of_one_catalog_together(tmp_path):
+    """NYC's three Discovery pages evaluated as one catalog: the counts add up page by page."""
+    names = [f"socrata-discovery-nyc-attribution-dot-20250504-p{i}" for i in (1, 2, 3)]
+    if not (REAL_PORTALS / f"{names[0]}.json").is_file():
+        pytest.skip(f"{REAL_PORTALS} absent")
+    expected = [json.loads((REAL_PORTALS / "expected" / f"{n}.summary.json").read_text()) for n in names]
+    details = tmp_path / "d.jsonl"
+    args = ["evaluate", "--platform", "auto", "--as-of", "2025-05-04", "--json", "--details", str(details)]
+    for name in names:
+        args += ["--catalog-file", str(REAL_PORTALS / f"{name}.json")]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    assert got["platform"] == "socrata"
+    assert got["portal"] == "data.cityofnewyork.us"
+    assert got["assets"] == sum(e["assets"] for e in expected)
+    assert got["datasets"] == sum(e["datasets"] for e in expected)
+    for metric in ("has_description", "has_license", "declares_frequency"):
+        assert got["metrics"][metric]["pass"] == sum(e["metrics"][metric]["pass"] for e in expected)
+    lines = details.read_text().splitlines()
+    assert len(lines) == got["datasets"]
+    assert "MEASURE-OD-METADATA" in got["criteria"]

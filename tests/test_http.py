@@ -1,0 +1,281 @@
+"""HttpClient against a loopback server started in the test: retries, caps, guards, secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from wwc_pipeline.http import USER_AGENT, HttpClient, HttpError, retry_after_seconds, size_text, strip_secrets
+
+TOKEN = "tok-3f9a1c77e2"
+
+
+class Scripted(ThreadingHTTPServer):
+    """Each path answers a scripted list of replies (the last one repeats) and records requests."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.routes: dict[str, list[dict]] = {}
+        self.seen: list[tuple[str, str, dict, bytes]] = []  # method, path with query, headers, body
+        self.release = threading.Event()  # a "hang" reply waits for this
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for _method, seen, _headers, _body in self.seen if seen.split("?")[0] == path)
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep test output quiet
+        pass
+
+    def _answer(self):
+        server: Scripted = self.server  # type: ignore[assignment]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        server.seen.append((self.command, self.path, dict(self.headers), body))
+        replies = server.routes.get(self.path.split("?")[0]) or [
+            {"status": 404, "json": {"error": "no route"}}
+        ]
+        reply = replies.pop(0) if len(replies) > 1 else replies[0]
+        if reply.get("hang"):
+            server.release.wait(5)
+            return
+        if self.command == "HEAD" and reply.get("refuse_head"):
+            reply = {"status": 405}
+        payload = reply.get("body", b"")
+        if "json" in reply:
+            payload = json.dumps(reply["json"]).encode()
+        self.send_response(reply.get("status", 200))
+        headers = {"Content-Type": "application/json", **reply.get("headers", {})}
+        if reply.get("content_length", True):
+            headers.setdefault("Content-Length", str(reply.get("declared", len(payload))))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_HEAD = _answer
+
+
+@pytest.fixture
+def server():
+    httpd = Scripted()
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.release.set()
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def waits():
+    return []
+
+
+@pytest.fixture
+def client(waits):
+    with HttpClient(min_interval=0, backoff=0.01, max_wait=5, sleep=waits.append) as http:
+        yield http
+
+
+def test_get_json_returns_parsed_body_and_identifies_itself(server, client):
+    server.routes["/api/x"] = [{"json": {"results": [1, 2]}}]
+    response = client.get_json(server.base + "/api/x", params={"limit": 2})
+    assert response.data == {"results": [1, 2]}
+    assert response.status == 200
+    assert response.url == server.base + "/api/x?limit=2"
+    assert json.loads(response.body) == {"results": [1, 2]}
+    method, path, headers, _ = server.seen[0]
+    assert (method, path) == ("GET", "/api/x?limit=2")
+    assert headers["User-Agent"] == USER_AGENT
+    assert USER_AGENT.startswith("wwc-pipeline/")
+
+
+def test_429_is_retried_honouring_retry_after(server, client, waits):
+    too_many = {"status": 429, "headers": {"Retry-After": "1"}, "json": {"error": "slow down"}}
+    server.routes["/api/x"] = [too_many, too_many, {"json": {"ok": True}}]
+    assert client.get_json(server.base + "/api/x").data == {"ok": True}
+    assert server.hits("/api/x") == 3
+    assert waits == [1.0, 1.0]  # the server's Retry-After, not the 0.01 s backoff
+
+
+def test_retry_after_is_capped_by_max_wait(server, waits):
+    server.routes["/api/x"] = [{"status": 503, "headers": {"Retry-After": "3600"}}, {"json": []}]
+    with HttpClient(min_interval=0, max_wait=0.5, sleep=waits.append) as http:
+        assert http.get_json(server.base + "/api/x").data == []
+    assert waits == [0.5]
+
+
+def test_5xx_is_retried_then_gives_up_with_one_line(server, client, waits):
+    server.routes["/api/catalog/v1"] = [{"status": 503, "json": {"error": "down"}}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/api/catalog/v1", params={"limit": 10})
+    url = server.base + "/api/catalog/v1?limit=10"
+    assert str(caught.value) == f"GET {url} failed: HTTP 503 after 4 attempts"
+    assert (caught.value.status, caught.value.attempts, caught.value.url) == (503, 4, url)
+    assert server.hits("/api/catalog/v1") == 4
+    assert waits == [0.01, 0.02, 0.04]  # exponential backoff
+
+
+def test_4xx_is_not_retried_and_shows_the_server_message(server, client):
+    server.routes["/api/x"] = [{"status": 400, "json": {"error": "offset + limit must be <= 10000"}}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/api/x")
+    assert str(caught.value) == f"GET {server.base}/api/x failed: HTTP 400: offset + limit must be <= 10000"
+    assert server.hits("/api/x") == 1
+    assert json.loads(caught.value.body) == {"error": "offset + limit must be <= 10000"}
+
+
+def test_truncated_json_is_retried_then_reported(server, client):
+    server.routes["/feed.json"] = [{"body": b'{"dataset": [{"title": "a"}, {"ti'}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/feed.json")
+    message = str(caught.value)
+    assert "returned invalid JSON (truncated body?" in message and message.endswith("after 4 attempts")
+    assert "\n" not in message
+    assert server.hits("/feed.json") == 4
+
+
+def test_truncated_json_recovers_when_the_next_attempt_is_whole(server, client):
+    server.routes["/feed.json"] = [{"body": b'{"dataset": ['}, {"json": {"dataset": []}}]
+    assert client.get_json(server.base + "/feed.json").data == {"dataset": []}
+
+
+def test_html_page_is_not_json_and_not_retried(server, client):
+    server.routes["/data.json"] = [{"body": b"<html>Login</html>", "headers": {"Content-Type": "text/html"}}]
+    with pytest.raises(HttpError, match="returned an HTML page, not JSON"):
+        client.get_json(server.base + "/data.json")
+    assert server.hits("/data.json") == 1
+
+
+def test_body_shorter_than_its_content_length_is_a_broken_connection(server, client):
+    server.routes["/x"] = [{"body": b'{"a": 1', "declared": 500}]
+    with pytest.raises(HttpError, match="connection broke while reading the body"):
+        client.get_json(server.base + "/x")
+
+
+@pytest.mark.parametrize("declare_length", [True, False])
+def test_oversized_body_is_refused(server, declare_length):
+    server.routes["/big"] = [{"json": {"rows": ["x" * 100] * 100}, "content_length": declare_length}]
+    with HttpClient(min_interval=0, max_bytes=1000) as http, pytest.raises(HttpError) as caught:
+        http.get_json(server.base + "/big")
+    assert str(caught.value) == f"GET {server.base}/big failed: body larger than 1000 bytes"
+    assert server.hits("/big") == 1
+
+
+def test_size_text_names_megabytes():
+    assert (size_text(50 * 1048576), size_text(1000)) == ("50 MB", "1000 bytes")
+
+
+def test_read_timeout_is_retried_then_reported(server, waits):
+    server.routes["/slow"] = [{"hang": True}]
+    http = HttpClient(timeout=(2, 0.2), max_attempts=2, min_interval=0, sleep=waits.append)
+    with http, pytest.raises(HttpError) as caught:
+        http.get_json(server.base + "/slow")
+    assert (
+        str(caught.value)
+        == f"GET {server.base}/slow failed: timed out (no answer within 0.2 s) after 2 attempts"
+    )
+    assert server.hits("/slow") == 2
+
+
+def test_connection_refused_gives_a_short_reason(waits):
+    http = HttpClient(max_attempts=2, min_interval=0, sleep=waits.append)
+    with http, pytest.raises(HttpError) as caught:
+        http.get_json("http://127.0.0.1:9/api")
+    assert (
+        str(caught.value)
+        == "GET http://127.0.0.1:9/api failed: connection failed (Connection refused) after 2 attempts"
+    )
+
+
+def test_token_is_sent_but_never_shown(server, caplog, waits):
+    server.routes["/api/x"] = [{"status": 503, "json": {"error": f"bad token {TOKEN}"}}]
+    caplog.set_level(logging.DEBUG, logger="wwc_pipeline")
+    with HttpClient(
+        min_interval=0, max_attempts=2, sleep=waits.append, default_headers={"X-App-Token": TOKEN}
+    ) as http:
+        with pytest.raises(HttpError) as caught:
+            http.get_json(server.base + "/api/x", params={"$$app_token": TOKEN, "q": "parks"})
+        shown = repr(http)
+    assert server.seen[0][2]["X-App-Token"] == TOKEN
+    assert "X-App-Token" in shown and TOKEN not in shown
+    assert TOKEN not in str(caught.value) and TOKEN not in caught.value.url
+    assert caught.value.url == server.base + "/api/x?$$app_token=***&q=parks"
+    assert caplog.records and all(TOKEN not in record.getMessage() for record in caplog.records)
+
+
+def test_secret_query_values_are_stripped():
+    assert strip_secrets("https://d.gov/api?apikey=abc&q=x") == "https://d.gov/api?apikey=***&q=x"
+    assert strip_secrets("https://d.gov/api") == "https://d.gov/api"
+
+
+def test_url_guard(server):
+    server.routes["/hop"] = [{"status": 302, "headers": {"Location": "http://localhost:9/steal"}}]
+    with HttpClient(min_interval=0, allowed_hosts={"127.0.0.1"}) as http:
+        with pytest.raises(HttpError, match="only http:// and https://"):
+            http.get_json("file:///etc/passwd")
+        with pytest.raises(HttpError, match="host example.org is not allowed"):
+            http.get_json("https://example.org/api")
+        with pytest.raises(HttpError, match="host localhost is not allowed"):
+            http.get_json(server.base + "/hop")
+
+
+def test_post_json_sends_the_body(server, client):
+    server.routes["/api/3/action/package_search"] = [{"json": {"success": True, "result": {"count": 0}}}]
+    response = client.post_json(server.base + "/api/3/action/package_search", {"rows": 10, "start": 0})
+    assert response.data["success"] is True
+    method, _path, headers, body = server.seen[0]
+    assert method == "POST" and json.loads(body) == {"rows": 10, "start": 0}
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_probe(server, client):
+    server.routes["/ok.csv"] = [{"body": b"a,b\n", "headers": {"Content-Type": "text/csv"}}]
+    server.routes["/nohead.csv"] = [{"body": b"a,b\n", "refuse_head": True}]
+    ok = client.probe(server.base + "/ok.csv")
+    assert (ok.status, ok.method, ok.ok, ok.content_type) == (200, "HEAD", True, "text/csv")
+    fallback = client.probe(server.base + "/nohead.csv")
+    assert (fallback.status, fallback.method, fallback.ok) == (200, "GET", True)
+    assert [m for m, p, _h, _b in server.seen if p == "/nohead.csv"] == ["HEAD", "GET"]
+    missing = client.probe(server.base + "/gone.csv")
+    assert (missing.status, missing.ok, missing.error) == (404, False, None)
+    down = client.probe("http://127.0.0.1:9/x.csv")
+    assert down.status is None and "Connection refused" in down.error
+    assert "only http:// and https://" in client.probe("ftp://example.org/x.csv").error
+
+
+def test_probe_reports_a_persistent_5xx_as_its_status(server, client):
+    server.routes["/flaky"] = [{"status": 503}]
+    assert client.probe(server.base + "/flaky").status == 503
+    assert server.hits("/flaky") == 4  # HEAD twice, then GET twice (probe_attempts=2)
+
+
+def test_min_interval_spaces_requests_per_host_across_threads():
+    slept: list[float] = []
+    http = HttpClient(min_interval=5.0, sleep=slept.append)
+    threads = [threading.Thread(target=http.wait_turn, args=("https://a.gov/x",)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    http.wait_turn("https://b.gov/x")  # another host is not held back
+    assert len(slept) == 2 and sorted(round(s) for s in slept) == [5, 10]
+
+
+def test_retry_after_accepts_seconds_and_http_dates():
+    assert retry_after_seconds("2") == 2.0
+    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert retry_after_seconds("soon") is None
+    assert retry_after_seconds(None) is None

@@ -1,0 +1,271 @@
+"""Paginators: small strategy objects, and the one loop that owns the guards.
+
+A paginator only says which request comes first and which comes next. `paginate` fetches,
+stops on an empty or short page, aborts when a page repeats an earlier one (a portal that
+ignores the paging parameter), stops at `max_pages` with a warning, and passes the server's
+own total along for drift checks. Paginators keep no state, so one can serve many harvests.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+log = logging.getLogger(__name__)
+
+
+class PagingError(Exception):
+    """Paging cannot go on: the one-line message says why and where."""
+
+
+class PageLimitReached(Exception):
+    """Raised by a paginator's `next` when the API allows no further page; becomes a warning."""
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    url: str
+    params: dict[str, Any]
+
+
+@dataclass
+class Page:
+    number: int  # 1-based
+    url: str  # the URL fetched (final, secrets stripped)
+    items: list
+    data: Any  # the whole parsed document
+    digest: str  # sha256 of the raw body
+    total: int | None = None  # the server's own count, when it gives one
+    warnings: list[str] = field(default_factory=list)
+
+
+class Paginator(Protocol):
+    page_size: int | None  # a page shorter than this is the last; None: no such rule
+
+    def first(self, url: str, params: Mapping[str, Any]) -> PageRequest: ...
+
+    def next(self, request: PageRequest, items: list, data: Any) -> PageRequest | None: ...
+
+
+@dataclass(frozen=True)
+class OffsetPaginator:
+    """`limit`/`offset` paging (CKAN rows/start, ODS limit/offset, Hub limit/startindex)."""
+
+    limit_param: str
+    offset_param: str
+    page_size: int
+    max_offset_plus_limit: int | None = None  # e.g. 10000 on ODS and Socrata Discovery
+    zero_based: bool = True  # False: the first item is number 1 (OGC `startindex`)
+
+    def first(self, url: str, params: Mapping[str, Any]) -> PageRequest:
+        start = 0 if self.zero_based else 1
+        limit = min(self.page_size, self.max_offset_plus_limit or self.page_size)
+        return PageRequest(url, {**params, self.limit_param: limit, self.offset_param: start})
+
+    def next(self, request: PageRequest, items: list, data: Any) -> PageRequest | None:
+        # advance by what came back, not by what was asked: a server may clamp the page size
+        offset = int(request.params[self.offset_param]) + len(items)
+        limit = self.page_size
+        if self.max_offset_plus_limit is not None:
+            reached = offset - (0 if self.zero_based else 1)
+            if reached >= self.max_offset_plus_limit:
+                raise PageLimitReached(
+                    f"offset paging stops at {self.max_offset_plus_limit} items (the API's ceiling);"
+                    " items past it are not reachable this way"
+                )
+            limit = min(limit, self.max_offset_plus_limit - reached)
+        return PageRequest(
+            request.url, {**request.params, self.limit_param: limit, self.offset_param: offset}
+        )
+
+
+@dataclass(frozen=True)
+class PageNumberPaginator:
+    """`page`/`size` paging (Socrata /api/views.json, Metadata API, CKAN's deprecated `page`)."""
+
+    page_param: str
+    size_param: str | None
+    page_size: int
+    first_page: int = 1
+
+    def first(self, url: str, params: Mapping[str, Any]) -> PageRequest:
+        size = {self.size_param: self.page_size} if self.size_param else {}
+        return PageRequest(url, {**params, **size, self.page_param: self.first_page})
+
+    def next(self, request: PageRequest, items: list, data: Any) -> PageRequest | None:
+        return PageRequest(
+            request.url, {**request.params, self.page_param: int(request.params[self.page_param]) + 1}
+        )
+
+
+@dataclass(frozen=True)
+class CursorPaginator:
+    """The next request carries a cursor taken from the last item (Socrata's `scroll_id` = its id)."""
+
+    cursor_param: str
+    cursor_of: Callable[[Any], Any]
+    size_param: str | None = None
+    page_size: int | None = None
+
+    def first(self, url: str, params: Mapping[str, Any]) -> PageRequest:
+        size = {self.size_param: self.page_size} if self.size_param and self.page_size else {}
+        return PageRequest(url, {**params, **size})
+
+    def next(self, request: PageRequest, items: list, data: Any) -> PageRequest | None:
+        try:
+            cursor = self.cursor_of(items[-1])
+        except (KeyError, IndexError, TypeError, AttributeError):
+            cursor = None
+        if cursor in (None, ""):
+            raise PagingError(
+                f"cannot page past {request.url}: its last item has no {self.cursor_param} value"
+            )
+        return PageRequest(request.url, {**request.params, self.cursor_param: cursor})
+
+
+@dataclass(frozen=True)
+class NextLinkPaginator:
+    """The document names the next page's full URL (OGC `links[rel=next]`, Hydra `next`)."""
+
+    next_url_of: Callable[[Any], str | None]
+    page_size: int | None = None
+
+    def first(self, url: str, params: Mapping[str, Any]) -> PageRequest:
+        return PageRequest(url, dict(params))
+
+    def next(self, request: PageRequest, items: list, data: Any) -> PageRequest | None:
+        link = self.next_url_of(data)
+        return PageRequest(link, {}) if link else None
+
+
+def paginate(
+    client: Any,
+    url: str,
+    base_params: Mapping[str, Any] | None,
+    paginator: Paginator,
+    items_of: Callable[[Any], list],
+    total_of: Callable[[Any], int | None] | None = None,
+    max_pages: int = 1000,
+    key_of: Callable[[Any], Hashable] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Iterator[Page]:
+    """Fetch page after page with `client.get_json` and yield them, with the guards described above.
+
+    An empty page ends paging and is not yielded (unless it is the first). A page shorter than
+    `paginator.page_size` ends paging unless the server's total says more items exist (a server
+    may clamp the page size). `key_of` adds a guard: a page made only of items already seen
+    aborts. The last page yielded carries the warnings (max_pages reached, ceiling, count drift).
+    Raises PagingError (or http.HttpError from the client) when paging cannot go on.
+    """
+    request = paginator.first(url, base_params or {})
+    seen_digests: dict[str, int] = {}
+    seen_keys: set[Hashable] = set()
+    fetched = 0
+    for number in range(1, max_pages + 1):
+        response = client.get_json(request.url, params=request.params or None, headers=headers)
+        try:
+            items = items_of(response.data)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            items = None
+        if not isinstance(items, list):
+            raise PagingError(
+                f"{response.url} has no list of items where one was expected ({_shape(response.data)})"
+            )
+        total = _total(total_of, response.data)
+        if not items:
+            if number == 1:
+                yield Page(number, response.url, items, response.data, response.sha256, total)
+            elif total is not None and total != fetched:
+                log.warning("%s: server counts %s items, paging returned %s", url, total, fetched)
+            return
+        earlier = seen_digests.get(response.sha256)
+        if earlier is not None:
+            raise PagingError(
+                f"page {number} ({response.url}) is byte-identical to page {earlier}: "
+                "the portal seems to ignore the paging parameters"
+            )
+        seen_digests[response.sha256] = number
+        if key_of is not None:
+            keys = {_key(key_of, item) for item in items} - {None}
+            if keys and keys <= seen_keys:
+                raise PagingError(
+                    f"page {number} ({response.url}) repeats only items already seen: "
+                    "the portal seems to ignore the paging parameters"
+                )
+            seen_keys |= keys
+        fetched += len(items)
+        page = Page(number, response.url, items, response.data, response.sha256, total)
+        following = _next_request(paginator, request, items, response.data, page)
+        short = paginator.page_size is not None and len(items) < paginator.page_size
+        if short and not (total is not None and fetched < total):
+            following = None
+        if following is not None and number == max_pages:
+            page.warnings.append(f"stopped after {max_pages} pages (max_pages); the catalog may hold more")
+            following = None
+        if following is None and total is not None and total != fetched:
+            page.warnings.append(f"server counts {total} items, paging returned {fetched}")
+        for warning in page.warnings:
+            log.warning("%s: %s", url, warning)
+        yield page
+        if following is None:
+            return
+        request = following
+
+
+def dedupe_by(key: Callable[[Any], Hashable]) -> Callable[[Iterable[Any]], tuple[list[Any], int]]:
+    """A filter remembering keys across calls: `keep(items)` -> (first-seen items, duplicates dropped).
+
+    Items whose key is None are kept (they cannot be compared); the caller decides about them.
+    """
+    seen: set[Hashable] = set()
+
+    def keep(items: Iterable[Any]) -> tuple[list[Any], int]:
+        fresh, dropped = [], 0
+        for item in items:
+            value = _key(key, item)
+            if value is None:
+                fresh.append(item)
+            elif value in seen:
+                dropped += 1
+            else:
+                seen.add(value)
+                fresh.append(item)
+        return fresh, dropped
+
+    return keep
+
+
+def _key(key: Callable[[Any], Hashable], item: Any) -> Hashable:
+    try:
+        return key(item)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _total(total_of: Callable[[Any], int | None] | None, data: Any) -> int | None:
+    if total_of is None:
+        return None
+    try:
+        value = total_of(data)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _next_request(paginator: Paginator, request: PageRequest, items: list, data: Any, page: Page):
+    try:
+        return paginator.next(request, items, data)
+    except PageLimitReached as limit:
+        page.warnings.append(str(limit))
+        return None
+
+
+def _shape(data: Any) -> str:
+    if isinstance(data, dict):
+        error = data.get("error") or data.get("message")
+        if error:
+            return f"error: {' '.join(str(error).split())[:200]}"
+        return "keys: " + ", ".join(list(data)[:8])
+    return type(data).__name__

@@ -1,0 +1,196 @@
+"""One city, one run, as plain functions: harvest -> checks -> scores -> warehouse.
+
+The Prefect flows call these; so do the tests, without Prefect.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from wwc_pipeline import progress, registry
+from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
+from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
+from wwc_pipeline.model import CatalogSnapshot, DatasetRecord
+from wwc_pipeline.results import CheckResult, PortalContext, Status
+from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
+
+log = logging.getLogger("wwc_pipeline")
+HARVEST_CHECK = "harvest.catalog"
+
+
+@dataclass
+class PortalOutcome:
+    evaluation: PortalEvaluation
+    check_results: list[CheckResult]
+    evidence: PortalEvidence
+
+
+@dataclass
+class CityRunResult:
+    city_id: str
+    run_id: int | None
+    status: str  # succeeded | partial | failed
+    error: str | None = None
+    failed_portals: dict[str, str] = field(default_factory=dict)
+    scores: list[dict] = field(default_factory=list)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
+    """Page through one portal's catalog into a snapshot (raises on failure: nothing half-counted)."""
+    connector = registry.get_connector(portal.platform)
+    started = utc_now()
+    records: list[DatasetRecord] = []
+    digests: list[str] = []
+    warnings: list[str] = []
+    for page in connector.harvest(portal, client):
+        records.extend(page.records)
+        digests.append(page.raw_digest)
+        warnings.extend(page.warnings)
+        progress.report(
+            "page", portal=portal.url, pages=len(digests), records=len(records), total=page.total_hint
+        )
+    return CatalogSnapshot(
+        platform=portal.platform,
+        portal=portal.url,
+        records=records,
+        assets=len(records),
+        pages=len(digests),
+        page_digests=digests,
+        started_at=started,
+        finished_at=utc_now(),
+        warnings=warnings,
+    )
+
+
+def harvest_result(evaluation: PortalEvaluation) -> CheckResult:
+    """The portal-level evidence that the catalog was harvested, and how many datasets it lists."""
+    found = evaluation.datasets > 0
+    return CheckResult(
+        check_id=HARVEST_CHECK,
+        status=Status.PASS if found else Status.FAIL,
+        value={
+            "score": 100.0 if found else 0.0,
+            "assets": evaluation.assets,
+            "datasets": evaluation.datasets,
+        },
+        reason=f"Catalog harvested: {evaluation.assets} assets, {evaluation.datasets} datasets.",
+    )
+
+
+def run_portal_checks(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
+    """Every registered portal-level check; a check that breaks reports n/a, never stops the run."""
+    registry.load_plugins()
+    results: list[CheckResult] = []
+    for check_id, check in sorted(registry.PORTAL_CHECKS.items()):
+        progress.report("check", portal=context.portal, check=check_id)
+        try:
+            results.extend(check(records, context))
+        except Exception as error:  # noqa: BLE001 - reported as evidence, not raised
+            log.warning("check %s failed on %s: %s", check_id, context.portal, error)
+            results.append(CheckResult(check_id, Status.NA, {"score": None}, f"Check could not run: {error}"))
+    return results
+
+
+def evaluate_portal(
+    records: list[DatasetRecord],
+    context: PortalContext,
+    portal_label: str,
+) -> PortalOutcome:
+    """Dataset metrics (METRICS.md) and portal checks for one portal's records."""
+    evaluation = evaluate_records(records, context.as_of, context.platform, context.portal)
+    check_results: list[CheckResult] = []
+    outcomes: list[DatasetOutcome] = []
+    for dataset in evaluation.dataset_evaluations:
+        check_results.extend(dataset.results.values())
+        outcomes.append(
+            DatasetOutcome(
+                dataset_id=dataset.record.dataset_id,
+                title=dataset.record.title,
+                metrics={name: result.as_bool for name, result in dataset.results.items()},
+            )
+        )
+    portal_results = [harvest_result(evaluation), *run_portal_checks(records, context)]
+    check_results.extend(portal_results)
+    evidence = PortalEvidence(
+        portal=portal_label,
+        harvested=True,
+        datasets=outcomes,
+        portal_results={r.check_id: r for r in portal_results if r.dataset_id is None},
+    )
+    return PortalOutcome(evaluation, check_results, evidence)
+
+
+def scan_city(
+    city: CityConfig,
+    *,
+    warehouse: Any,
+    criteria: CriteriaConfig,
+    client: Any,
+    kind: str = "rescan",
+    trigger: str = "cli",
+    as_of: datetime | None = None,
+) -> CityRunResult:
+    """Harvest, check and score every portal of a city; write it all to the warehouse.
+
+    Each portal is its own transaction; a portal that fails is recorded with its reason and the
+    others go on. The run ends `succeeded`, `partial` (some portals failed) or `failed` (all did).
+    """
+    as_of = as_of or utc_now()
+    run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
+    result = CityRunResult(city_id=city.id, run_id=run_id, status="running")
+    evidence: list[PortalEvidence] = []
+    try:
+        for portal in city.portals:
+            progress.report("portal", city=city.id, portal=portal.url, state="harvesting")
+            try:
+                snapshot = harvest_portal(portal, client)
+                context = PortalContext(
+                    platform=portal.platform,
+                    portal=portal.domain,
+                    as_of=as_of,
+                    departments=city.departments,
+                    client=client,
+                    connector=registry.get_connector(portal.platform),
+                    portal_config=portal,
+                    previous_columns=warehouse.previous_columns(city.id, portal.platform, portal.url),
+                )
+                outcome = evaluate_portal(snapshot.records, context, portal.url)
+                warehouse.record_portal(
+                    run_id, city.id, portal.platform, portal.url, snapshot, outcome.check_results
+                )
+                evidence.append(outcome.evidence)
+                progress.report(
+                    "portal", city=city.id, portal=portal.url, state="done", datasets=len(snapshot.datasets)
+                )
+            except Exception as error:  # noqa: BLE001 - one portal's failure is data, not a crash
+                reason = _one_line(error)
+                log.warning("portal %s of %s failed: %s", portal.url, city.id, reason)
+                warehouse.record_portal_failure(run_id, city.id, portal.platform, portal.url, reason)
+                result.failed_portals[portal.url] = reason
+                evidence.append(PortalEvidence(portal=portal.url, harvested=False, error=reason))
+                progress.report("portal", city=city.id, portal=portal.url, state="failed", error=reason)
+        result.scores = score_city(criteria, evidence)
+        warehouse.record_scores(run_id, city.id, result.scores)
+        if len(result.failed_portals) == len(city.portals):
+            result.status = "failed"
+            result.error = "; ".join(f"{url}: {why}" for url, why in result.failed_portals.items())
+        else:
+            result.status = "partial" if result.failed_portals else "succeeded"
+    except Exception as error:  # noqa: BLE001 - the run row must say why it ended
+        result.status, result.error = "failed", _one_line(error)
+        warehouse.finish_run(run_id, result.status, result.error)
+        raise
+    warehouse.finish_run(run_id, result.status, result.error)
+    return result
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return (text[0] if text else type(error).__name__)[:500]

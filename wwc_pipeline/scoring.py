@@ -1,0 +1,177 @@
+"""Criterion scores from check results, by the rules in config/criteria.yaml (CRITERIA.md).
+
+A score is 0-100 with a status, the evidence a reviewer reads, the counts behind it, the worst
+datasets, a per-portal breakdown, and the ids of the checks that produced it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from wwc_pipeline.config import CriteriaConfig, CriterionConfig
+from wwc_pipeline.results import CheckResult, Status
+
+MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
+INSUFFICIENT, NOT_ASSESSABLE = "insufficient evidence", "not assessable by scan"
+WORST_DATASETS = 10
+
+
+@dataclass
+class DatasetOutcome:
+    """One dataset's metric results: metric name -> True (pass) / False (fail) / None (n/a)."""
+
+    dataset_id: str
+    title: str | None
+    metrics: dict[str, bool | None]
+
+
+@dataclass
+class PortalEvidence:
+    """Everything one portal contributed to a city's scores in one run."""
+
+    portal: str
+    harvested: bool
+    error: str | None = None
+    datasets: list[DatasetOutcome] = field(default_factory=list)
+    portal_results: dict[str, CheckResult] = field(default_factory=dict)
+
+
+def status_for(score: float | None, criterion: CriterionConfig) -> str:
+    if score is None:
+        return INSUFFICIENT
+    if score >= criterion.met:
+        return MET
+    if score >= criterion.partial:
+        return PARTIAL
+    return NOT_MET
+
+
+def _metric_counts(portals: list[PortalEvidence], metric: str) -> dict:
+    passed = failed = not_applicable = 0
+    for portal in portals:
+        for dataset in portal.datasets:
+            outcome = dataset.metrics.get(metric)
+            if outcome is True:
+                passed += 1
+            elif outcome is False:
+                failed += 1
+            else:
+                not_applicable += 1
+    share = round(passed / (passed + failed), 4) if passed + failed else None
+    return {"pass": passed, "fail": failed, "na": not_applicable, "share": share}
+
+
+def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) -> tuple[float | None, dict]:
+    counts = {metric: _metric_counts(portals, metric) for metric in criterion.metrics}
+    weighted = [
+        (counts[m]["share"], w) for m, w in criterion.metrics.items() if counts[m]["share"] is not None
+    ]
+    applicable = sum(
+        1
+        for portal in portals
+        for dataset in portal.datasets
+        if any(dataset.metrics.get(metric) is not None for metric in criterion.metrics)
+    )
+    counts["applicable_datasets"] = applicable
+    total_weight = sum(weight for _, weight in weighted)
+    if not weighted or total_weight <= 0:
+        return None, counts
+    score = round(100 * sum(share * weight for share, weight in weighted) / total_weight, 1)
+    return score, counts
+
+
+def _worst_datasets(criterion: CriterionConfig, portals: list[PortalEvidence]) -> list[dict]:
+    ranked = []
+    for portal in portals:
+        for dataset in portal.datasets:
+            failed = [m for m in criterion.metrics if dataset.metrics.get(m) is False]
+            if failed:
+                ranked.append((-len(failed), len(ranked), portal.portal, dataset, failed))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    return [
+        {"portal": url, "dataset_id": d.dataset_id, "title": d.title, "failed": failed}
+        for _, _, url, d, failed in ranked[:WORST_DATASETS]
+    ]
+
+
+def _metrics_evidence(criterion: CriterionConfig, counts: dict) -> str:
+    parts = []
+    for metric in criterion.metrics:
+        c = counts[metric]
+        if c["share"] is None:
+            parts.append(f"{metric}: not applicable to any dataset")
+        else:
+            parts.append(
+                f"{metric}: {c['pass']} of {c['pass'] + c['fail']} datasets pass ({100 * c['share']:.1f}%)"
+            )
+    return "; ".join(parts)
+
+
+def _portal_checks_score(
+    criterion: CriterionConfig, portals: list[PortalEvidence]
+) -> tuple[float | None, dict, str]:
+    scores, reasons, counts = [], [], {}
+    for portal in portals:
+        for check_id in criterion.portal_checks:
+            result = portal.portal_results.get(check_id)
+            if result is None:
+                continue
+            value = result.value if isinstance(result.value, dict) else {}
+            score = value.get("score")
+            counts[f"{portal.portal} {check_id}"] = {"status": result.status.value, "score": score}
+            if result.reason:
+                reasons.append(result.reason if len(portals) == 1 else f"{portal.portal}: {result.reason}")
+            if score is not None and result.status is not Status.NA:
+                scores.append(float(score))
+    score = round(sum(scores) / len(scores), 1) if scores else None
+    return score, counts, " ".join(reasons)
+
+
+def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -> dict:
+    """One criterion's score row for a city (all its portals together), with a per-portal breakdown."""
+    row = {
+        "criterion_id": criterion.id,
+        "component": criterion.component,
+        "current": list(criterion.current),
+        "title": criterion.title,
+        "score": None,
+        "status": NOT_ASSESSABLE,
+        "evidence": "Needs evidence no portal holds (budgets, evaluations, decisions).",
+        "counts": {},
+        "worst_datasets": [],
+        "portal_breakdown": {},
+        "check_ids": list(criterion.metrics) + list(criterion.portal_checks),
+    }
+    if criterion.kind == "not_assessable":
+        return row
+    harvested = [p for p in portals if p.harvested]
+    failed = [p for p in portals if not p.harvested]
+    failures = "; ".join(f"{p.portal} could not be harvested: {p.error}" for p in failed)
+    if not harvested:
+        row.update(status=INSUFFICIENT, evidence=failures or "No portal configured.")
+        return row
+    if criterion.kind == "metrics":
+        score, counts = _metrics_score(criterion, harvested)
+        evidence = _metrics_evidence(criterion, counts)
+        enough = counts["applicable_datasets"] >= criterion.min_datasets
+        status = status_for(score, criterion) if enough else INSUFFICIENT
+        if not enough:
+            applicable = counts["applicable_datasets"]
+            evidence += f" (only {applicable} applicable datasets; {criterion.min_datasets} needed)"
+        row["worst_datasets"] = _worst_datasets(criterion, harvested)
+    else:
+        score, counts, evidence = _portal_checks_score(criterion, harvested)
+        status = status_for(score, criterion)
+    if failures:
+        evidence = f"{evidence} Partial evidence: {failures}".strip()
+    row.update(score=score, status=status, evidence=evidence, counts=counts)
+    if len(portals) > 1:
+        for portal in portals:
+            single = score_criterion(criterion, [portal])
+            row["portal_breakdown"][portal.portal] = {"score": single["score"], "status": single["status"]}
+    return row
+
+
+def score_city(criteria: CriteriaConfig, portals: list[PortalEvidence]) -> list[dict]:
+    """Every configured criterion's score row for one city in one run."""
+    return [score_criterion(criterion, portals) for criterion in criteria.criteria]
