@@ -114,7 +114,9 @@ def discovery_columns(resource: dict) -> list[Column] | None:
             continue
         description = descriptions[position] if position < len(descriptions) else None
         datatype = datatypes[position] if position < len(datatypes) else None
-        columns.append(Column(text(name), text_or_none(description), text_or_none(datatype)))
+        columns.append(
+            Column(text(name), text_or_none(description), text_or_none(datatype), text_or_none(field_name))
+        )
     return columns
 
 
@@ -184,6 +186,7 @@ def view_columns(view: dict) -> list[Column] | None:
             text(column.get("name")),
             text_or_none(column.get("description")),
             text_or_none(column.get("dataTypeName")),
+            text_or_none(column.get("fieldName")),
         )
         for column in columns
         if isinstance(column, dict) and not is_computed(column.get("fieldName"))

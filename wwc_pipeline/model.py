@@ -27,6 +27,7 @@ class Column:
     name: str
     description: str | None = None  # its text, None when not present
     datatype: str | None = None
+    field_name: str | None = None  # the API name rows use (Socrata `fieldName`), when it differs
 
 
 @dataclass
