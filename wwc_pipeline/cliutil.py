@@ -42,13 +42,14 @@ def friendly_errors(command: Callable) -> Callable:
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from wwc_pipeline.http import HttpError
+        from wwc_pipeline.paging import PagingError
         from wwc_pipeline.warehouse import WarehouseError
 
         try:
             return command(*args, **kwargs)
         except typer.Exit:
             raise
-        except (HttpError, WarehouseError) as error:
+        except (HttpError, PagingError, WarehouseError) as error:
             fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
         except USAGE_ERRORS as error:
             message = str(error).splitlines()[0] if str(error) else type(error).__name__
