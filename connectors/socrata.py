@@ -250,7 +250,11 @@ def harvest(portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE
     params = {"domains": portal.domain, "search_context": portal.domain}
     token = portal.app_token()
     headers = {"X-App-Token": token} if token else None  # the client keeps it out of logs and errors
-    paginator = CursorPaginator("scroll_id", discovery_id, size_param="limit", page_size=page_size)
+    # A blank scroll_id on the first request: without it page 1 comes in relevance order and the
+    # id cursor that follows skips assets (Discovery API "Deep scrolling": leave it blank first).
+    paginator = CursorPaginator(
+        "scroll_id", discovery_id, size_param="limit", page_size=page_size, initial_cursor=""
+    )
     keep = dedupe_by(discovery_id)
     pages = paginate(
         client,

@@ -244,3 +244,21 @@ def test_sample_rows_of_a_non_dataset_is_none(portal_server, client):
     )
     assert socrata.sample_rows(portal_for(portal_server), client, record, 10) is None
     assert portal_server.requests == []
+
+
+def test_harvest_gets_every_asset_of_a_large_simulated_catalog():
+    """The simulator orders unscrolled pages by relevance, as the real API does: the first request
+    must already be a scroll (blank scroll_id) or the id cursor skips assets."""
+    from wwc_pipeline.config import PortalConfig
+    from wwc_pipeline.http import HttpClient
+    from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator
+
+    with PortalSimulator() as sim:
+        portal = sim.add_portal(platform="socrata", catalog=GeneratedCatalog(size=2500, seed=9))
+        config = PortalConfig(platform="socrata", url=portal.url)
+        with HttpClient(min_interval=0) as client:
+            pages = list(socrata.harvest(config, client))
+    ids = [record.dataset_id for page in pages for record in page.records]
+    assert len(ids) == len(set(ids))
+    assert len(ids) == pages[0].total_hint
+    assert sum(record.is_dataset for page in pages for record in page.records) == 2500

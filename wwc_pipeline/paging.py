@@ -108,10 +108,12 @@ class CursorPaginator:
     cursor_of: Callable[[Any], Any]
     size_param: str | None = None
     page_size: int | None = None
+    initial_cursor: Any = None  # sent on the first request when not None (Socrata: "" = start scrolling)
 
     def first(self, url: str, params: Mapping[str, Any]) -> PageRequest:
         size = {self.size_param: self.page_size} if self.size_param and self.page_size else {}
-        return PageRequest(url, {**params, **size})
+        cursor = {} if self.initial_cursor is None else {self.cursor_param: self.initial_cursor}
+        return PageRequest(url, {**params, **size, **cursor})
 
     def next(self, request: PageRequest, items: list, data: Any) -> PageRequest | None:
         try:

@@ -127,6 +127,12 @@ def evaluate_portal(
     return PortalOutcome(evaluation, check_results, evidence)
 
 
+def storable_results(results: list[CheckResult], snapshot: CatalogSnapshot) -> list[CheckResult]:
+    """The warehouse keeps datasets only: a per-asset result about a chart or a page stays out."""
+    dataset_ids = {record.dataset_id for record in snapshot.datasets}
+    return [r for r in results if r.dataset_id is None or r.dataset_id in dataset_ids]
+
+
 def scan_city(
     city: CityConfig,
     *,
@@ -159,7 +165,9 @@ def scan_city(
                     client=client,
                     connector=registry.get_connector(portal.platform),
                     portal_config=portal,
-                    previous_columns=warehouse.previous_columns(city.id, portal.platform, portal.url),
+                    previous_columns=warehouse.previous_columns(
+                        city.id, portal.platform, portal.url, before_run_id=run_id
+                    ),
                 )
                 outcome = evaluate_portal(snapshot.records, context, portal.url)
                 warehouse.record_portal(

@@ -1,0 +1,101 @@
+"""End to end on loopback: the nightly flow over simulated cities, twice; a city that is down."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from wwc_pipeline.simulator import Faults, GeneratedCatalog, PortalSimulator
+
+AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("WWC_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("WWC_DATABASE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
+    return tmp_path
+
+
+def write_cities(path, portals: dict[str, list]) -> str:
+    cities = [
+        {
+            "id": city_id,
+            "name": city_id.title(),
+            "portals": [{"platform": p.platform, "url": p.url} for p in ps],
+        }
+        for city_id, ps in portals.items()
+    ]
+    file = path / "cities.yaml"
+    file.write_text(yaml.safe_dump({"cities": cities}))
+    return str(file)
+
+
+class SimPortal:
+    def __init__(self, platform: str, url: str):
+        self.platform, self.url = platform, url
+
+
+def test_two_nightly_runs_over_an_unchanged_catalog(prefect_harness, data_dir):
+    from flows.nightly import nightly_scan
+    from wwc_pipeline.warehouse import Warehouse
+
+    with PortalSimulator() as sim:
+        good = sim.add_portal(platform="socrata", catalog=GeneratedCatalog(size=120, seed=3, as_of=AS_OF))
+        poor = sim.add_portal(
+            platform="socrata",
+            catalog=GeneratedCatalog(
+                size=40, seed=4, share_stale=0.6, share_missing_metadata=0.5, as_of=AS_OF
+            ),
+        )
+        cities = write_cities(
+            data_dir, {"alpha": [SimPortal("socrata", good.url)], "beta": [SimPortal("socrata", poor.url)]}
+        )
+        first = nightly_scan(cities_file=cities, trigger="cli", as_of=AS_OF)
+        warehouse = Warehouse()
+        versions_after_first = warehouse.count_rows("dataset_versions")
+        second = nightly_scan(cities_file=cities, trigger="cli", as_of=AS_OF)
+
+    assert {s["status"] for s in first.values()} == {"succeeded"}
+    assert len(warehouse.runs(city_id="alpha")) == 2
+    assert versions_after_first > 0
+    assert warehouse.count_rows("dataset_versions") == versions_after_first
+    assert first["alpha"]["scores"] == second["alpha"]["scores"]
+    assert first["beta"]["scores"] == second["beta"]["scores"]
+    # the better-kept city scores higher on metadata
+    assert (
+        first["alpha"]["scores"]["MEASURE-OD-METADATA"][0] > first["beta"]["scores"]["MEASURE-OD-METADATA"][0]
+    )
+    report = warehouse.city_report("alpha")
+    assert report["run"]["id"] == second["alpha"]["run_id"]
+    assert len(report["criteria"]) >= 10
+
+
+def test_a_city_that_is_down_fails_alone(prefect_harness, data_dir):
+    from flows.errors import CityScanFailed
+    from flows.nightly import nightly_scan
+    from wwc_pipeline.warehouse import Warehouse
+
+    with PortalSimulator() as sim:
+        up = sim.add_portal(platform="socrata", catalog=GeneratedCatalog(size=30, seed=5, as_of=AS_OF))
+        down = sim.add_portal(
+            platform="socrata",
+            catalog=GeneratedCatalog(size=30, seed=6, as_of=AS_OF),
+            faults=Faults(down=True),
+        )
+        cities = write_cities(
+            data_dir, {"up": [SimPortal("socrata", up.url)], "down": [SimPortal("socrata", down.url)]}
+        )
+        with pytest.raises(CityScanFailed) as raised:
+            nightly_scan(cities_file=cities, trigger="cli", as_of=AS_OF)
+
+    assert "down" in str(raised.value)
+    assert raised.value.summaries["up"]["status"] == "succeeded"
+    warehouse = Warehouse()
+    [down_run] = warehouse.runs(city_id="down")
+    assert down_run["status"] == "failed"
+    assert down_run["error"]
+    [up_run] = warehouse.runs(city_id="up")
+    assert up_run["status"] == "succeeded"

@@ -1,0 +1,128 @@
+"""Where the warehouse lives: the database URL, one cached engine per URL, and migrations."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, exc, make_url, text
+from sqlalchemy.engine import URL
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+# Any constant: PostgreSQL advisory lock key that serializes concurrent `migrate()` calls.
+_MIGRATION_LOCK_KEY = 7_715_200_401
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be used: the message says why in one line, without secrets."""
+
+
+def database_url() -> str:
+    """`WWC_DATABASE_URL`, else the SQLite file `<WWC_DATA_DIR or ./wwc-data>/warehouse.db`."""
+    configured = os.environ.get("WWC_DATABASE_URL", "").strip()
+    if configured:
+        return configured
+    data_dir = Path(os.environ.get("WWC_DATA_DIR", "wwc-data")).expanduser().resolve()
+    return f"sqlite:///{data_dir / 'warehouse.db'}"
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL as text with any password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return "<unparseable database URL>"
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's text (drivers add multi-line hints and SQL)."""
+    lines = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+WRITE = {"wwc_write": True}  # execution options of a connection that will write
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """Foreign keys on; write transactions take the lock at BEGIN, so writers queue, not fail.
+
+    A deferred SQLite transaction that reads then writes fails at once ("database is locked")
+    when another writer got there first; BEGIN IMMEDIATE makes it wait for busy_timeout instead.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+        dbapi_connection.isolation_level = None  # let the "begin" hook below emit BEGIN
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:  # noqa: ANN001
+        write = connection.get_execution_options().get("wwc_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _is_sqlite_file(url: URL) -> bool:
+    database = url.database or ""
+    return (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    )
+
+
+def get_engine(url: str) -> Engine:
+    """The one engine for this URL (created on first use); bad URLs raise WarehouseError."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.get(url)
+        if engine is not None:
+            return engine
+        try:
+            parsed = make_url(url)
+            if _is_sqlite_file(parsed):
+                Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, pool_pre_ping=True)
+        except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as error:
+            raise WarehouseError(f"bad database URL {safe_url(url)}: {first_line(error)}") from None
+        except OSError as error:
+            raise WarehouseError(
+                f"cannot create the warehouse directory for {safe_url(url)}: {error}"
+            ) from None
+        if engine.dialect.name == "sqlite":
+            _sqlite_setup(engine)
+        _ENGINES[url] = engine
+        return engine
+
+
+def dispose_engine(url: str) -> None:
+    """Close the cached engine's connections and forget it (tests, or before deleting a file)."""
+    with _ENGINES_LOCK:
+        engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def alembic_config() -> Config:
+    """Alembic configured from the installed package, without an ini file."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """`alembic upgrade head` on this engine; a no-op when already there."""
+    config = alembic_config()
+    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)

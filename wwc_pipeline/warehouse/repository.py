@@ -1,0 +1,204 @@
+"""The warehouse repository: the one door the pipeline writes through and reports read from.
+
+Plain data in, plain data out. Each portal of a run is written in one transaction, so a failed
+or interrupted write leaves nothing of that portal; writing the same (run, portal) again
+replaces what was there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from alembic.util import CommandError
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from wwc_pipeline.model import CatalogSnapshot
+from wwc_pipeline.results import CheckResult
+from wwc_pipeline.warehouse import reads, writes
+from wwc_pipeline.warehouse.convert import jsonable, now, utc
+from wwc_pipeline.warehouse.engine import (
+    WRITE,
+    WarehouseError,
+    database_url,
+    dispose_engine,
+    first_line,
+    get_engine,
+    safe_url,
+    upgrade,
+)
+from wwc_pipeline.warehouse.models import (
+    RUN_KINDS,
+    RUN_STATUSES,
+    RUN_TRIGGERS,
+    Base,
+    City,
+    CriterionScore,
+    Run,
+)
+from wwc_pipeline.warehouse.writes import PortalWriteStats, require_run
+
+
+def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise WarehouseError(f"unknown run {what} {value!r}; expected one of {', '.join(allowed)}")
+    return value
+
+
+class Warehouse:
+    """SQLite file by default (`WWC_DATA_DIR`), any SQLAlchemy URL via `url` or `WWC_DATABASE_URL`."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = url or database_url()
+        self.engine = get_engine(self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def __repr__(self) -> str:
+        return f"Warehouse({safe_url(self.url)!r})"
+
+    @contextmanager
+    def _session(self, write: bool = False) -> Iterator[Session]:
+        """One transaction; database errors become a one-line WarehouseError, others pass through."""
+        try:
+            with self._sessions() as session, session.begin():
+                if write:  # SQLite: take the write lock at BEGIN (see engine._sqlite_setup)
+                    session.connection(execution_options=WRITE)
+                yield session
+        except (sa_exc.OperationalError, sa_exc.InterfaceError) as error:
+            raise WarehouseError(
+                f"cannot use the warehouse at {safe_url(self.url)}: {first_line(error)}"
+            ) from None
+        except sa_exc.SQLAlchemyError as error:
+            raise WarehouseError(f"warehouse error at {safe_url(self.url)}: {first_line(error)}") from None
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest migration (`alembic upgrade head`); safe to call every time."""
+        try:
+            upgrade(self.engine)
+        except (sa_exc.SQLAlchemyError, CommandError) as error:
+            raise WarehouseError(
+                f"cannot migrate the warehouse at {safe_url(self.url)}: {first_line(error)}"
+            ) from None
+
+    def dispose(self) -> None:
+        """Close this URL's pooled connections (the cached engine is rebuilt on next use)."""
+        dispose_engine(self.url)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def start_run(self, city_id: str, city_name: str, kind: str, trigger: str, as_of: datetime) -> int:
+        """Record the city (name kept current) and a new run in status `running`; returns its id."""
+        _one_of("kind", kind, RUN_KINDS)
+        _one_of("trigger", trigger, RUN_TRIGGERS)
+        with self._session(write=True) as session:
+            city = session.get(City, city_id)
+            if city is None:
+                writes.insert_ignoring_conflicts(session, City, {"id": city_id, "name": city_name}, ["id"])
+            elif city.name != city_name:
+                city.name = city_name
+            values = {
+                "city_id": city_id,
+                "kind": kind,
+                "trigger": trigger,
+                "status": "running",
+                "started_at": now(),
+                "as_of": utc(as_of),
+            }
+            return session.scalar(insert(Run).returning(Run.id), values)
+
+    def record_portal(
+        self,
+        run_id: int,
+        city_id: str,
+        platform: str,
+        portal_url: str,
+        snapshot: CatalogSnapshot,
+        check_results: list[CheckResult],
+    ) -> PortalWriteStats:
+        """Snapshot, datasets, versions and check results of one portal, all or nothing."""
+        with self._session(write=True) as session:
+            require_run(session, run_id, city_id)
+            portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
+            writes.clear_portal_run(session, run_id, portal_id)
+            _, dataset_ids, stats = writes.write_snapshot(session, run_id, portal_id, snapshot)
+            writes.write_check_results(session, run_id, portal_id, check_results, dataset_ids)
+            return stats
+
+    def record_portal_failure(
+        self, run_id: int, city_id: str, platform: str, portal_url: str, error: str
+    ) -> None:
+        """A failed snapshot for this portal (replacing any earlier write of it in this run)."""
+        with self._session(write=True) as session:
+            require_run(session, run_id, city_id)
+            portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
+            writes.clear_portal_run(session, run_id, portal_id)
+            writes.write_failed_snapshot(session, run_id, portal_id, error)
+
+    def record_scores(self, run_id: int, city_id: str, scores: list[dict[str, Any]]) -> None:
+        """The run's criterion scores, replacing any written before for this run."""
+        rows = []
+        for score in scores:
+            missing = [field for field in reads.SCORE_FIELDS if field not in score]
+            if missing:
+                name = score.get("criterion_id", "?")
+                raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
+            row = {field: jsonable(score[field]) for field in reads.SCORE_FIELDS}
+            rows.append({**row, "run_id": run_id, "city_id": city_id, "evidence": row["evidence"] or ""})
+        with self._session(write=True) as session:
+            require_run(session, run_id, city_id)
+            session.execute(delete(CriterionScore).where(CriterionScore.run_id == run_id))
+            if rows:
+                session.execute(insert(CriterionScore), rows)
+
+    def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
+        _one_of("status", status, RUN_STATUSES)
+        with self._session(write=True) as session:
+            done = session.execute(
+                update(Run).where(Run.id == run_id).values(status=status, error=error, finished_at=now())
+            )
+            if done.rowcount == 0:
+                raise WarehouseError(f"run {run_id} not found")
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def runs(self, city_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first: id, city_id, kind, trigger, status, started_at, finished_at, as_of, error."""
+        with self._session() as session:
+            return reads.runs(session, city_id, limit)
+
+    def latest_run(
+        self, city_id: str, status_in: tuple[str, ...] = ("succeeded", "partial")
+    ) -> dict[str, Any] | None:
+        with self._session() as session:
+            return reads.latest_run(session, city_id, tuple(status_in))
+
+    def city_report(self, city_id: str, run_id: int | None = None) -> dict[str, Any]:
+        """city, run, portals, criteria, datasets (with their checks), portal_checks."""
+        with self._session() as session:
+            return reads.city_report(session, city_id, run_id)
+
+    def score_check_results(self, run_id: int, criterion_id: str) -> list[dict[str, Any]]:
+        """The check result rows behind a score: portal, dataset_id (None: portal-level), check_id,
+        status, value, reason."""
+        with self._session() as session:
+            return reads.score_check_results(session, run_id, criterion_id)
+
+    def previous_columns(
+        self, city_id: str, platform: str, portal_url: str, before_run_id: int | None = None
+    ) -> dict[str, list[str]]:
+        """dataset_id -> column names in the portal's latest complete snapshot (for schema drift)."""
+        with self._session() as session:
+            return reads.previous_columns(session, city_id, platform, portal_url, before_run_id)
+
+    def count_rows(self, table_name: str) -> int:
+        table = Base.metadata.tables.get(table_name)
+        if table is None:
+            raise WarehouseError(
+                f"no warehouse table {table_name!r}; tables: {', '.join(Base.metadata.tables)}"
+            )
+        with self._session() as session:
+            return session.scalar(select(func.count()).select_from(table))
