@@ -9,6 +9,7 @@ catalogs list display names ("Case Number") while the rows carry field names ("c
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,7 @@ NUMERIC_TYPES = frozenset(
         "percent",
     }
 )
-NUMBER = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+NUMBER = r"^\s*[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\s*$"  # no capture groups: pandas warns on them
 
 
 def column_key(name: str) -> str:
@@ -101,6 +102,9 @@ def make_validator() -> Callable[[list[dict], DatasetRecord], dict]:
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GE announces every ephemeral context at INFO: noise in an operator's console.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)

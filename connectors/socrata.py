@@ -6,6 +6,7 @@ served by the SODA API, so each gets a `soda` distribution.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -78,8 +79,21 @@ def licence_fields(*values: Any) -> list[str]:
     return [raw_string(value) for value in values if value is not None and raw_string(value) != ""]
 
 
-def soda_distribution(portal: str | None, dataset_id: str) -> Distribution:
-    url = f"https://{portal}/resource/{dataset_id}.json" if portal else None
+class _AppTokenNagFilter(logging.Filter):
+    """sodapy logs a warning on the root logger for every client made without a token; the
+    token is already our business (config `app_token_env`), so its nag is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "without an app_token" not in record.getMessage()
+
+
+logging.getLogger().addFilter(_AppTokenNagFilter())
+
+
+def soda_distribution(portal: str | None, dataset_id: str, base_url: str | None = None) -> Distribution:
+    """The SODA endpoint; `base_url` (the configured portal URL) keeps its scheme, else https."""
+    base = base_url or (f"https://{portal}" if portal else None)
+    url = f"{base}/resource/{dataset_id}.json" if base else None
     return Distribution(format="soda", title="SODA API", url=url)
 
 
@@ -120,7 +134,9 @@ def discovery_columns(resource: dict) -> list[Column] | None:
     return columns
 
 
-def record_from_discovery_result(result: dict, portal: str | None = None) -> DatasetRecord:
+def record_from_discovery_result(
+    result: dict, portal: str | None = None, base_url: str | None = None
+) -> DatasetRecord:
     """One Discovery API result (`resource`, `classification`, `metadata`, ...)."""
     resource = result.get("resource") or {}
     classification = result.get("classification") or {}
@@ -149,7 +165,7 @@ def record_from_discovery_result(result: dict, portal: str | None = None) -> Dat
         metadata_modified_at=parse_time(resource.get("metadata_updated_at")),
         data_modified_at=first_time(resource.get("data_updated_at"), resource.get("updatedAt")),
         declared_frequency=discovery_frequency(classification),
-        distributions=[soda_distribution(portal, dataset_id)] if is_dataset else [],
+        distributions=[soda_distribution(portal, dataset_id, base_url)] if is_dataset else [],
         columns=discovery_columns(resource),
         views=integer_or_none(page_views.get("page_views_total")),
         downloads=integer_or_none(resource.get("download_count")),
@@ -279,7 +295,7 @@ def harvest(portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE
             warnings.append(
                 f"page {page.number}: {len(fresh) - len(usable)} results without resource.id skipped"
             )
-        records = [record_from_discovery_result(result, portal.domain) for result in usable]
+        records = [record_from_discovery_result(result, portal.domain, portal.url) for result in usable]
         yield HarvestPage(records, page.digest, page.url, page.total, warnings)
 
 

@@ -343,7 +343,7 @@ def test_ods_error_message_reaches_the_user(fake: FakePortal, client: HttpClient
         harvested(ods, portal_config(fake, "opendatasoft"), client)
 
 
-def test_ods_sample_rows_pages_the_records_endpoint(fake: FakePortal, client: HttpClient) -> None:
+def test_ods_sample_rows_is_one_request_within_the_limit(fake: FakePortal, client: HttpClient) -> None:
     rows = [{"station": f"s{n}", "count": n} for n in range(500)]
 
     def app(path: str, query: dict[str, str]) -> Answer:
@@ -356,8 +356,9 @@ def test_ods_sample_rows_pages_the_records_endpoint(fake: FakePortal, client: Ht
     fake.app = app
     record = DatasetRecord("opendatasoft", None, "bike counts")
     sampled = ods.sample_rows(portal_config(fake, "opendatasoft"), client, record, 150)
-    assert sampled == rows[:150]
-    assert len(fake.requests) == 2
+    assert sampled == rows[:100]  # the records endpoint's maximum; a sample needs no paging
+    assert len(fake.requests) == 1
+    assert ods.sample_rows(portal_config(fake, "opendatasoft"), client, record, 7) == rows[:7]
 
 
 def test_dcat_has_no_rows_to_sample(client: HttpClient) -> None:

@@ -22,12 +22,13 @@ class DemoPortal:
     size: int
     share_stale: float
     share_missing_metadata: float
+    include_policy: bool = True
 
 
 DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
     "springfield": ("City of Springfield", [DemoPortal("socrata", 1200, 0.10, 0.05)]),
     "capital-city": ("Capital City", [DemoPortal("socrata", 400, 0.30, 0.20)]),
-    "shelbyville": ("City of Shelbyville", [DemoPortal("socrata", 120, 0.60, 0.45)]),
+    "shelbyville": ("City of Shelbyville", [DemoPortal("socrata", 120, 0.60, 0.45, include_policy=False)]),
     "ogdenville": ("Ogdenville", [DemoPortal("ckan", 300, 0.20, 0.15)]),
     "north-haverbrook": (
         "North Haverbrook",
@@ -49,6 +50,7 @@ def start_demo_portals(simulator: PortalSimulator, as_of: datetime) -> dict:
                 share_missing_metadata=spec.share_missing_metadata,
                 name=name,
                 as_of=as_of,
+                include_policy=spec.include_policy,
             )
             portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
             entries.append({"platform": spec.platform, "url": portal.url})
@@ -58,7 +60,7 @@ def start_demo_portals(simulator: PortalSimulator, as_of: datetime) -> dict:
 
 def run_demo(out: Path, run_nightly: Callable[..., dict]) -> dict:
     """Run the demo into `out`; `run_nightly(nightly_flow_kwargs)` runs the nightly flow."""
-    from wwc_pipeline.reports import render_index, write_report
+    from wwc_pipeline.reports import overall_line, render_index, write_report
     from wwc_pipeline.warehouse import Warehouse
 
     out = out.resolve()
@@ -72,8 +74,6 @@ def run_demo(out: Path, run_nightly: Callable[..., dict]) -> dict:
         summaries = run_nightly(cities_file=str(cities_file), trigger="demo", kind="demo", as_of=as_of)
     warehouse = Warehouse()
     entries = []
-    from wwc_pipeline.reports import overall_line
-
     for city_id, summary in summaries.items():
         report = warehouse.city_report(city_id, summary["run_id"])
         path = write_report(report, "html", None)

@@ -89,7 +89,8 @@ def run_portal_checks(records: list[DatasetRecord], context: PortalContext) -> l
     registry.load_plugins()
     results: list[CheckResult] = []
     for check_id, check in sorted(registry.PORTAL_CHECKS.items()):
-        progress.report("check", portal=context.portal, check=check_id)
+        label = context.portal_config.url if context.portal_config else context.portal
+        progress.report("check", portal=label, check=check_id)
         try:
             results.extend(check(records, context))
         except Exception as error:  # noqa: BLE001 - reported as evidence, not raised
