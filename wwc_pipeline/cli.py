@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from wwc_pipeline.cliutil import console, fail, friendly_errors, live_progress, parse_as_of, quiet_prefect
+from wwc_pipeline.cliutil import (
+    fail,
+    friendly_errors,
+    live_progress,
+    parse_as_of,
+    quiet_prefect,
+    stdout,
+)
 
 app = typer.Typer(
     help="Read city open-data portals as evidence for What Works Cities certification.",
@@ -32,7 +39,9 @@ def _run_flow(call, *args, **kwargs) -> dict:
             return call(*args, **kwargs)
     except CityScanFailed as error:
         _print_summaries(error.summaries)
-        fail(str(error), code=1)
+        failed = [cid for cid, summary in error.summaries.items() if summary.get("status") == "failed"]
+        total = len(error.summaries)
+        fail(f"{len(failed)} of {total} cities failed: {', '.join(failed)} (reasons above)", code=1)
     return {}
 
 
@@ -43,7 +52,7 @@ def _print_summaries(summaries: dict[str, dict]) -> None:
             f"{k}: {v}" for k, v in (summary.get("failed_portals") or {}).items()
         )
         table.add_row(city_id, str(summary.get("run_id") or "-"), summary.get("status", "?"), detail or "")
-    console.print(table)
+    stdout.print(table)
 
 
 @app.command()
@@ -58,7 +67,7 @@ def cities(config: CitiesFile = None) -> None:
         for portal in city.portals:
             table.add_row(city.id, city.name, portal.platform, portal.url, portal.app_token_env or "-")
     typer.echo(f"schedule: {loaded.schedule.cron} ({loaded.schedule.timezone})")
-    console.print(table)
+    stdout.print(table)
 
 
 @app.command()
@@ -106,7 +115,7 @@ def runs(
             str(run["id"]), run["city_id"], run["kind"], run["trigger"], run["status"],
             str(run["started_at"])[:19], str(run["finished_at"] or "")[:19], (run.get("error") or "")[:80],
         )  # fmt: skip
-    console.print(table)
+    stdout.print(table)
 
 
 @app.command()
@@ -163,7 +172,7 @@ def evaluate(
             )
     portal = result["portal"] or "portal not named in the file"
     typer.echo(f"{result['platform']} ({portal}): {result['assets']} assets, {result['datasets']} datasets")
-    console.print(table)
+    stdout.print(table)
     typer.echo("freshness: " + json.dumps(result["metrics"]["freshness"]))
 
 
@@ -184,6 +193,21 @@ def demo(
     for entry in index["cities"]:
         typer.echo(f"report: {entry['path']}  ({entry['city_id']}: {entry['overall']})")
     typer.echo(f"index: {index['index']}")
+
+
+@app.command()
+@friendly_errors
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="cities file to write")] = Path(
+        "wwc-data/simulated-cities.yaml"
+    ),
+    down_city: Annotated[bool, typer.Option("--down-city", help="add a city whose portal is down")] = False,
+) -> None:
+    """Serve the demo's simulated portals on loopback until Ctrl-C, to try the other commands on."""
+    from wwc_pipeline.demo import serve_simulated_cities
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    serve_simulated_cities(out, down_city, typer.echo)
 
 
 @app.command()

@@ -17,6 +17,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from wwc_pipeline import progress
 
 console = Console(stderr=True)
+stdout = Console(width=160 if not Console().is_terminal else None)
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     FileNotFoundError,
@@ -29,6 +30,8 @@ def quiet_prefect() -> None:
     """Defaults that keep Prefect's console output to what an operator needs."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # a city's failure is summarised by the CLI itself; the engine's traceback of it is noise here
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -58,6 +61,13 @@ def friendly_errors(command: Callable) -> Callable:
             fail(message)
         except json.JSONDecodeError as error:
             fail(f"not valid JSON: {error}")
+        except KeyboardInterrupt:
+            fail("interrupted", code=130)
+        except Exception as error:  # a bug, not bad input: one line, the traceback on request
+            if os.environ.get("WWC_DEBUG"):
+                raise
+            first = str(error).splitlines()[0] if str(error) else ""
+            fail(f"unexpected {type(error).__name__}: {first} (set WWC_DEBUG=1 to see the traceback)", code=1)
 
     return wrapper
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator
+from wwc_pipeline.simulator import Faults, GeneratedCatalog, PortalSimulator
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,11 @@ DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
 }
 
 
-def start_demo_portals(simulator: PortalSimulator, as_of: datetime) -> dict:
-    """Add every demo portal to the simulator; return the cities.yaml data pointing at them."""
+def start_demo_portals(simulator: PortalSimulator, as_of: datetime, with_down_city: bool = False) -> dict:
+    """Add every demo portal to the simulator; return the cities.yaml data pointing at them.
+
+    `with_down_city` adds "brockway", whose portal answers 503 to everything (a city that is down).
+    """
     cities = []
     for seed, (city_id, (name, portals)) in enumerate(DEMO_CITIES.items(), start=1):
         entries = []
@@ -55,6 +58,13 @@ def start_demo_portals(simulator: PortalSimulator, as_of: datetime) -> dict:
             portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
             entries.append({"platform": spec.platform, "url": portal.url})
         cities.append({"id": city_id, "name": name, "portals": entries})
+    if with_down_city:
+        down = simulator.add_portal(
+            platform="socrata", catalog=GeneratedCatalog(size=50, as_of=as_of), faults=Faults(down=True)
+        )
+        cities.append(
+            {"id": "brockway", "name": "Brockway", "portals": [{"platform": "socrata", "url": down.url}]}
+        )
     return {"schedule": {"cron": "0 2 * * *", "timezone": "UTC"}, "cities": cities}
 
 
@@ -90,3 +100,21 @@ def run_demo(out: Path, run_nightly: Callable[..., dict]) -> dict:
     index = out / "index.html"
     index.write_text(render_index(entries))
     return {"warehouse": str(out / "warehouse.db"), "cities": entries, "index": str(index)}
+
+
+def serve_simulated_cities(cities_file: Path, with_down_city: bool, announce: Callable[[str], None]) -> None:
+    """Serve the demo's simulated portals until interrupted, with a cities file pointing at them."""
+    import time
+
+    with PortalSimulator() as simulator:
+        config = start_demo_portals(simulator, datetime.now(UTC), with_down_city)
+        cities_file.write_text(yaml.safe_dump(config, sort_keys=False))
+        for city in config["cities"]:
+            for portal in city["portals"]:
+                announce(f"{city['id']:<18} {portal['platform']:<13} {portal['url']}")
+        announce(f"cities file: {cities_file}  (use: wwc nightly --config {cities_file}); Ctrl-C stops")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            announce("stopped")
