@@ -99,3 +99,52 @@ def test_a_city_that_is_down_fails_alone(prefect_harness, data_dir):
     assert down_run["error"]
     [up_run] = warehouse.runs(city_id="up")
     assert up_run["status"] == "succeeded"
+
+
+def test_cli_nightly_names_the_failed_city_and_exits_non_zero(prefect_harness, data_dir):
+    from typer.testing import CliRunner
+
+    from wwc_pipeline.cli import app
+
+    with PortalSimulator() as sim:
+        up = sim.add_portal(platform="ckan", catalog=GeneratedCatalog(size=20, seed=7, as_of=AS_OF))
+        down = sim.add_portal(platform="dcat", catalog=GeneratedCatalog(size=20, seed=8), faults=Faults(down=True))
+        cities = write_cities(data_dir, {"okcity": [SimPortal("ckan", up.url)], "gone": [SimPortal("dcat", down.url)]})
+        result = CliRunner().invoke(app, ["nightly", "--config", cities])
+    assert result.exit_code == 1, result.output
+    assert "1 of 2 cities failed: gone" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_dir):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.rescan import rescan_city
+    from flows.tasks import artifact_key
+
+    with PortalSimulator() as sim:
+        portal = sim.add_portal(platform="opendatasoft", catalog=GeneratedCatalog(size=25, seed=2, as_of=AS_OF))
+        cities = write_cities(data_dir, {"ods_town": [SimPortal("opendatasoft", portal.url)]})
+        summary = rescan_city("ods_town", cities_file=cities, as_of=AS_OF)
+    assert summary["status"] == "succeeded"
+    key = artifact_key("ods_town")
+    assert key == "wwc-ods-town"
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key])))
+    assert artifacts, "no artifact published"
+    markdown = artifacts[0].data
+    assert "MEASURE-OD-METADATA" in markdown
+    assert "TAKESTOCK-FRESH" in markdown
+
+
+def test_serve_defines_the_two_deployments_with_the_configured_cron():
+    from flows.deployments import build_deployments
+    from wwc_pipeline.config import load_cities
+
+    config = load_cities()
+    nightly, rescan = build_deployments(config)
+    assert nightly.name == "nightly-scan"
+    assert rescan.name == "rescan-city"
+    assert nightly.schedules[0].schedule.cron == config.schedule.cron
+    assert not rescan.schedules
