@@ -102,18 +102,28 @@ def test_a_city_that_is_down_fails_alone(prefect_harness, data_dir):
 
 
 def test_cli_nightly_names_the_failed_city_and_exits_non_zero(prefect_harness, data_dir):
-    from typer.testing import CliRunner
+    """`wwc nightly` as an operator runs it (a real process): exit 1, the failed city named, no traceback."""
+    import os
+    import subprocess
+    import sys
 
-    from wwc_pipeline.cli import app
+    from prefect.settings import PREFECT_API_URL
 
     with PortalSimulator() as sim:
         up = sim.add_portal(platform="ckan", catalog=GeneratedCatalog(size=20, seed=7, as_of=AS_OF))
-        down = sim.add_portal(platform="dcat", catalog=GeneratedCatalog(size=20, seed=8), faults=Faults(down=True))
-        cities = write_cities(data_dir, {"okcity": [SimPortal("ckan", up.url)], "gone": [SimPortal("dcat", down.url)]})
-        result = CliRunner().invoke(app, ["nightly", "--config", cities])
-    assert result.exit_code == 1, result.output
-    assert "1 of 2 cities failed: gone" in result.output
-    assert "Traceback" not in result.output
+        down = sim.add_portal(
+            platform="dcat", catalog=GeneratedCatalog(size=20, seed=8), faults=Faults(down=True)
+        )
+        cities = write_cities(
+            data_dir, {"okcity": [SimPortal("ckan", up.url)], "gone": [SimPortal("dcat", down.url)]}
+        )
+        env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+        command = [sys.executable, "-m", "wwc_pipeline.cli", "nightly", "--config", cities]
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 1, result.stderr
+    assert "1 of 2 cities failed: gone" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "okcity" in result.stdout and "succeeded" in result.stdout
 
 
 def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_dir):
@@ -124,7 +134,9 @@ def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_
     from flows.tasks import artifact_key
 
     with PortalSimulator() as sim:
-        portal = sim.add_portal(platform="opendatasoft", catalog=GeneratedCatalog(size=25, seed=2, as_of=AS_OF))
+        portal = sim.add_portal(
+            platform="opendatasoft", catalog=GeneratedCatalog(size=25, seed=2, as_of=AS_OF)
+        )
         cities = write_cities(data_dir, {"ods_town": [SimPortal("opendatasoft", portal.url)]})
         summary = rescan_city("ods_town", cities_file=cities, as_of=AS_OF)
     assert summary["status"] == "succeeded"
