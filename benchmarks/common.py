@@ -18,7 +18,7 @@ from wwc_pipeline.http import HttpClient
 
 @dataclass
 class Timed:
-    """The wall times of K runs of one thing, and what its last run returned."""
+    """The wall times of K runs of one thing, and what was kept of its last run's result."""
 
     seconds: list[float] = field(default_factory=list)
     result: Any = None
@@ -31,24 +31,44 @@ class Timed:
         return {"median_s": round(self.median, 4), "runs_s": [round(s, 4) for s in self.seconds]}
 
 
-def timed_once(run: Callable[[], Any], into: Timed) -> Any:
-    """Run once after a full garbage collection (so one run's garbage does not bill the next)."""
+def timed_once(run: Callable[[], Any], into: Timed, keep: Callable[[Any], Any] | None = None) -> Any:
+    """Run once after a full garbage collection; keep `keep(result)` (default: the result).
+
+    Keep a summary, not a big result: what stays alive makes every later garbage collection
+    walk it, and so slows the runs that follow.
+    """
     gc.collect()
     started = time.perf_counter()
     result = run()
     into.seconds.append(time.perf_counter() - started)
-    into.result = result
-    return result
+    into.result = keep(result) if keep else result
+    return into.result
 
 
-def interleaved(repeat: int, runs: dict[str, Callable[[], Any]]) -> dict[str, Timed]:
+def interleaved(
+    repeat: int, runs: dict[str, Callable[[], Any]], keep: Callable[[Any], Any] | None = None
+) -> dict[str, Timed]:
     """Each run `repeat` times, alternating between them, so that drift (a warming cache, another
-    process) bills every contender alike."""
+    process) bills every contender alike; `keep` summarises each result (see `timed_once`)."""
     timings = {name: Timed() for name in runs}
     for _ in range(repeat):
         for name, run in runs.items():
-            timed_once(run, timings[name])
+            timed_once(run, timings[name], keep)
     return timings
+
+
+def without_gc(run: Callable[[], Any]) -> Callable[[], Any]:
+    """A diagnostic variant of `run` with the cyclic garbage collector off while it runs: the
+    difference to the normal run is what the collector costs, which grows with the live heap."""
+
+    def wrapped() -> Any:
+        gc.disable()
+        try:
+            return run()
+        finally:
+            gc.enable()
+
+    return wrapped
 
 
 @dataclass(frozen=True)

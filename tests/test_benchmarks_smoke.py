@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks import evaluation, harvest, run, warehouse
 from benchmarks.common import bench_client
+from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
-from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator
 
 
 def assets_of(size: int) -> int:
@@ -37,6 +37,7 @@ def test_harvest_benchmark_counts_what_each_harvest_got():
             naive["requests"] / ours["requests"], abs=0.001
         )
         assert len(ours["runs_s"]) == len(naive["runs_s"]) == 1
+    assert result["loopback"]["ours_gc_off"]["median_s"] > 0
     memory = result["memory"]
     assert (memory["n"]["datasets"], memory["2n"]["datasets"]) == (size, 2 * size)
     for label in ("n", "2n"):
@@ -48,18 +49,25 @@ def test_harvest_benchmark_counts_what_each_harvest_got():
 
 def test_offset_paging_loses_what_lies_past_the_window_and_scroll_id_does_not():
     size = 9_700  # 10,186 assets: just past the Discovery API's offset + limit ceiling of 10,000
-    with PortalSimulator() as simulator, bench_client() as client:
-        portal = simulator.add_portal("socrata", GeneratedCatalog(size=size, seed=2))
-        every_dataset = {entry.uid for entry in portal.catalog.datasets}
+    with ServedPortal(size, seed=2) as portal, bench_client() as client:
         naive = harvest.counted(portal, harvest.naive_harvest, client)()
         ours = harvest.counted(portal, harvest.our_harvest, client)()
 
+    assert portal.assets == assets_of(size)
+    assert len(portal.dataset_ids) == size
     assert len(naive.records) == 10_000
     assert naive.requests == 101  # 100 pages, then the refused one
     assert "HTTP 400" in naive.error and "offset=10000" in naive.error
-    assert naive.dataset_ids() < every_dataset
-    assert ours.dataset_ids() == every_dataset
+    assert naive.dataset_ids() < portal.dataset_ids
+    assert ours.dataset_ids() == portal.dataset_ids
     assert ours.requests == assets_of(size) // 1000 + 1
+
+
+def test_a_portal_process_that_cannot_start_is_a_one_line_error():
+    with pytest.raises(
+        ServedPortalError, match=r"could not start: ValueError: catalog size must be 0 or more"
+    ):
+        ServedPortal(-1)  # GeneratedCatalog refuses a negative size
 
 
 def test_evaluation_benchmark_evaluates_every_dataset_at_n_and_4n():

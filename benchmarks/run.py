@@ -1,0 +1,251 @@
+"""`python -m benchmarks.run [--size N] [--repeat K] [--out FILE.json]`: every benchmark, one table.
+
+Each measure is a ratio taken in this one process: ours against a naive baseline, or N against
+a multiple of N. Absolute times are printed for context only; they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import evaluation, harvest, warehouse
+from benchmarks.common import machine
+
+BENCHMARKS = ("harvest", "evaluation", "warehouse")
+DEFAULT_SIZE = 20_000
+DEFAULT_OUT = Path("wwc-data") / "benchmarks.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        self.exit(2, f"benchmarks.run: error: {message} (see --help)\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 <= value <= 10_000:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 10000, got {value:g}")
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = _Parser(prog="python -m benchmarks.run", description=__doc__.split("\n", 1)[0])
+    parser.add_argument(
+        "--size", type=positive_int, default=DEFAULT_SIZE, metavar="N", help="datasets in the catalog"
+    )
+    parser.add_argument(
+        "--repeat", type=positive_int, default=3, metavar="K", help="timed runs of each contender"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, metavar="FILE.json", help=f"JSON results ({DEFAULT_OUT})"
+    )
+    parser.add_argument(
+        "--only", choices=BENCHMARKS, action="append", help="run this benchmark only (may repeat)"
+    )
+    parser.add_argument(
+        "--warehouse-size", type=positive_int, help="datasets written by the warehouse benchmark (N/4)"
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=non_negative_float,
+        default=50.0,
+        help="per-request latency of the harvest's second pass (0: skip it)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated catalogs")
+    return parser.parse_args(argv)
+
+
+def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text: None) -> dict[str, Any]:
+    """Run the chosen benchmarks; the JSON-ready results."""
+    chosen = args.only or list(BENCHMARKS)
+    warehouse_size = args.warehouse_size or max(1, args.size // 4)
+    results: dict[str, Any] = {
+        "machine": machine(),
+        "parameters": {
+            "size": args.size,
+            "repeat": args.repeat,
+            "warehouse_size": warehouse_size,
+            "latency_ms": args.latency_ms,
+            "seed": args.seed,
+        },
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    started = time.perf_counter()
+    for name in BENCHMARKS:
+        if name not in chosen:
+            continue
+        begun = time.perf_counter()
+        if name == "harvest":
+            say(f"harvest: {args.size} datasets, {args.repeat} runs each (and memory at N and 2N)")
+            results[name] = harvest.run(args.size, args.repeat, args.seed, args.latency_ms / 1000)
+        elif name == "evaluation":
+            say(f"evaluation: {args.size} and {evaluation.SCALE * args.size} datasets, {args.repeat} runs")
+            results[name] = evaluation.run(args.size, args.repeat, args.seed)
+        else:
+            say(f"warehouse: {warehouse_size} datasets with their check results, {args.repeat} rounds")
+            results[name] = warehouse.run(warehouse_size, args.repeat, args.seed)
+        results[name]["duration_s"] = round(time.perf_counter() - begun, 1)
+    results["duration_s"] = round(time.perf_counter() - started, 1)
+    return results
+
+
+def seconds(value: float) -> str:
+    return f"{value:.3f} s" if value < 100 else f"{value:.0f} s"
+
+
+Row = tuple[str, str, str, str, str, str]
+
+
+def row(label: str, measure: str, a: str, b: str, value: float | None, meaning: str) -> Row:
+    return label, measure, a, b, "-" if value is None else f"{value:.2f}", meaning
+
+
+def harvest_rows(h: dict[str, Any]) -> list[Row]:
+    n, label = h["size"], f"harvest N={h['size']}"
+    ours, naive = h["loopback"]["ours"], h["loopback"]["naive"]
+    got = ours["datasets"] / naive["datasets"] if naive["datasets"] else None
+    rows = [
+        row(label, "datasets got (A ours, B naive)", f"{ours['datasets']}/{n}", f"{naive['datasets']}/{n}",
+            got, "ours / naive"),
+        row(label, "catalog requests", str(ours["requests"]), str(naive["requests"]),
+            h["loopback"]["ratios"]["requests_naive_over_ours"], "naive / ours"),
+    ]  # fmt: skip
+    for phase in ("loopback", "latency"):
+        if phase not in h:
+            continue
+        part = h[phase]
+        title = "loopback" if phase == "loopback" else f"+{part['latency_ms']:g} ms a request"
+        rows.append(
+            row(label, f"wall time, {title}", seconds(part["ours"]["median_s"]),
+                seconds(part["naive"]["median_s"]), part["ratios"]["time_naive_over_ours"], "naive / ours")
+        )  # fmt: skip
+        rows.append(
+            row(label, f"time per dataset got, {title}", "", "",
+                part["ratios"]["time_per_dataset_naive_over_ours"], "naive / ours")
+        )  # fmt: skip
+    if "time_per_dataset_naive_over_ours_gc_off" in h["loopback"]["ratios"]:
+        loop = h["loopback"]
+        rows.append(
+            row(label, "GC off, loopback: wall time; ratio per dataset got",
+                seconds(loop["ours_gc_off"]["median_s"]), seconds(loop["naive_gc_off"]["median_s"]),
+                loop["ratios"]["time_per_dataset_naive_over_ours_gc_off"], "naive / ours")
+        )  # fmt: skip
+    memory = h["memory"]
+    for kind in ("peak", "retained", "transient"):
+        rows.append(
+            row(label, f"{kind} memory, ours (A at N, B at 2N)", f"{memory['n'][kind + '_mb']} MB",
+                f"{memory['2n'][kind + '_mb']} MB", memory["ratios"][f"{kind}_2n_over_n"], "2N / N")
+        )  # fmt: skip
+    return rows
+
+
+def evaluation_rows(e: dict[str, Any]) -> list[Row]:
+    label = f"evaluation N={e['size']}"
+    normalize_ms = 1000 * e["normalize"]["median_s"] / max(1, e["normalize"]["assets"])
+    return [
+        row(label, "per dataset (A evaluate, B normalize)", f"{e['evaluate']['per_dataset_ms']:.4f} ms",
+            f"{normalize_ms:.4f} ms", e["ratios"]["per_dataset_evaluate_over_normalize"],
+            "evaluate / normalize"),
+        row(label, "evaluate (A at N, B at 4N)", seconds(e["evaluate"]["median_s"]),
+            seconds(e["evaluate_4n"]["median_s"]), e["ratios"]["time_4n_over_n"], "4N / N (4 = linear)"),
+        row(label, "evaluate, GC off (A at N, B at 4N)", seconds(e["evaluate_gc_off"]["median_s"]),
+            seconds(e["evaluate_4n_gc_off"]["median_s"]), e["ratios"]["time_4n_over_n_gc_off"],
+            "4N / N (4 = linear)"),
+    ]  # fmt: skip
+
+
+def warehouse_rows(w: dict[str, Any]) -> list[Row]:
+    label = f"warehouse N={w['size']}"
+    stats = w["ours_second"]["stats"]
+    return [
+        row(label, f"first write, +{w['check_results']} results (A ours, B ORM row by row)",
+            seconds(w["ours_first"]["median_s"]), seconds(w["naive"]["median_s"]),
+            w["ratios"]["time_naive_over_ours"], "naive / ours"),
+        row(label, "ours: second run, unchanged (A) vs first (B)", seconds(w["ours_second"]["median_s"]),
+            seconds(w["ours_first"]["median_s"]), w["ratios"]["time_second_over_first"], "second / first"),
+        row(label, "second run: new datasets + versions", str(stats["new_datasets"] + stats["new_versions"]),
+            "", w["ratios"]["versions_second_over_first"], "version rows added / first run's"),
+    ]  # fmt: skip
+
+
+def table_rows(results: dict[str, Any]) -> list[Row]:
+    """(benchmark, measure, A, B, ratio, what the ratio is) for every headline number."""
+    rows: list[Row] = []
+    for name, rows_of in (
+        ("harvest", harvest_rows),
+        ("evaluation", evaluation_rows),
+        ("warehouse", warehouse_rows),
+    ):
+        if name in results:
+            rows.extend(rows_of(results[name]))
+    return rows
+
+
+def render(results: dict[str, Any], console: Console) -> None:
+    parameters = results["parameters"]
+    table = Table(
+        title=f"wwc-pipeline benchmarks (medians of {parameters['repeat']} runs, "
+        f"{results['machine']['cpus']} CPUs, Python {results['machine']['python']})"
+    )
+    for column in ("Benchmark", "Measure", "A", "B", "Ratio", "Ratio is"):
+        table.add_column(column, justify="right" if column in ("A", "B", "Ratio") else "left")
+    previous = None
+    for label, *cells in table_rows(results):
+        if previous is not None and label != previous:
+            table.add_section()
+        table.add_row(label if label != previous else "", *cells)
+        previous = label
+    console.print(table)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:  # fail on a bad --out now, not after minutes of running
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with args.out.open("a"):
+            pass
+    except OSError as error:
+        print(f"benchmarks.run: error: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 2
+    console, status = Console(), Console(stderr=True)
+    if not console.is_terminal:  # a pipe or a file: room for the whole table
+        console = Console(width=150)
+    pipeline_log = logging.getLogger("wwc_pipeline")
+    level = pipeline_log.level
+    pipeline_log.setLevel(logging.ERROR)  # paging warnings are expected here, not news
+    try:
+        results = run_all(args, lambda text: status.print(f"[dim]running {text}[/dim]"))
+    finally:
+        pipeline_log.setLevel(level)
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    render(results, console)
+    console.print(f"results: {args.out} ({results['duration_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
