@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from wwc_pipeline.config import CityConfig, PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.pipeline import scan_city
@@ -73,3 +75,24 @@ def test_one_portal_down_makes_the_run_partial_and_keeps_the_other(tmp_path):
     assert statuses[good.url] == "complete" and statuses[bad.url] == "failed"
     metadata = next(row for row in report["criteria"] if row["criterion_id"] == "MEASURE-OD-METADATA")
     assert "could not be harvested" in metadata["evidence"]
+
+
+def test_an_interrupted_run_is_recorded_as_failed_not_left_running(tmp_path, monkeypatch):
+    from wwc_pipeline import pipeline
+
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    warehouse.migrate()
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline, "harvest_portal", interrupt)
+    city = CityConfig(
+        id="ctrlc", name="Ctrl C", portals=[PortalConfig(platform="ckan", url="http://127.0.0.1:9")]
+    )
+    with pytest.raises(KeyboardInterrupt):
+        scan_city(city, warehouse=warehouse, criteria=load_criteria(), client=None, as_of=AS_OF)
+    [run] = warehouse.runs(city_id="ctrlc")
+    assert run["status"] == "failed"
+    assert "interrupted" in run["error"]
+    assert run["finished_at"] is not None

@@ -5,6 +5,7 @@ The Prefect flows call these; so do the tests, without Prefect.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -192,9 +193,12 @@ def scan_city(
             result.error = "; ".join(f"{url}: {why}" for url, why in result.failed_portals.items())
         else:
             result.status = "partial" if result.failed_portals else "succeeded"
-    except Exception as error:  # noqa: BLE001 - the run row must say why it ended
-        result.status, result.error = "failed", _one_line(error)
-        warehouse.finish_run(run_id, result.status, result.error)
+    except BaseException as error:  # the run row must say why it ended, even on Ctrl-C
+        interrupted = isinstance(error, (KeyboardInterrupt, SystemExit))
+        result.status = "failed"
+        result.error = "interrupted before the run finished" if interrupted else _one_line(error)
+        with contextlib.suppress(Exception):  # never hide the original error behind a second one
+            warehouse.finish_run(run_id, result.status, result.error)
         raise
     warehouse.finish_run(run_id, result.status, result.error)
     return result
