@@ -13,6 +13,7 @@ from wwc_pipeline.cliutil import (
     fail,
     friendly_errors,
     live_progress,
+    no_prefect_analytics,
     parse_as_of,
     quiet_prefect,
     stdout,
@@ -214,6 +215,7 @@ def simulate(
 @friendly_errors
 def serve(config: CitiesFile = None) -> None:
     """Serve the flows as Prefect deployments `nightly-scan` (cron from config) and `rescan-city`."""
+    no_prefect_analytics()
     from flows.deployments import serve_deployments
     from wwc_pipeline.config import load_cities
 

@@ -26,9 +26,14 @@ USAGE_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def no_prefect_analytics() -> None:
+    """Prefect's telemetry heartbeat fails noisily against its temporary server; we send none."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
 def quiet_prefect() -> None:
     """Defaults that keep Prefect's console output to what an operator needs."""
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    no_prefect_analytics()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # a city's failure is summarised by the CLI itself; the engine's traceback of it is noise here
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
