@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from wwc_pipeline.connector import HarvestPage
-from wwc_pipeline.http import HttpError
+from wwc_pipeline.http import HttpError, NotJsonError
 from wwc_pipeline.model import DatasetRecord, Distribution
 from wwc_pipeline.paging import OffsetPaginator, dedupe_by, paginate
 from wwc_pipeline.registry import register_connector
@@ -206,19 +206,34 @@ def _result(data: Any, url: str) -> Any:
 
 
 def _is_missing_api(error: HttpError) -> bool:
-    """404, or an HTML page instead of JSON: this action path does not exist here, try the next."""
+    """404, or an HTML page instead of JSON: this action path does not exist here, try the next.
+
+    Any other failure (a truncated body, `success: false`, a 5xx) came from the API itself."""
     if isinstance(error, CkanActionError):
         return False
-    return error.status == 404 or (error.status is not None and error.status < 300)
+    return error.status == 404 or isinstance(error, NotJsonError)
 
 
-def _action_pages(portal: Any, client: Any, action: str, params: dict, **paging: Any) -> Iterator[Any]:
-    """`paginate` over an action, falling back to the next action path when the first is missing."""
+def _action_pages(
+    portal: Any, client: Any, action: str, params: dict, items_of: Any, total_of: Any, **paging: Any
+) -> Iterator[Any]:
+    """`paginate` over an action, falling back to the next action path when the first is missing.
+
+    `items_of`/`total_of` read the action's `result`, once its envelope has been checked."""
     bases = _action_bases(portal)
     for index, base in enumerate(bases):
+        url = base + action
         started = False
         try:
-            for page in paginate(client, base + action, params, **paging):
+            pages = paginate(
+                client,
+                url,
+                params,
+                items_of=lambda data, url=url: items_of(_result(data, url)),
+                total_of=lambda data: total_of(data["result"]),
+                **paging,
+            )
+            for page in pages:
                 started = True
                 yield page
             return
@@ -240,8 +255,8 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
         "package_search",
         {"q": "*:*", "sort": "id asc"},
         paginator=OffsetPaginator("rows", "start", MAX_ROWS),
-        items_of=lambda data: _result(data, portal.url)["results"],
-        total_of=lambda data: data["result"]["count"],
+        items_of=lambda result: result["results"],
+        total_of=lambda result: result["count"],
         max_pages=portal.max_pages,
         key_of=lambda package: package.get("id"),
     )

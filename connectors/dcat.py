@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from wwc_pipeline.connector import HarvestPage
-from wwc_pipeline.http import HttpError
+from wwc_pipeline.http import HttpError, NotJsonError
 from wwc_pipeline.model import DatasetRecord, Distribution
 from wwc_pipeline.registry import register_connector
 from wwc_pipeline.text import first_present, first_time, parse_time, raw_string, text, text_or_none
@@ -204,10 +204,10 @@ def _fetch_catalog(client: Any, url: str, params: dict | None = None) -> tuple[A
 
 
 def _feed_missing(error: HttpError) -> bool:
-    """404, or an HTML page where JSON was expected: no feed at this URL, try the next one."""
-    if isinstance(error, NotACatalogError):
-        return False
-    return error.status == 404 or (error.status is not None and error.status < 300)
+    """404, or an HTML page where JSON was expected: no feed at this URL, try the next one.
+
+    A truncated body or a 5xx is the feed's own failure: reported, not hidden behind a 404 of the next."""
+    return error.status == 404 or isinstance(error, NotJsonError)
 
 
 def _first_feed(portal: Any, client: Any) -> tuple[str, Any, list[Any]]:
@@ -245,13 +245,13 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
     if HUB_FEED_PATH in url or not entries or len(entries) % PRODUCER_PAGE_SIZE:
         return
     digests = {response.sha256}
-    seen = {raw_string(entry.get("identifier")) for entry in entries if isinstance(entry, dict)}
+    seen = _identifiers(entries)
     for number in range(2, portal.max_pages + 1):
         response, entries = _fetch_catalog(client, url, {"page": number})
         if not entries or response.sha256 in digests:
             return
-        ids = {raw_string(entry.get("identifier")) for entry in entries if isinstance(entry, dict)}
-        if ids <= seen:
+        ids = _identifiers(entries)
+        if ids and ids <= seen:
             warning = f"{response.url} repeats only datasets of earlier pages; paging stopped"
             yield HarvestPage([], response.sha256, response.url, len(entries), [warning])
             return
@@ -260,6 +260,12 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
         last = number == portal.max_pages
         notes = [f"stopped after {number} pages (max_pages); the catalog may hold more"] if last else []
         yield _page(response, entries, portal, notes)
+
+
+def _identifiers(entries: list[Any]) -> set[str]:
+    """The non-empty identifiers of a page (entries without one cannot show a page repeating)."""
+    found = {raw_string(entry.get("identifier")) for entry in entries if isinstance(entry, dict)}
+    return found - {""}
 
 
 def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> list[dict] | None:

@@ -12,6 +12,7 @@ raw string.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -31,6 +32,7 @@ CATALOG_PATH = API_BASE + "/catalog/datasets"
 EXPORT_PATH = API_BASE + "/catalog/exports/json"
 MAX_LIMIT = 100
 MAX_WINDOW = 10_000  # offset + limit ceiling of the paginated endpoints
+INVALID_PARAMETER = "InvalidRESTParameterError"  # ODS's error_code for the offset ceiling (and others)
 
 
 # ---------------------------------------------------------------- recognising and reading
@@ -176,12 +178,22 @@ def _harvest_page(items: list, portal: Any, digest: str, url: str, total: Any, w
     return HarvestPage(records, digest, url, total, warnings)
 
 
+def _is_window_refusal(error: HttpError) -> bool:
+    """A 400 `InvalidRESTParameterError`: past the first page, the offset went beyond the window."""
+    try:
+        body = json.loads(error.body) if error.body else None
+    except ValueError:
+        return False
+    return error.status == 400 and isinstance(body, dict) and body.get("error_code") == INVALID_PARAMETER
+
+
 def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
     """Explore v2.1 `catalog/datasets` by `limit` (<= 100) and `offset`, `offset + limit` <= 10,000.
 
     A catalog larger than that window is read in one `catalog/exports/json` call instead (its
-    first page tells the size); when the window fills without a count, the export supplies
-    the datasets the pages could not reach.
+    first page tells the size); when the window fills without a count, or the domain refuses an
+    offset inside it (the 10,000 is not documented), the export supplies the datasets the pages
+    could not reach.
     """
     keep_new = dedupe_by(_dataset_key)
     fetched, total, use_export = 0, None, False
@@ -195,18 +207,23 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
         max_pages=portal.max_pages,
         key_of=_dataset_key,
     )
-    for page in pages:
-        total = page.total
-        if page.number == 1 and total is not None and total > MAX_WINDOW:
-            use_export = True
-            pages.close()
-            break
-        fetched += len(page.items)
-        items, dropped = keep_new(page.items)
-        warnings = [w for w in page.warnings if not w.startswith("offset paging stops")]
-        if dropped:
-            warnings.append(f"page {page.number}: dropped {dropped} dataset(s) seen on an earlier page")
-        yield _harvest_page(items, portal, page.digest, page.url, total, warnings)
+    try:
+        for page in pages:
+            total = page.total
+            if page.number == 1 and total is not None and total > MAX_WINDOW:
+                use_export = True
+                pages.close()
+                break
+            fetched += len(page.items)
+            items, dropped = keep_new(page.items)
+            warnings = [w for w in page.warnings if not w.startswith("offset paging stops")]
+            if dropped:
+                warnings.append(f"page {page.number}: dropped {dropped} dataset(s) seen on an earlier page")
+            yield _harvest_page(items, portal, page.digest, page.url, total, warnings)
+    except HttpError as error:
+        if not (fetched and _is_window_refusal(error)):
+            raise
+        use_export = True
     if use_export or (fetched >= MAX_WINDOW and (total is None or total > fetched)):
         response = client.get_json(portal.url + EXPORT_PATH)
         datasets = _datasets(response.data)

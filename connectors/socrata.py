@@ -295,6 +295,12 @@ def harvest(portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE
             warnings.append(
                 f"page {page.number}: {len(fresh) - len(usable)} results without resource.id skipped"
             )
+        if page.number == 1 and not page.items:
+            # unknown or misspelt parameters filter silently: an empty answer is worth a second look
+            warnings.append(
+                f"the Discovery API lists no assets for domains={portal.domain}; "
+                "check that the portal URL is the Socrata site's own domain"
+            )
         records = [record_from_discovery_result(result, portal.domain, portal.url) for result in usable]
         yield HarvestPage(records, page.digest, page.url, page.total, warnings)
 
@@ -320,27 +326,36 @@ def sample_rows(
     client.wait_turn(resource_url)
     # sodapy forces https:// unless given an adapter for another prefix (the loopback simulator)
     adapter = {"prefix": "http://", "adapter": HTTPAdapter()} if portal.url.startswith("http://") else None
-    soda = Socrata(portal.domain, portal.app_token(), session_adapter=adapter, timeout=client.timeout[1])
-    soda.session.headers["User-Agent"] = USER_AGENT
+    token = portal.app_token()
+    soda = Socrata(portal.domain, token, session_adapter=adapter, timeout=client.timeout[1])
+    # the client's session checks redirect targets and keeps the token from following one off-host
+    guarded = client.new_session()
+    guarded.headers.update({**soda.session.headers, "User-Agent": USER_AGENT})
+    soda.session.close()
+    soda.session = guarded
     where = strip_secrets(f"{resource_url}?$limit={limit}")
     try:
         rows = soda.get(record.dataset_id, limit=limit)
     except requests.HTTPError as error:
         status = error.response.status_code if error.response is not None else None
-        reason = " ".join(str(error).split())
+        reason = _without(token, " ".join(str(error).split()))  # sodapy quotes the server's message
         raise HttpError(f"GET {where} failed: {reason}", where, status) from None
     except requests.Timeout:
         raise HttpError(f"GET {where} failed: timed out", where) from None
     except requests.ConnectionError:
         raise HttpError(f"GET {where} failed: connection failed", where) from None
     except Exception as error:  # sodapy raises bare Exception for unexpected content types
-        reason = " ".join(str(error).split())[:200] or type(error).__name__
+        reason = _without(token, " ".join(str(error).split())[:200]) or type(error).__name__
         raise HttpError(f"GET {where} failed: {reason}", where) from None
     finally:
         soda.close()
     if not isinstance(rows, list):
         raise HttpError(f"GET {where} returned no list of rows", where)
     return [row for row in rows if isinstance(row, dict)]
+
+
+def _without(secret: str | None, text: str) -> str:
+    return text.replace(secret, "***") if secret and len(secret) >= 4 else text
 
 
 register_connector(sys.modules[__name__])

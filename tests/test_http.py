@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import email.utils
+import gzip
 import json
 import logging
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import requests
 
-from wwc_pipeline.http import USER_AGENT, HttpClient, HttpError, retry_after_seconds, size_text, strip_secrets
+from wwc_pipeline.http import (
+    USER_AGENT,
+    HttpClient,
+    HttpError,
+    NotJsonError,
+    rate_limit_reset_seconds,
+    redact_query_text,
+    retry_after_seconds,
+    size_text,
+    strip_secrets,
+)
 
 TOKEN = "tok-3f9a1c77e2"
 
@@ -62,6 +76,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         if self.command != "HEAD":
+            if reply.get("stall"):  # send half the body, then nothing until released
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                server.release.wait(5)
+                return
             self.wfile.write(payload)
 
     do_GET = do_POST = do_HEAD = _answer
@@ -122,7 +141,7 @@ def test_5xx_is_retried_then_gives_up_with_one_line(server, client, waits):
     with pytest.raises(HttpError) as caught:
         client.get_json(server.base + "/api/catalog/v1", params={"limit": 10})
     url = server.base + "/api/catalog/v1?limit=10"
-    assert str(caught.value) == f"GET {url} failed: HTTP 503 after 4 attempts"
+    assert str(caught.value) == f"GET {url} failed: HTTP 503: down after 4 attempts"
     assert (caught.value.status, caught.value.attempts, caught.value.url) == (503, 4, url)
     assert server.hits("/api/catalog/v1") == 4
     assert waits == [0.01, 0.02, 0.04]  # exponential backoff
@@ -154,7 +173,7 @@ def test_truncated_json_recovers_when_the_next_attempt_is_whole(server, client):
 
 def test_html_page_is_not_json_and_not_retried(server, client):
     server.routes["/data.json"] = [{"body": b"<html>Login</html>", "headers": {"Content-Type": "text/html"}}]
-    with pytest.raises(HttpError, match="returned an HTML page, not JSON"):
+    with pytest.raises(NotJsonError, match="returned an HTML page, not JSON"):
         client.get_json(server.base + "/data.json")
     assert server.hits("/data.json") == 1
 
@@ -279,3 +298,194 @@ def test_retry_after_accepts_seconds_and_http_dates():
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+# ---------------------------------------------------------------- what real portals do (review R1)
+
+
+def test_202_request_processing_is_retried_until_the_200(server, client, waits):
+    # Socrata's response codes: 202 "Request Processing - retry, you'll get a 200 when complete"
+    processing = {"status": 202, "json": {"message": "Request processing"}, "headers": {"Retry-After": "2"}}
+    server.routes["/api/catalog/v1"] = [processing, {"json": {"results": [], "resultSetSize": 0}}]
+    assert client.get_json(server.base + "/api/catalog/v1").data == {"results": [], "resultSetSize": 0}
+    assert server.hits("/api/catalog/v1") == 2 and waits == [2.0]
+
+
+def test_202_for_ever_gives_up_with_one_line(server, client):
+    server.routes["/x"] = [{"status": 202, "json": {"message": "Request processing"}}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/x")
+    assert str(caught.value) == (
+        f"GET {server.base}/x failed: HTTP 202 (the server is still processing the request) after 4 attempts"
+    )
+
+
+def test_429_without_retry_after_waits_for_the_rate_limit_reset(server, waits):
+    # OpenDataSoft: X-RateLimit-Reset is an epoch time; an hour away, the wait is capped at max_wait
+    reset = str(int(time.time()) + 3600)
+    quota = {"errorcode": 10005, "error": "You have exceeded the requests limit for anonymous users."}
+    server.routes["/api/explore/v2.1/catalog/datasets"] = [
+        {"status": 429, "json": quota, "headers": {"X-RateLimit-Reset": reset, "X-RateLimit-Remaining": "0"}},
+        {"json": {"total_count": 0, "results": []}},
+    ]
+    with HttpClient(min_interval=0, backoff=0.01, max_wait=7, sleep=waits.append) as http:
+        assert http.get_json(server.base + "/api/explore/v2.1/catalog/datasets").data["total_count"] == 0
+    assert waits == [7]  # not the 0.01 s backoff
+
+
+def test_rate_limit_reset_reads_epochs_and_delays():
+    assert rate_limit_reset_seconds("30") == 30.0
+    assert 590 < rate_limit_reset_seconds(str(int(time.time()) + 600)) <= 600
+    assert rate_limit_reset_seconds(str(int(time.time()) - 60)) == 0.0
+    assert rate_limit_reset_seconds("tomorrow") is None and rate_limit_reset_seconds(None) is None
+
+
+def test_retry_after_as_a_future_http_date(server, waits):
+    later = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    server.routes["/x"] = [{"status": 503, "headers": {"Retry-After": later}}, {"json": {}}]
+    with HttpClient(min_interval=0, max_wait=9, sleep=waits.append) as http:
+        assert http.get_json(server.base + "/x").data == {}
+    assert waits == [9]
+    assert 3500 < retry_after_seconds(later) <= 3600
+
+
+def test_a_quota_429_that_never_lifts_shows_the_servers_reason(server, client):
+    quota = {
+        "errorcode": 10002,
+        "error": "Too many requests on the domain. Please contact the administrator.",
+    }
+    server.routes["/x"] = [{"status": 429, "json": quota}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/x")
+    assert str(caught.value) == (
+        f"GET {server.base}/x failed: HTTP 429: Too many requests on the domain. "
+        "Please contact the administrator. after 4 attempts"
+    )
+
+
+def test_soda_error_envelope_shows_its_message_not_true(server, client):
+    soda = {"code": "query.compiler.malformed", "error": True, "message": "Could not parse SoQL query"}
+    server.routes["/resource/abcd-1234.json"] = [{"status": 400, "json": soda}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/resource/abcd-1234.json")
+    assert str(caught.value).endswith("failed: HTTP 400: Could not parse SoQL query")
+
+
+def test_a_redirect_to_another_host_does_not_carry_the_token(server):
+    port = server.server_address[1]
+    server.routes["/hop"] = [{"status": 302, "headers": {"Location": f"http://localhost:{port}/landed"}}]
+    server.routes["/near"] = [{"status": 301, "headers": {"Location": "/landed"}}]
+    server.routes["/landed"] = [{"json": {"ok": True}}]
+    secret = {"X-App-Token": TOKEN, "Authorization": f"Apikey {TOKEN}"}
+    with HttpClient(min_interval=0, default_headers=secret) as http:
+        assert http.get_json(server.base + "/hop").data == {"ok": True}
+        assert http.get_json(server.base + "/near").data == {"ok": True}
+    hop_landing, near_landing = [headers for _m, path, headers, _b in server.seen if path == "/landed"]
+    assert hop_landing["Host"] == f"localhost:{port}"
+    assert "X-App-Token" not in hop_landing and "Authorization" not in hop_landing
+    assert near_landing["X-App-Token"] == TOKEN  # same host: the token stays
+
+
+def test_a_redirect_to_another_scheme_is_refused(server, client):
+    server.routes["/feed"] = [{"status": 302, "headers": {"Location": "ftp://files.example.org/feed.json"}}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/feed")
+    assert str(caught.value) == (
+        f"GET {server.base}/feed failed: redirect refused URL 'ftp://files.example.org/feed.json': "
+        "only http:// and https:// URLs are fetched"
+    )
+
+
+def test_new_session_guards_redirects_and_identifies_itself(server, client):
+    port = server.server_address[1]
+    server.routes["/hop"] = [{"status": 302, "headers": {"Location": f"http://localhost:{port}/landed"}}]
+    server.routes["/landed"] = [{"json": []}]
+    session = client.new_session()
+    session.headers["X-App-Token"] = TOKEN
+    assert session.get(server.base + "/hop", timeout=5).json() == []
+    landing = server.seen[-1][2]
+    assert "X-App-Token" not in landing and landing["User-Agent"] == USER_AGENT
+    with pytest.raises(HttpError, match="only http:// and https://"):
+        server.routes["/bad"] = [{"status": 302, "headers": {"Location": "file:///etc/passwd"}}]
+        session.get(server.base + "/bad", timeout=5)
+
+
+def test_gzip_body_is_decoded(server, client):
+    packed = gzip.compress(json.dumps({"dataset": [{"identifier": "a"}]}).encode())
+    server.routes["/data.json"] = [{"body": packed, "headers": {"Content-Encoding": "gzip"}}]
+    assert client.get_json(server.base + "/data.json").data == {"dataset": [{"identifier": "a"}]}
+    assert "gzip" in server.seen[0][2]["Accept-Encoding"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain; charset=utf-8", "text/html", "application/octet-stream"]
+)
+def test_json_served_with_another_content_type_is_read(server, client, content_type):
+    server.routes["/api"] = [{"json": {"results": [1]}, "headers": {"Content-Type": content_type}}]
+    assert client.get_json(server.base + "/api").data == {"results": [1]}
+
+
+def test_a_body_that_stalls_is_a_read_timeout(server, waits):
+    server.routes["/feed.json"] = [{"json": {"dataset": ["x" * 200]}, "stall": True}]
+    http = HttpClient(timeout=(2, 0.2), max_attempts=2, min_interval=0, sleep=waits.append)
+    with http, pytest.raises(HttpError) as caught:
+        http.get_json(server.base + "/feed.json")
+    reason = "timed out reading the body (no data within 0.2 s) after 2 attempts"
+    assert str(caught.value) == f"GET {server.base}/feed.json failed: {reason}"
+    assert server.hits("/feed.json") == 2
+
+
+def test_a_connect_timeout_names_the_connect_timeout(client, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise requests.ConnectTimeout("connect timed out")
+
+    monkeypatch.setattr(client.session, "request", refuse)
+    with pytest.raises(HttpError) as caught:
+        client.get_json("https://data.example.gov/api/catalog/v1")
+    assert str(caught.value) == (
+        "GET https://data.example.gov/api/catalog/v1 failed: "
+        "timed out connecting (no connection within 10 s) after 4 attempts"
+    )
+
+
+def test_a_tls_failure_is_named_and_not_retried(server, client):
+    with pytest.raises(HttpError) as caught:
+        client.get_json(f"https://127.0.0.1:{server.server_address[1]}/api")  # the server speaks plain HTTP
+    message = str(caught.value)
+    assert message.startswith(f"GET https://127.0.0.1:{server.server_address[1]}/api failed: TLS error (")
+    assert "\n" not in message and "attempts" not in message
+
+
+def test_a_token_in_the_query_or_after_a_scheme_is_never_shown(server, caplog, waits):
+    caplog.set_level(logging.DEBUG)
+    echo = {"status": 503, "json": {"error": f"quota exceeded for key {TOKEN}"}}
+    server.routes["/q"] = [echo]
+    server.routes["/h"] = [echo]
+    with HttpClient(min_interval=0, max_attempts=2, sleep=waits.append) as http:
+        with pytest.raises(HttpError) as by_param:
+            http.get_json(server.base + "/q", params={"apikey": TOKEN})
+        with pytest.raises(HttpError) as by_header:
+            http.get_json(server.base + "/h", headers={"Authorization": f"Apikey {TOKEN}"})
+    for caught in (by_param, by_header):
+        assert TOKEN not in str(caught.value) and TOKEN not in caught.value.url
+        assert "quota exceeded for key ***" in str(caught.value)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "quota exceeded for key ***" in logged and TOKEN not in logged
+
+
+def test_redact_query_text_hides_secret_values_even_percent_encoded():
+    line = 'http://h:80 "GET /resource/x.json?%24%24app_token=abc123&%24limit=5 HTTP/1.1" 200 10'
+    assert (
+        redact_query_text(line)
+        == 'http://h:80 "GET /resource/x.json?%24%24app_token=***&%24limit=5 HTTP/1.1" 200 10'
+    )
+    assert redact_query_text("/api?q=parks&apikey=k1&rows=10") == "/api?q=parks&apikey=***&rows=10"
+
+
+def test_a_body_in_the_declared_legacy_charset_is_read(server, client):
+    body = json.dumps({"title": "Données ouvertes"}, ensure_ascii=False).encode("latin-1")
+    server.routes["/data.json"] = [
+        {"body": body, "headers": {"Content-Type": "application/json; charset=ISO-8859-1"}}
+    ]
+    assert client.get_json(server.base + "/data.json").data == {"title": "Données ouvertes"}
+    assert server.hits("/data.json") == 1

@@ -200,3 +200,28 @@ def test_dedupe_by_keeps_first_seen_across_pages():
     keep = dedupe_by(lambda item: item["id"])
     assert keep([{"id": 1}, {"id": 2}, {"id": 1}]) == ([{"id": 1}, {"id": 2}], 1)
     assert keep([{"id": 2}, {"id": 3}, {"x": 0}]) == ([{"id": 3}, {"x": 0}], 1)
+
+
+def test_an_empty_first_page_while_the_server_counts_items_is_an_error():
+    # a parameter the API does not understand (Socrata's unknown params filter silently)
+    api = offset_api([], total=40)
+    with pytest.raises(
+        PagingError, match=r"\?limit=10&offset=0 lists no items although the server counts 40"
+    ):
+        list(paginate(api, URL, None, OffsetPaginator("limit", "offset", 10), results, count))
+
+
+def test_a_total_larger_than_what_paging_found_is_a_warning_on_the_last_page():
+    api = offset_api(total=30)  # 25 items served, 30 counted
+    pages = list(paginate(api, URL, None, OffsetPaginator("limit", "offset", 10), results, count))
+    assert [len(p.items) for p in pages] == [10, 10, 5, 0]  # the empty page is yielded for its warning
+    assert pages[-1].warnings == ["server counts 30 items, paging returned 25"]
+    assert all(not p.warnings for p in pages[:-1])
+
+
+def test_secret_query_values_stay_out_of_paging_messages(caplog):
+    api = FakeApi(lambda params: {"results": [{"name": "no id"}]})
+    paginator = CursorPaginator("scroll_id", lambda item: item["id"], size_param="limit", page_size=1)
+    with pytest.raises(PagingError) as caught:
+        list(paginate(api, URL + "?apikey=s3cret-key", None, paginator, results))
+    assert "s3cret-key" not in str(caught.value) and "apikey=***" in str(caught.value)

@@ -8,7 +8,6 @@ read; tokens never appear in it, in logs or in `repr`.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import logging
@@ -17,24 +16,36 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from urllib3.exceptions import ReadTimeoutError
 
 from wwc_pipeline import __version__
+from wwc_pipeline.http_guard import (  # noqa: F401 - re-exported: the client's public helpers
+    SECRET_PARAMS,
+    GuardedSession,
+    is_secret_header,
+    redact_query_text,
+    strip_secrets,
+)
+from wwc_pipeline.http_waits import (  # noqa: F401 - re-exported
+    is_retry_status,
+    rate_limit_reset_seconds,
+    retry_after_seconds,
+    server_wait,
+    size_text,
+)
 
 USER_AGENT = f"wwc-pipeline/{__version__} (+https://github.com/wwc-pipeline)"
-SECRET_PARAMS = frozenset(
-    {"app_token", "$$app_token", "apikey", "api_key", "key", "token", "access_token", "password", "secret"}
-)
 _PLAIN_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Connection"})
-_SECRET_HEADER_WORDS = ("token", "key", "auth", "secret", "cookie", "password")
 _ERRNO_TEXT = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_SSL_TEXT = re.compile(r"\[SSL(?:: [A-Z0-9_]+)?\] ([^'\"(]+)")
+_CHARSET = re.compile(r"charset=[\"']?([\w.:-]+)", re.IGNORECASE)
 log = logging.getLogger(__name__)
 
 
@@ -49,6 +60,10 @@ class HttpError(Exception):
         self.status = status
         self.attempts = attempts
         self.body = body  # at most 64 KiB of an error response, for connectors that parse error envelopes
+
+
+class NotJsonError(HttpError):
+    """A 2xx answer that is an HTML page, not JSON: usually not the API URL (or a login page)."""
 
 
 class _Retryable(Exception):
@@ -88,58 +103,6 @@ class LinkProbe:
         return self.status is not None and self.status < 400
 
 
-def is_secret_header(name: str) -> bool:
-    return any(word in name.lower() for word in _SECRET_HEADER_WORDS)
-
-
-def strip_secrets(url: str) -> str:
-    """The URL with the values of secret-looking query parameters replaced by ***."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = [(k, "***" if k.lower() in SECRET_PARAMS else v) for k, v in parse_qsl(parts.query, True)]
-    return urlunsplit(parts._replace(query=urlencode(pairs, safe="$,:/*")))
-
-
-def size_text(size: int) -> str:
-    return f"{size / 1048576:g} MB" if size >= 1048576 else f"{size} bytes"
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Retry-After as seconds from now (it may be a number or an HTTP date); None when absent."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def is_retry_status(status: int) -> bool:
-    return status == 429 or (500 <= status < 600 and status != 501)
-
-
-class _GuardedSession(requests.Session):
-    """A session that checks every redirect target with the client's URL guard."""
-
-    def __init__(self, guard: Callable[[str], None]):
-        super().__init__()
-        self._guard = guard
-
-    def get_redirect_target(self, resp):  # noqa: ANN001 - requests' signature
-        target = super().get_redirect_target(resp)
-        if target:
-            self._guard(urljoin(resp.url, target))
-        return target
-
-
 class HttpClient:
     """A polite, bounded HTTP client for JSON APIs and link checks; safe to share between threads."""
 
@@ -169,7 +132,7 @@ class HttpClient:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._next_slot: dict[str, float] = {}
-        self.session = _GuardedSession(self.check_url)
+        self.session = GuardedSession(self.check_url)
         adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
@@ -191,6 +154,13 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def new_session(self) -> requests.Session:
+        """A session with this client's identity and redirect guard, for a library that makes its
+        own calls (sodapy): redirects are checked and secret headers do not follow them off-host."""
+        session = GuardedSession(self.check_url)
+        session.headers.update(self.session.headers)
+        return session
 
     def check_url(self, url: str) -> None:
         """Raise HttpError unless the URL is http(s) and, with an allow-list, on an allowed host."""
@@ -259,15 +229,25 @@ class HttpClient:
         shown = strip_secrets(full)
         return f"{method} {shown}", shown
 
-    def _redact(self, text: str, headers) -> str:
-        merged = {**self.session.headers, **(headers or {})}
-        for name, value in merged.items():
-            if value and len(str(value)) >= 4 and is_secret_header(name):
-                text = text.replace(str(value), "***")
+    def _secrets(self, headers, params) -> list[str]:
+        """Values that must never be shown: secret headers (and the key of `Apikey KEY`), secret params."""
+        found: list[str] = []
+        for name, value in {**self.session.headers, **(headers or {})}.items():
+            if value and is_secret_header(name):
+                found += [str(value), *str(value).split()[1:]]
+        for name, value in (params or {}).items():
+            if value and str(name).lower() in SECRET_PARAMS:
+                found.append(str(value))
+        return sorted({value for value in found if len(value) >= 4}, key=len, reverse=True)
+
+    @staticmethod
+    def _redact(text: str, secrets: list[str]) -> str:
+        for secret in secrets:
+            text = text.replace(secret, "***")
         return text
 
     def _with_retries(
-        self, label: str, shown: str, attempts: int, attempt: Callable[[], Any], headers
+        self, label: str, shown: str, attempts: int, attempt: Callable[[], Any], secrets: list[str]
     ) -> Any:
         tried = 0
 
@@ -285,7 +265,7 @@ class HttpClient:
             before_sleep=lambda state: log.warning(
                 "%s: %s; retry %d of %d in %.1f s",
                 label,
-                self._redact(str(state.outcome.exception()), headers),
+                self._redact(str(state.outcome.exception()), secrets),
                 state.attempt_number,
                 attempts - 1,
                 state.next_action.sleep if state.next_action else 0.0,
@@ -295,7 +275,7 @@ class HttpClient:
             return retrying(once)
         except _Retryable as error:
             times = f" after {tried} attempts" if tried > 1 else ""
-            message = self._redact(f"{label} failed: {error.reason}{times}", headers)
+            message = self._redact(f"{label} failed: {error.reason}{times}", secrets)
             raise HttpError(message, shown, error.status, tried, error.body) from None
 
     def _wait(self, state: RetryCallState) -> float:
@@ -308,10 +288,18 @@ class HttpClient:
         self.wait_turn(url)
         try:
             return self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+        except requests.ConnectTimeout:
+            raise _Retryable(f"timed out connecting (no connection within {self.timeout[0]:g} s)") from None
         except requests.Timeout:
             raise _Retryable(f"timed out (no answer within {self.timeout[1]:g} s)") from None
         except requests.TooManyRedirects:
             raise HttpError(f"{label} failed: too many redirects", shown) from None
+        except requests.exceptions.SSLError as error:
+            found = _SSL_TEXT.search(str(error))
+            reason = f"TLS error ({found.group(1).strip() if found else 'handshake failed'})"
+            if "EOF" in str(error):  # the connection was cut during the handshake: worth another try
+                raise _Retryable(reason) from None
+            raise HttpError(f"{label} failed: {reason}", shown) from None
         except requests.ConnectionError as error:
             found = _ERRNO_TEXT.search(str(error))
             raise _Retryable(
@@ -319,6 +307,8 @@ class HttpClient:
             ) from None
         except requests.RequestException as error:
             raise HttpError(f"{label} failed: {type(error).__name__}", shown) from None
+        except HttpError as error:  # the guard refused where a redirect pointed
+            raise HttpError(f"{label} failed: redirect {error}", shown) from None
 
     def _read_body(self, response: requests.Response, label: str, shown: str, limit: int) -> bytes:
         declared = response.headers.get("Content-Length", "")
@@ -333,7 +323,11 @@ class HttpClient:
                 chunks.append(chunk)
         except requests.Timeout:
             raise _Retryable(f"timed out reading the body (after {size_text(size)})") from None
-        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            if error.args and isinstance(error.args[0], ReadTimeoutError):  # how requests wraps it
+                raise _Retryable(
+                    f"timed out reading the body (no data within {self.timeout[1]:g} s)"
+                ) from None
             raise _Retryable(f"connection broke while reading the body (after {size_text(size)})") from None
         except requests.exceptions.ContentDecodingError:
             raise _Retryable("body could not be decompressed") from None
@@ -342,34 +336,42 @@ class HttpClient:
     def _json(self, method: str, url: str, params, headers, json_body) -> JsonResponse:
         self.check_url(url)
         label, shown = self._describe(method, url, params)
+        secrets = self._secrets(headers, params)
 
         def attempt() -> JsonResponse:
             response = self._send(method, url, label, shown, params=params, headers=headers, json=json_body)
             with response:
                 status = response.status_code
+                if status == 202:  # Socrata: "Request Processing - retry, you'll get a 200 when complete"
+                    self._error_body(response, label, shown)
+                    raise _Retryable(
+                        "HTTP 202 (the server is still processing the request)", status, server_wait(response)
+                    )
                 if is_retry_status(status):
-                    wait = retry_after_seconds(response.headers.get("Retry-After"))
-                    raise _Retryable(f"HTTP {status}", status, wait, self._error_body(response, label, shown))
+                    body = self._error_body(response, label, shown)
+                    raise _Retryable(
+                        f"HTTP {status}{_error_detail(body)}", status, server_wait(response), body
+                    )
                 if status >= 400:
                     body = self._error_body(response, label, shown)
-                    message = self._redact(f"{label} failed: HTTP {status}{_error_detail(body)}", headers)
+                    message = self._redact(f"{label} failed: HTTP {status}{_error_detail(body)}", secrets)
                     raise HttpError(message, shown, status, body=body)
                 body = self._read_body(response, label, shown, self.max_bytes)
                 final_url = strip_secrets(response.url)
                 content_type = response.headers.get("Content-Type", "")
                 headers_out = dict(response.headers)
             try:
-                data = json.loads(body)
+                data = _loads(body, content_type)
             except ValueError:
                 if "html" in content_type.lower():
                     message = f"{label} returned an HTML page, not JSON (is this the API URL?)"
-                    raise HttpError(message, shown, status, body=body[:65536]) from None
+                    raise NotJsonError(message, shown, status, body=body[:65536]) from None
                 raise _Retryable(
                     f"returned invalid JSON (truncated body? {size_text(len(body))} read)", status
                 ) from None
             return JsonResponse(data, body, final_url, status, headers_out)
 
-        return self._with_retries(label, shown, self.max_attempts, attempt, headers)
+        return self._with_retries(label, shown, self.max_attempts, attempt, secrets)
 
     def _error_body(self, response: requests.Response, label: str, shown: str) -> bytes:
         """Up to 64 KiB of an error body (a longer or broken one is dropped, not an error of its own)."""
@@ -386,16 +388,28 @@ class HttpClient:
             with response:
                 status = response.status_code
                 if is_retry_status(status):
-                    raise _Retryable(
-                        f"HTTP {status}", status, retry_after_seconds(response.headers.get("Retry-After"))
-                    )
+                    raise _Retryable(f"HTTP {status}", status, server_wait(response))
                 final_url, content_type = strip_secrets(response.url), response.headers.get("Content-Type")
             return LinkProbe(shown, status, method=method, final_url=final_url, content_type=content_type)
 
         try:
-            return self._with_retries(label, shown, self.probe_attempts, attempt, None)
+            return self._with_retries(label, shown, self.probe_attempts, attempt, self._secrets(None, None))
         except HttpError as error:
             return LinkProbe(shown, error.status, None if error.status else str(error), method)
+
+
+def _loads(body: bytes, content_type: str) -> Any:
+    """JSON from UTF-8 (or UTF-16/32, BOM or not), else from the charset the server declares."""
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        charset = _CHARSET.search(content_type)
+        if not charset:
+            raise
+        try:
+            return json.loads(body.decode(charset.group(1)))
+        except LookupError:  # an unknown charset name
+            raise ValueError(f"unknown charset {charset.group(1)!r}") from None
 
 
 def _error_detail(body: bytes) -> str:
@@ -409,8 +423,10 @@ def _error_detail(body: bytes) -> str:
         error = data.get("error")
         if isinstance(error, dict):
             message = error.get("message") or error.get("__type")
-        else:
-            message = error or data.get("message")
+        elif isinstance(error, str) and error.strip():
+            message = error
+        else:  # SODA puts `"error": true` beside its `message`
+            message = data.get("message")
     if not message:
         return ""
     return ": " + " ".join(str(message).split())[:200]

@@ -13,6 +13,8 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from wwc_pipeline.http import strip_secrets
+
 log = logging.getLogger(__name__)
 
 
@@ -121,9 +123,8 @@ class CursorPaginator:
         except (KeyError, IndexError, TypeError, AttributeError):
             cursor = None
         if cursor in (None, ""):
-            raise PagingError(
-                f"cannot page past {request.url}: its last item has no {self.cursor_param} value"
-            )
+            where = strip_secrets(request.url)
+            raise PagingError(f"cannot page past {where}: its last item has no {self.cursor_param} value")
         return PageRequest(request.url, {**request.params, self.cursor_param: cursor})
 
 
@@ -155,7 +156,9 @@ def paginate(
 ) -> Iterator[Page]:
     """Fetch page after page with `client.get_json` and yield them, with the guards described above.
 
-    An empty page ends paging and is not yielded (unless it is the first). A page shorter than
+    An empty page ends paging and is not yielded, unless it is the first or it carries the warning
+    that the server's total disagrees; a first page that is empty while the server counts items
+    raises (a parameter the API did not understand must not pass as "no datasets"). A page shorter than
     `paginator.page_size` ends paging unless the server's total says more items exist (a server
     may clamp the page size). `key_of` adds a guard: a page made only of items already seen
     aborts. The last page yielded carries the warnings (max_pages reached, ceiling, count drift).
@@ -165,6 +168,7 @@ def paginate(
     seen_digests: dict[str, int] = {}
     seen_keys: set[Hashable] = set()
     fetched = 0
+    shown = strip_secrets(url)
     for number in range(1, max_pages + 1):
         response = client.get_json(request.url, params=request.params or None, headers=headers)
         try:
@@ -177,10 +181,17 @@ def paginate(
             )
         total = _total(total_of, response.data)
         if not items:
-            if number == 1:
-                yield Page(number, response.url, items, response.data, response.sha256, total)
-            elif total is not None and total != fetched:
-                log.warning("%s: server counts %s items, paging returned %s", url, total, fetched)
+            page = Page(number, response.url, items, response.data, response.sha256, total)
+            if number == 1 and total:
+                raise PagingError(
+                    f"{response.url} lists no items although the server counts {total}: "
+                    "the API may not understand a parameter (nothing harvested)"
+                )
+            if number > 1 and total is not None and total != fetched:
+                page.warnings.append(f"server counts {total} items, paging returned {fetched}")
+                log.warning("%s: %s", shown, page.warnings[-1])
+            if number == 1 or page.warnings:
+                yield page
             return
         earlier = seen_digests.get(response.sha256)
         if earlier is not None:
@@ -209,7 +220,7 @@ def paginate(
         if following is None and total is not None and total != fetched:
             page.warnings.append(f"server counts {total} items, paging returned {fetched}")
         for warning in page.warnings:
-            log.warning("%s: %s", url, warning)
+            log.warning("%s: %s", shown, warning)
         yield page
         if following is None:
             return
