@@ -262,3 +262,24 @@ def test_harvest_gets_every_asset_of_a_large_simulated_catalog():
     assert len(ids) == len(set(ids))
     assert len(ids) == pages[0].total_hint
     assert sum(record.is_dataset for page in pages for record in page.records) == 2500
+
+
+def test_sample_rows_through_sodapy_waits_out_a_429():
+    """sodapy makes its own calls: they get the client's retry policy (Retry-After honoured)."""
+    from wwc_pipeline.config import PortalConfig
+    from wwc_pipeline.simulator import Faults, GeneratedCatalog, PortalSimulator
+
+    with PortalSimulator() as sim:
+        portal = sim.add_portal(
+            platform="socrata",
+            catalog=GeneratedCatalog(size=5, seed=2),
+            faults=Faults(status_429_first_n=2, retry_after_s=0),
+        )
+        config = PortalConfig(platform="socrata", url=portal.url)
+        with HttpClient(min_interval=0, backoff=0.01) as client:
+            record = next(r for page in socrata.harvest(config, client) for r in page.records if r.is_dataset)
+            portal.set_faults(Faults(status_429_first_n=2, retry_after_s=0))
+            rows = socrata.sample_rows(config, client, record, 10)
+        statuses = [request.status for request in portal.requests if "/resource/" in request.path]
+    assert rows and isinstance(rows[0], dict)
+    assert statuses[:2] == [429, 429]

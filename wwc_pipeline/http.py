@@ -24,6 +24,7 @@ from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from wwc_pipeline import __version__
 from wwc_pipeline.http_guard import (  # noqa: F401 - re-exported: the client's public helpers
@@ -160,6 +161,18 @@ class HttpClient:
         own calls (sodapy): redirects are checked and secret headers do not follow them off-host."""
         session = GuardedSession(self.check_url)
         session.headers.update(self.session.headers)
+        # the library's calls get the same retry policy as ours: 429/5xx, Retry-After honoured
+        retry = Retry(
+            total=self.max_attempts - 1,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET", "HEAD"}),
+            backoff_factor=self.backoff,
+            backoff_max=self.max_wait,
+            retry_after_max=int(self.max_wait),
+            raise_on_status=False,
+        )
+        for prefix in ("http://", "https://"):
+            session.mount(prefix, HTTPAdapter(max_retries=retry))
         return session
 
     def check_url(self, url: str) -> None:
