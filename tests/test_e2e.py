@@ -160,3 +160,23 @@ def test_serve_defines_the_two_deployments_with_the_configured_cron():
     assert rescan.name == "rescan-city"
     assert nightly.schedules[0].schedule.cron == config.schedule.cron
     assert not rescan.schedules
+
+
+def test_demo_writes_the_warehouse_a_report_per_city_and_an_index(prefect_harness, tmp_path, monkeypatch):
+    from flows.nightly import nightly_scan
+    from wwc_pipeline.demo import DEMO_CITIES, run_demo
+
+    monkeypatch.setenv("WWC_DATA_DIR", str(tmp_path))  # run_demo sets its own; restored after
+    monkeypatch.setenv("WWC_DATABASE_URL", "sqlite:///unused.db")
+    index = run_demo(tmp_path / "demo", lambda **kwargs: nightly_scan(**kwargs), scale=0.05)
+    assert (tmp_path / "demo" / "warehouse.db").is_file()
+    assert {entry["city_id"] for entry in index["cities"]} == set(DEMO_CITIES)
+    platforms = {portal.platform for _, portals in DEMO_CITIES.values() for portal in portals}
+    assert platforms == {"socrata", "ckan", "dcat", "opendatasoft"}
+    assert any(len(portals) > 1 for _, portals in DEMO_CITIES.values())
+    page = (tmp_path / "demo" / "index.html").read_text()
+    for entry in index["cities"]:
+        assert entry["status"] == "succeeded"
+        report = tmp_path / "demo" / entry["path"]
+        assert report.is_file() and "MEASURE-OD-METADATA" in report.read_text()
+        assert f'href="{report.relative_to(tmp_path / "demo")}"' in page

@@ -37,7 +37,9 @@ DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
 }
 
 
-def start_demo_portals(simulator: PortalSimulator, as_of: datetime, with_down_city: bool = False) -> dict:
+def start_demo_portals(
+    simulator: PortalSimulator, as_of: datetime, with_down_city: bool = False, scale: float = 1.0
+) -> dict:
     """Add every demo portal to the simulator; return the cities.yaml data pointing at them.
 
     `with_down_city` adds "brockway", whose portal answers 503 to everything (a city that is down).
@@ -47,7 +49,7 @@ def start_demo_portals(simulator: PortalSimulator, as_of: datetime, with_down_ci
         entries = []
         for offset, spec in enumerate(portals):
             catalog = GeneratedCatalog(
-                size=spec.size,
+                size=max(10, round(spec.size * scale)),
                 seed=seed * 10 + offset,
                 share_stale=spec.share_stale,
                 share_missing_metadata=spec.share_missing_metadata,
@@ -68,8 +70,11 @@ def start_demo_portals(simulator: PortalSimulator, as_of: datetime, with_down_ci
     return {"schedule": {"cron": "0 2 * * *", "timezone": "UTC"}, "cities": cities}
 
 
-def run_demo(out: Path, run_nightly: Callable[..., dict]) -> dict:
-    """Run the demo into `out`; `run_nightly(nightly_flow_kwargs)` runs the nightly flow."""
+def run_demo(out: Path, run_nightly: Callable[..., dict], scale: float = 1.0) -> dict:
+    """Run the demo into `out`; `run_nightly(**nightly_flow_kwargs)` runs the nightly flow.
+
+    `scale` shrinks or grows every simulated catalog (the tests use a small one).
+    """
     from wwc_pipeline.reports import overall_line, render_index, write_report
     from wwc_pipeline.warehouse import Warehouse
 
@@ -80,7 +85,9 @@ def run_demo(out: Path, run_nightly: Callable[..., dict]) -> dict:
     as_of = datetime.now(UTC)
     with PortalSimulator() as simulator:
         cities_file = out / "cities.yaml"
-        cities_file.write_text(yaml.safe_dump(start_demo_portals(simulator, as_of), sort_keys=False))
+        cities_file.write_text(
+            yaml.safe_dump(start_demo_portals(simulator, as_of, scale=scale), sort_keys=False)
+        )
         summaries = run_nightly(cities_file=str(cities_file), trigger="demo", kind="demo", as_of=as_of)
     warehouse = Warehouse()
     entries = []
@@ -98,7 +105,9 @@ def run_demo(out: Path, run_nightly: Callable[..., dict]) -> dict:
             }
         )
     index = out / "index.html"
-    index.write_text(render_index(entries))
+    # links relative to the index, so the folder can be moved or shared as it is
+    relative = [{**entry, "path": os.path.relpath(entry["path"], out)} for entry in entries]
+    index.write_text(render_index(relative))
     return {"warehouse": str(out / "warehouse.db"), "cities": entries, "index": str(index)}
 
 
