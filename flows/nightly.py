@@ -11,7 +11,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows.errors import CityScanFailed
 from flows.tasks import scan_city_task
 from wwc_pipeline.config import load_cities
-from wwc_pipeline.pipeline import _one_line
+from wwc_pipeline.pipeline import one_line
 
 MAX_PARALLEL_CITIES = 4
 
@@ -36,7 +36,7 @@ def nightly_scan(
         try:
             summaries[city_id] = future.result()
         except Exception as error:  # noqa: BLE001 - one city's crash must not hide the others
-            summaries[city_id] = {"city_id": city_id, "status": "failed", "error": _one_line(error)}
+            summaries[city_id] = {"city_id": city_id, "status": "failed", "error": one_line(error)}
     if any(summary["status"] == "failed" for summary in summaries.values()):
         raise CityScanFailed(summaries)
     return summaries

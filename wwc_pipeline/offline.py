@@ -46,7 +46,8 @@ def evaluate_files(paths: list[Path], platform: str, as_of: datetime | None) -> 
     """The `--json` object and the `--details` lines for one or more files of one catalog."""
     as_of = as_of or datetime.now(UTC)
     documents = [(path, read_document(path)) for path in paths]
-    if platform == "auto":
+    detected = platform == "auto"
+    if detected:
         platforms = {detect_platform(document, path) for path, document in documents}
         if len(platforms) > 1:
             raise ValueError(
@@ -56,7 +57,7 @@ def evaluate_files(paths: list[Path], platform: str, as_of: datetime | None) -> 
     connector = registry.get_connector(platform)
     records = []
     for path, document in documents:
-        if not connector.looks_like(document):
+        if not detected and not connector.looks_like(document):  # auto detection already matched it
             raise ValueError(
                 f"{path} does not look like a {platform} catalog; check --platform (or use auto)"
             )

@@ -180,7 +180,7 @@ def scan_city(
                     "portal", city=city.id, portal=portal.url, state="done", datasets=len(snapshot.datasets)
                 )
             except Exception as error:  # noqa: BLE001 - one portal's failure is data, not a crash
-                reason = _one_line(error)
+                reason = one_line(error)
                 log.warning("portal %s of %s failed: %s", portal.url, city.id, reason)
                 warehouse.record_portal_failure(run_id, city.id, portal.platform, portal.url, reason)
                 result.failed_portals[portal.url] = reason
@@ -196,7 +196,7 @@ def scan_city(
     except BaseException as error:  # the run row must say why it ended, even on Ctrl-C
         interrupted = isinstance(error, (KeyboardInterrupt, SystemExit))
         result.status = "failed"
-        result.error = "interrupted before the run finished" if interrupted else _one_line(error)
+        result.error = "interrupted before the run finished" if interrupted else one_line(error)
         with contextlib.suppress(Exception):  # never hide the original error behind a second one
             warehouse.finish_run(run_id, result.status, result.error)
         raise
@@ -204,6 +204,6 @@ def scan_city(
     return result
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__)[:500]
