@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from wwc_pipeline.connectors import socrata
+
 from benchmarks.common import interleaved, ratio, without_gc
-from connectors import socrata
 from wwc_pipeline.evaluate import evaluate_records, metric_checks
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.simulator import GeneratedCatalog, socrata_shapes

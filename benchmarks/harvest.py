@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wwc_pipeline.connectors import socrata
+
 from benchmarks.common import Memory, bench_client, interleaved, ratio, traced_memory, without_gc
 from benchmarks.served import ServedPortal
-from connectors import socrata
 from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import HttpClient, HttpError
 from wwc_pipeline.model import DatasetRecord

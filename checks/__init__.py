@@ -3,4 +3,4 @@
 Adding a check family: one new module using the registry decorators, and one line here.
 """
 
-from checks import content, formats, freshness, licences, links, metadata, portal  # noqa: F401
+from wwc_pipeline.checks import content, formats, freshness, licences, links, metadata, portal  # noqa: F401

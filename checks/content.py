@@ -14,7 +14,8 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
+from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
+
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import portal_check
 from wwc_pipeline.results import CheckResult, PortalContext, Status

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from checks.metadata import result
+from wwc_pipeline.checks.metadata import result
+
 from wwc_pipeline.model import DatasetRecord, Distribution
 from wwc_pipeline.registry import dataset_check
 from wwc_pipeline.results import CheckResult

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from checks.metadata import result
+from wwc_pipeline.checks.metadata import result
+
 from wwc_pipeline.frequency import freshness, parse_frequency
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import dataset_check

@@ -11,7 +11,8 @@ import html
 import re
 from datetime import datetime
 
-from checks.metadata import result
+from wwc_pipeline.checks.metadata import result
+
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import dataset_check
 from wwc_pipeline.results import CheckResult

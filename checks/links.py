@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
+from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
+
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import portal_check
 from wwc_pipeline.results import CheckResult, PortalContext, Status

@@ -3,4 +3,4 @@
 Adding a platform: one new module that calls `register_connector`, and one line here.
 """
 
-from connectors import ckan, dcat, opendatasoft, socrata  # noqa: F401
+from wwc_pipeline.connectors import ckan, dcat, opendatasoft, socrata  # noqa: F401

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import serve
 from prefect.schedules import Cron
+from wwc_pipeline.flows.nightly import nightly_scan
+from wwc_pipeline.flows.rescan import rescan_city
 
-from flows.nightly import nightly_scan
-from flows.rescan import rescan_city
 from wwc_pipeline.config import CitiesConfig
 
 

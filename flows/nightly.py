@@ -7,9 +7,9 @@ from pathlib import Path
 
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
+from wwc_pipeline.flows.errors import CityScanFailed
+from wwc_pipeline.flows.tasks import scan_city_task
 
-from flows.errors import CityScanFailed
-from flows.tasks import scan_city_task
 from wwc_pipeline.config import load_cities
 from wwc_pipeline.pipeline import one_line
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from prefect import flow
-
-from flows.errors import CityScanFailed
-from flows.tasks import scan_city_task
+from wwc_pipeline.flows.errors import CityScanFailed
+from wwc_pipeline.flows.tasks import scan_city_task
 
 
 @flow(name="rescan-city")

@@ -7,8 +7,8 @@ import sys
 from datetime import UTC, datetime
 
 import pytest
+from wwc_pipeline.checks.content import column_key, content_quality, schema_drift
 
-from checks.content import column_key, content_quality, schema_drift
 from tests.conftest import REPO
 from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.model import Column, DatasetRecord
@@ -152,7 +152,8 @@ def test_portal_score_is_the_mean_share(quality):
 
 def test_quality_offline_is_na_and_never_imports_great_expectations():
     code = (
-        "import sys; from checks.content import content_quality; from tests.test_checks_content import "
+        "import sys; from wwc_pipeline.checks.content import content_quality; "
+        "from tests.test_checks_content import "
         "context, dataset; r = content_quality([dataset('a')], context()); "
         "assert r[0].status.value == 'na' and r[0].value['score'] is None, r; "
         "assert 'great_expectations' not in sys.modules"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from wwc_pipeline.checks.links import link_of, links_reachable, links_to_probe
 
-from checks.links import link_of, links_reachable, links_to_probe
 from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import HttpClient, LinkProbe
 from wwc_pipeline.model import DatasetRecord, Distribution

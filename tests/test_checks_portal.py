@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from checks.portal import (
+from wwc_pipeline.checks.portal import (
     catalog_activity,
     department_coverage,
     inventory,
@@ -14,6 +13,7 @@ from checks.portal import (
     policy_document,
     procurement_datasets,
 )
+
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.results import PortalContext, Status
 
@@ -190,8 +190,9 @@ def test_catalog_activity_shares_and_ages():
 
 
 def test_every_portal_check_is_registered_under_its_fixed_id():
-    import checks.content  # noqa: F401 - registers on import
-    import checks.links  # noqa: F401
+    import wwc_pipeline.checks.content  # noqa: F401 - registers on import
+    import wwc_pipeline.checks.links  # noqa: F401
+
     from wwc_pipeline.registry import PORTAL_CHECKS
 
     expected = {

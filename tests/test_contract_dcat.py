@@ -11,8 +11,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+import wwc_pipeline.connectors.dcat as dcat
 
-import connectors.dcat as dcat
 from tests.conftest import REAL_PORTALS, load_real, manifest_rows
 
 pytestmark = pytest.mark.contract

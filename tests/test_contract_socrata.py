@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+import wwc_pipeline.connectors.socrata as socrata
 
-import connectors.socrata as socrata
 from tests.conftest import load_real
 from wwc_pipeline.frequency import parse_frequency
 

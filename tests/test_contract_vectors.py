@@ -18,10 +18,11 @@ from pathlib import Path
 import pytest
 
 # Registers the metric checks even before checks/__init__.py imports them.
-import checks.formats  # noqa: F401
-import checks.freshness  # noqa: F401
-import checks.licences  # noqa: F401
-import checks.metadata  # noqa: F401
+import wwc_pipeline.checks.formats  # noqa: F401
+import wwc_pipeline.checks.freshness  # noqa: F401
+import wwc_pipeline.checks.licences  # noqa: F401
+import wwc_pipeline.checks.metadata  # noqa: F401
+
 from tests.conftest import REAL_PORTALS
 from wwc_pipeline import registry
 from wwc_pipeline.evaluate import METRIC_NAMES, evaluate_records, evaluation_json
@@ -54,7 +55,7 @@ CASES = vector_cases()
 def connector_for(platform: str):
     """The registered connector, importing `connectors.<platform>` directly if need be."""
     with contextlib.suppress(ModuleNotFoundError):
-        importlib.import_module(f"connectors.{platform}")
+        importlib.import_module(f"wwc_pipeline.connectors.{platform}")
     try:
         return registry.get_connector(platform)
     except registry.UnknownPlatformError:

@@ -39,7 +39,8 @@ class SimPortal:
 
 
 def test_two_nightly_runs_over_an_unchanged_catalog(prefect_harness, data_dir):
-    from flows.nightly import nightly_scan
+    from wwc_pipeline.flows.nightly import nightly_scan
+
     from wwc_pipeline.warehouse import Warehouse
 
     with PortalSimulator() as sim:
@@ -74,8 +75,9 @@ def test_two_nightly_runs_over_an_unchanged_catalog(prefect_harness, data_dir):
 
 
 def test_a_city_that_is_down_fails_alone(prefect_harness, data_dir):
-    from flows.errors import CityScanFailed
-    from flows.nightly import nightly_scan
+    from wwc_pipeline.flows.errors import CityScanFailed
+    from wwc_pipeline.flows.nightly import nightly_scan
+
     from wwc_pipeline.warehouse import Warehouse
 
     with PortalSimulator() as sim:
@@ -129,9 +131,8 @@ def test_cli_nightly_names_the_failed_city_and_exits_non_zero(prefect_harness, d
 def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_dir):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
-
-    from flows.rescan import rescan_city
-    from flows.tasks import artifact_key
+    from wwc_pipeline.flows.rescan import rescan_city
+    from wwc_pipeline.flows.tasks import artifact_key
 
     with PortalSimulator() as sim:
         portal = sim.add_portal(
@@ -151,7 +152,8 @@ def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_
 
 
 def test_serve_defines_the_two_deployments_with_the_configured_cron():
-    from flows.deployments import build_deployments
+    from wwc_pipeline.flows.deployments import build_deployments
+
     from wwc_pipeline.config import load_cities
 
     config = load_cities()
@@ -163,7 +165,8 @@ def test_serve_defines_the_two_deployments_with_the_configured_cron():
 
 
 def test_demo_writes_the_warehouse_a_report_per_city_and_an_index(prefect_harness, tmp_path, monkeypatch):
-    from flows.nightly import nightly_scan
+    from wwc_pipeline.flows.nightly import nightly_scan
+
     from wwc_pipeline.demo import DEMO_CITIES, run_demo
 
     monkeypatch.setenv("WWC_DATA_DIR", str(tmp_path))  # run_demo sets its own; restored after

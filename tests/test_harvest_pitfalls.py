@@ -17,11 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import wwc_pipeline.connectors.ckan as ckan
+import wwc_pipeline.connectors.dcat as dcat
+import wwc_pipeline.connectors.opendatasoft as ods
+import wwc_pipeline.connectors.socrata as socrata
 
-import connectors.ckan as ckan
-import connectors.dcat as dcat
-import connectors.opendatasoft as ods
-import connectors.socrata as socrata
 from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import HttpClient, HttpError
 from wwc_pipeline.model import DatasetRecord

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import wwc_pipeline.checks.formats as formats
+import wwc_pipeline.checks.freshness as freshness_checks
+import wwc_pipeline.checks.licences as licences
+import wwc_pipeline.checks.metadata as metadata
 
-import checks.formats as formats
-import checks.freshness as freshness_checks
-import checks.licences as licences
-import checks.metadata as metadata
 from wwc_pipeline.evaluate import METRIC_NAMES, evaluate_records, evaluation_json, summarize
 from wwc_pipeline.frequency import Frequency, parse_frequency
 from wwc_pipeline.model import Column, DatasetRecord, Distribution

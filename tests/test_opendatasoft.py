@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
-import connectors.opendatasoft as ods
+import wwc_pipeline.connectors.opendatasoft as ods
 
 
 def utc(*parts: int) -> datetime:

@@ -85,7 +85,8 @@ def test_thresholds_and_not_assessable():
 
 
 def test_criteria_file_names_only_known_metrics_and_checks():
-    import checks  # noqa: F401 - registers the checks
+    import wwc_pipeline.checks  # noqa: F401 - registers the checks
+
     from wwc_pipeline import registry
     from wwc_pipeline.evaluate import METRIC_NAMES
     from wwc_pipeline.pipeline import HARVEST_CHECK

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from wwc_pipeline.connectors import socrata
 
-from connectors import socrata
 from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import USER_AGENT, HttpClient, HttpError
 from wwc_pipeline.model import DatasetRecord

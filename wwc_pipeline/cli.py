@@ -33,7 +33,7 @@ CitiesFile = Annotated[
 
 def _run_flow(call, *args, **kwargs) -> dict:
     """Run a flow in-process; a city failure ends with exit status 1 naming the city."""
-    from flows.errors import CityScanFailed
+    from wwc_pipeline.flows.errors import CityScanFailed
 
     try:
         with live_progress():
@@ -76,8 +76,8 @@ def cities(config: CitiesFile = None) -> None:
 def nightly(config: CitiesFile = None) -> None:
     """Scan every configured city now (what the nightly schedule runs)."""
     quiet_prefect()
-    from flows.nightly import nightly_scan
     from wwc_pipeline.config import load_cities
+    from wwc_pipeline.flows.nightly import nightly_scan
 
     load_cities(config)  # fail fast on bad config, before Prefect starts
     summaries = _run_flow(nightly_scan, cities_file=str(config) if config else None, trigger="cli")
@@ -91,8 +91,8 @@ def scan(
 ) -> None:
     """Re-scan one city now."""
     quiet_prefect()
-    from flows.rescan import rescan_city
     from wwc_pipeline.config import load_cities
+    from wwc_pipeline.flows.rescan import rescan_city
 
     load_cities(config).city(city)  # unknown city: one line, exit 2
     summary = _run_flow(rescan_city, city, cities_file=str(config) if config else None, trigger="cli")
@@ -186,8 +186,8 @@ def demo(
 ) -> None:
     """Start the portal simulator, run the nightly flow against it, write the warehouse and reports."""
     quiet_prefect()
-    from flows.nightly import nightly_scan
     from wwc_pipeline.demo import run_demo
+    from wwc_pipeline.flows.nightly import nightly_scan
 
     index = run_demo(out, lambda **kwargs: _run_flow(nightly_scan, **kwargs))
     typer.echo(f"warehouse: {index['warehouse']}")
@@ -216,8 +216,8 @@ def simulate(
 def serve(config: CitiesFile = None) -> None:
     """Serve the flows as Prefect deployments `nightly-scan` (cron from config) and `rescan-city`."""
     no_prefect_analytics()
-    from flows.deployments import serve_deployments
     from wwc_pipeline.config import load_cities
+    from wwc_pipeline.flows.deployments import serve_deployments
 
     serve_deployments(load_cities(config))
 

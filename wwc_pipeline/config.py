@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+LOCAL_CONFIG_DIR = Path("config")  # `config/` in the working directory overrides the packaged defaults
 
 
 class ConfigError(ValueError):
@@ -102,9 +102,9 @@ class CriteriaConfig(BaseModel):
     criteria: list[CriterionConfig]
 
 
-def _load_yaml(path: Path) -> object:
+def _load_yaml(path: Path, how_to_fix: str = "pass the right --config path") -> object:
     if not path.is_file():
-        raise ConfigError(f"config file {path} not found; create it or pass the right --config path")
+        raise ConfigError(f"config file {path} not found; create it or {how_to_fix}")
     try:
         return yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
@@ -119,8 +119,26 @@ def _validation_message(path: Path, error: ValidationError) -> str:
     return f"{path}: {location}: {first['msg']}"
 
 
+def default_config_file(name: str) -> Path:
+    """`config/<name>` in the working directory when it exists, else the copy shipped in the package."""
+    local = LOCAL_CONFIG_DIR / name
+    if local.is_file():
+        return local
+    from importlib.resources import files
+
+    return Path(str(files("wwc_pipeline.default_config").joinpath(name)))
+
+
+def config_file(explicit: Path | None, env_var: str, name: str) -> Path:
+    """The file to read: `explicit` (--config), else $env_var, else `default_config_file(name)`."""
+    if explicit is not None:
+        return Path(explicit)
+    configured = os.environ.get(env_var, "").strip()
+    return Path(configured) if configured else default_config_file(name)
+
+
 def load_cities(path: Path | None = None) -> CitiesConfig:
-    path = path or Path(os.environ.get("WWC_CITIES_FILE", CONFIG_DIR / "cities.yaml"))
+    path = config_file(path, "WWC_CITIES_FILE", "cities.yaml")
     data = _load_yaml(path)
     try:
         config = CitiesConfig.model_validate(data)
@@ -135,8 +153,8 @@ def load_cities(path: Path | None = None) -> CitiesConfig:
 
 
 def load_criteria(path: Path | None = None) -> CriteriaConfig:
-    path = path or Path(os.environ.get("WWC_CRITERIA_FILE", CONFIG_DIR / "criteria.yaml"))
-    data = _load_yaml(path)
+    path = config_file(path, "WWC_CRITERIA_FILE", "criteria.yaml")
+    data = _load_yaml(path, "point $WWC_CRITERIA_FILE at a criteria YAML (unset, the default is used)")
     try:
         return CriteriaConfig.model_validate(data)
     except ValidationError as error:

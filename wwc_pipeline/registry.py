@@ -49,8 +49,8 @@ def portal_check(check_id: str) -> Callable:
 
 def load_plugins() -> None:
     """Import the connector and check packages so that they register themselves."""
-    importlib.import_module("connectors")
-    importlib.import_module("checks")
+    importlib.import_module("wwc_pipeline.connectors")
+    importlib.import_module("wwc_pipeline.checks")
 
 
 def get_connector(platform: str) -> Any:
