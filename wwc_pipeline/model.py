@@ -92,3 +92,8 @@ class CatalogSnapshot:
     @property
     def datasets(self) -> list[DatasetRecord]:
         return [record for record in self.records if record.is_dataset]
+
+    @property
+    def status(self) -> str:
+        """`complete_with_warnings` when the harvest noticed anything a reviewer must see."""
+        return "complete_with_warnings" if self.warnings else "complete"
