@@ -73,8 +73,9 @@ def run_seconds(url: str, after_run_id: int) -> tuple[float | None, int]:
     return round((finished - started).total_seconds(), 2), int(last)
 
 
-def wwc(arguments: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float]:
-    """Run `wwc ARGS` as its own process: exit code, wall seconds, peak RSS (MB) of its tree."""
+def wwc(arguments: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float, float]:
+    """Run `wwc ARGS` as its own process: exit code, wall seconds, peak RSS (MB) of its tree and
+    CPU seconds (its own and its waited-for children's)."""
     started = time.perf_counter()
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -85,7 +86,8 @@ def wwc(arguments: list[str], env: dict[str, str], log: Path) -> tuple[int, floa
         process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     own_peak_mb = usage.ru_maxrss / 1024
-    return process.returncode, round(wall, 2), round(max(peak.peak_mb, own_peak_mb), 1)
+    cpu = usage.ru_utime + usage.ru_stime
+    return process.returncode, round(wall, 2), round(max(peak.peak_mb, own_peak_mb), 1), round(cpu, 2)
 
 
 def measured_run(
@@ -93,7 +95,8 @@ def measured_run(
 ) -> tuple[dict[str, Any], int]:
     nation.reset()
     before = warehouse_rows(url)
-    code, wall, peak = wwc(arguments, env, log)
+    simulator_cpu = nation.stats()["cpu_s"]
+    code, wall, peak, cpu = wwc(arguments, env, log)
     after_rows = warehouse_rows(url)
     flow_s, last_run = run_seconds(url, after)
     stats = nation.stats()
@@ -103,6 +106,8 @@ def measured_run(
         "wall_s": wall,
         "runs_s": flow_s,  # first run started .. last run finished, from the warehouse
         "peak_rss_mb": peak,
+        "cpu_s": cpu,  # the pipeline's processes
+        "simulator_cpu_s": round(stats["cpu_s"] - simulator_cpu, 2),  # the portals' side, same machine
         "requests": stats["requests"],
         "catalog_requests": stats["catalog_requests"],
         "not_modified": stats["not_modified"],

@@ -8,6 +8,7 @@ and to change catalogs.
 from __future__ import annotations
 
 import multiprocessing
+import resource
 from dataclasses import asdict
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -44,7 +45,8 @@ def _serve(plan_arguments: dict[str, Any], options: dict[str, Any], connection: 
         while True:
             command, argument = connection.recv()
             if command == "stats":
-                connection.send(simulator.stats())
+                usage = resource.getrusage(resource.RUSAGE_SELF)
+                connection.send({**simulator.stats(), "cpu_s": round(usage.ru_utime + usage.ru_stime, 2)})
             elif command == "portal_stats":
                 portal = simulator.portal(argument)
                 connection.send(
