@@ -39,7 +39,9 @@ def answers(record: DatasetRecord, as_of: datetime, bulk_formats: frozenset[str]
     }
 
 
-def match_entry(record: DatasetRecord, rank: int, rule: dict, as_of: datetime, config: KeyDatasetsConfig) -> dict:
+def match_entry(
+    record: DatasetRecord, rank: int, rule: dict, as_of: datetime, config: KeyDatasetsConfig
+) -> dict:
     return {
         "dataset_id": record.dataset_id,
         "title": clean_text(record.title or ""),
@@ -127,7 +129,11 @@ def disaggregated(records: list[DatasetRecord], context: PortalContext) -> list[
             counts[dimension_id] += 1
         if len(examples) < EVIDENCE_LIMIT:
             examples.append(
-                {"dataset_id": record.dataset_id, "title": clean_text(record.title or ""), "dimensions": found}
+                {
+                    "dataset_id": record.dataset_id,
+                    "title": clean_text(record.title or ""),
+                    "dimensions": found,
+                }
             )
     share = split / len(tabular) if tabular else None
     value = {

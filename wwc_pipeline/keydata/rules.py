@@ -44,7 +44,9 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _one_field_at_least(self) -> Rule:
         if not self.patterns():
-            raise ValueError("a rule needs at least one of: title, description, keywords, categories, columns")
+            raise ValueError(
+                "a rule needs at least one of: title, description, keywords, categories, columns"
+            )
         for pattern in self.patterns().values():
             compile_pattern(pattern)
         return self

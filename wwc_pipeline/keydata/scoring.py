@@ -49,7 +49,11 @@ def open_score(criterion: Any, portals: list[Any]) -> tuple[float | None, dict, 
         return None, {}, "The key dataset check did not run on any portal."
     rows = in_set(city_key_datasets(values), criterion.key_set)
     if not rows:
-        return None, {}, f"No key type belongs to set {criterion.key_set!r} (config/key_datasets.yaml `sets`)."
+        return (
+            None,
+            {},
+            f"No key type belongs to set {criterion.key_set!r} (config/key_datasets.yaml `sets`).",
+        )
     required = list(criterion.open_answers)
     counts: dict[str, Any] = {}
     credits, opened, closed, missing = [], [], [], []
@@ -80,7 +84,9 @@ def open_score(criterion: Any, portals: list[Any]) -> tuple[float | None, dict, 
     if closed:
         why = []
         for row in closed:
-            lacking = [MISSING_ANSWER[a] for a in required if (row["best"]["answers"] or {}).get(a) is not True]
+            lacking = [
+                MISSING_ANSWER[a] for a in required if (row["best"]["answers"] or {}).get(a) is not True
+            ]
             why.append(f"{row['name']}: {', '.join(lacking)}")
         parts.append(f"{len(closed)} published but not open ({'; '.join(why)})")
     if missing:
@@ -122,7 +128,9 @@ def disaggregated_score(criterion: Any, portals: list[Any]) -> tuple[float | Non
         return None, counts, evidence
     parts = []
     if key_known:
-        parts.append(f"{key_split} of {key_known} key datasets with column names ({100 * key_split / key_known:.0f}%)")
+        parts.append(
+            f"{key_split} of {key_known} key datasets with column names ({100 * key_split / key_known:.0f}%)"
+        )
     if tabular:
         parts.append(f"{split} of {tabular} tabular datasets ({100 * split / tabular:.0f}%)")
     shown = ", ".join(f"{names.get(d, d)} ({n})" for d, n in sorted(dimensions.items(), key=lambda i: -i[1]))

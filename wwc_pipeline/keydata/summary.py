@@ -20,7 +20,12 @@ def yes_count(match: Mapping) -> int:
 
 def match_order(match: Mapping) -> tuple:
     """Best first: the most telling rule (a title match), then the most openness answers met."""
-    return (match.get("rank", 9), -yes_count(match), str(match.get("title") or ""), str(match.get("dataset_id")))
+    return (
+        match.get("rank", 9),
+        -yes_count(match),
+        str(match.get("title") or ""),
+        str(match.get("dataset_id")),
+    )
 
 
 def is_open(match: Mapping, required: Iterable[str] = OPEN_ANSWERS) -> bool:
