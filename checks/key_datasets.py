@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from wwc_pipeline.checks.formats import record_tokens
-from wwc_pipeline.checks.links import link_of
+from wwc_pipeline.checks.links import is_web_url, link_of
 from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result
 
 from wwc_pipeline import registry
@@ -39,6 +39,11 @@ def answers(record: DatasetRecord, as_of: datetime, bulk_formats: frozenset[str]
     }
 
 
+def page_of(record: DatasetRecord) -> str | None:
+    """Where a reviewer sees the dataset: its landing page, else its first http(s) download."""
+    return record.landing_page.strip() if is_web_url(record.landing_page) else link_of(record)
+
+
 def match_entry(
     record: DatasetRecord, rank: int, rule: dict, as_of: datetime, config: KeyDatasetsConfig
 ) -> dict:
@@ -46,7 +51,7 @@ def match_entry(
         "dataset_id": record.dataset_id,
         "title": clean_text(record.title or ""),
         "asset_type": record.asset_type,
-        "link": link_of(record),  # http(s) only, else None
+        "link": page_of(record),
         "rank": rank,
         "rule": rule,
         "answers": answers(record, as_of, frozenset(config.bulk_formats)),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from wwc_pipeline.keydata.rules import KeyDatasetsConfig, KeyType, Rule
+from wwc_pipeline.keydata.rules import KeyDatasetsConfig, Rule
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.text import clean_text
 
@@ -56,10 +56,49 @@ class RecordText:
         return self._cache[field_name]
 
 
-def rule_match(rule: Rule, text: RecordText) -> dict | None:
+@dataclass(frozen=True)
+class CompiledRule:
+    rank: int
+    patterns: tuple[tuple[str, re.Pattern], ...]
+
+
+@dataclass(frozen=True)
+class CompiledType:
+    id: str
+    all_assets: bool
+    exclusive: bool
+    match: tuple[CompiledRule, ...]  # most telling first
+    exclude: tuple[CompiledRule, ...]
+
+
+def _compile(rules: list[Rule]) -> tuple[CompiledRule, ...]:
+    compiled = [
+        CompiledRule(r.rank, tuple((f, re.compile(p)) for f, p in r.patterns().items())) for r in rules
+    ]
+    return tuple(sorted(compiled, key=lambda rule: rule.rank))
+
+
+_PLANS: dict[int, tuple[KeyDatasetsConfig, tuple[CompiledType, ...], tuple[CompiledRule, ...]]] = {}
+
+
+def compiled(config: KeyDatasetsConfig) -> tuple[tuple[CompiledType, ...], tuple[CompiledRule, ...]]:
+    """The config's rules as plain compiled data, built once per config object."""
+    kept = _PLANS.get(id(config))
+    if kept is None or kept[0] is not config:
+        types = tuple(
+            CompiledType(t.id, t.assets == "all", t.exclusive, _compile(t.match), _compile(t.exclude))
+            for t in config.types
+        )
+        if len(_PLANS) > 8:
+            _PLANS.clear()
+        kept = _PLANS[id(config)] = (config, types, _compile(config.exclude))
+    return kept[1], kept[2]
+
+
+def rule_match(rule: CompiledRule, text: RecordText) -> dict | None:
     """{field: {"pattern", "matched"}} when every field of the rule matches, else None."""
     evidence = {}
-    for field_name, pattern in rule.compiled().items():
+    for field_name, pattern in rule.patterns:
         for value in text.values(field_name):
             found = pattern.search(value)
             if found:
@@ -70,9 +109,9 @@ def rule_match(rule: Rule, text: RecordText) -> dict | None:
     return evidence
 
 
-def first_match(rules: list[Rule], text: RecordText) -> tuple[Rule, dict] | None:
+def first_match(rules: tuple[CompiledRule, ...], text: RecordText) -> tuple[CompiledRule, dict] | None:
     """The most telling rule that matches (title rules first), with its evidence."""
-    for rule in sorted(rules, key=lambda r: r.rank):
+    for rule in rules:
         evidence = rule_match(rule, text)
         if evidence is not None:
             return rule, evidence
@@ -86,11 +125,6 @@ class TypeMatch:
     rule: dict  # {field: {"pattern", "matched"}}
 
 
-def excluded_by(rules: list[Rule], text: RecordText) -> dict | None:
-    found = first_match(rules, text)
-    return found[1] if found else None
-
-
 def classify(record: DatasetRecord, config: KeyDatasetsConfig) -> list[TypeMatch]:
     """The key types of one record ([] for none), each with the rule that matched.
 
@@ -98,17 +132,18 @@ def classify(record: DatasetRecord, config: KeyDatasetsConfig) -> list[TypeMatch
     type; a record of an `exclusive` type (performance) is of no other type matched by a rule
     no more telling.
     """
+    types, exclusions = compiled(config)
     text = RecordText(record)
-    matches: list[tuple[KeyType, TypeMatch]] = []
-    for key_type in config.types:
-        if not record.is_dataset and key_type.assets != "all":
+    matches: list[tuple[CompiledType, TypeMatch]] = []
+    for key_type in types:
+        if not record.is_dataset and not key_type.all_assets:
             continue
         found = first_match(key_type.match, text)
-        if found is None or excluded_by(key_type.exclude, text) is not None:
+        if found is None or first_match(key_type.exclude, text) is not None:
             continue
         rule, evidence = found
         matches.append((key_type, TypeMatch(key_type.id, rule.rank, evidence)))
-    if not matches or excluded_by(config.exclude, text) is not None:
+    if not matches or first_match(exclusions, text) is not None:
         return []
     exclusive = [match.rank for key_type, match in matches if key_type.exclusive]
     if exclusive:  # a more telling match of another type survives ("Crimes", described as CompStat)

@@ -8,7 +8,6 @@ must match. Lists (keywords, categories, columns) match when any of their items 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -44,9 +43,8 @@ class Rule(BaseModel):
     @model_validator(mode="after")
     def _one_field_at_least(self) -> Rule:
         if not self.patterns():
-            raise ValueError(
-                "a rule needs at least one of: title, description, keywords, categories, columns"
-            )
+            fields = "title, description, keywords, categories, columns"
+            raise ValueError(f"a rule needs at least one of: {fields}")
         for pattern in self.patterns().values():
             compile_pattern(pattern)
         return self
@@ -54,18 +52,10 @@ class Rule(BaseModel):
     def patterns(self) -> dict[str, str]:
         return {name: value for name, value in self.model_dump().items() if value is not None}
 
-    def compiled(self) -> dict[str, re.Pattern]:
-        return {name: _compiled(pattern) for name, pattern in self.patterns().items()}
-
     @property
     def rank(self) -> int:
         """How telling the rule is: its most telling field (a title beats a description)."""
         return min(FIELD_RANK[name] for name in self.patterns())
-
-
-@lru_cache(maxsize=4096)
-def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
 
 
 class KeyType(BaseModel):
