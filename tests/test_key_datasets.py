@@ -200,6 +200,7 @@ def test_a_new_type_is_one_yaml_entry(tmp_path, monkeypatch):
         (lambda d: d["types"][0]["match"].append({"tags": "x"}), "types.0.match"),
         (lambda d: d["types"].append(dict(d["types"][0])), "appears twice"),
         (lambda d: d["disaggregation"]["dimensions"][0]["match"].append("[a-"), "invalid regular expression"),
+        (lambda d: d["exclude"][0].update(except_types=["nope"]), "unknown type(s) nope"),
     ],
 )
 def test_bad_config_is_one_line(tmp_path, change, message):
@@ -231,3 +232,9 @@ def test_the_criteria_name_sets_the_key_datasets_config_has():
     }
     assert all(c.key_set in sets for c in keyed)
     assert {t.id for t in CONFIG.types if "procurement" in t.sets} == {"procurement_contracts", "spending"}
+
+
+def test_a_top_level_exclusion_can_spare_a_type():
+    assert types_of("Crime Dashboard") == []
+    assert types_of("Citywide Performance Dashboard") == ["performance"]
+    assert types_of("Performance Metrics - FOIA Request Log") == []  # FOIA spares no type

@@ -78,10 +78,11 @@ def _compile(rules: list[Rule]) -> tuple[CompiledRule, ...]:
     return tuple(sorted(compiled, key=lambda rule: rule.rank))
 
 
-_PLANS: dict[int, tuple[KeyDatasetsConfig, tuple[CompiledType, ...], tuple[CompiledRule, ...]]] = {}
+Exclusions = tuple[tuple[CompiledRule, frozenset[str]], ...]  # (rule, the types it spares)
+_PLANS: dict[int, tuple[KeyDatasetsConfig, tuple[CompiledType, ...], Exclusions]] = {}
 
 
-def compiled(config: KeyDatasetsConfig) -> tuple[tuple[CompiledType, ...], tuple[CompiledRule, ...]]:
+def compiled(config: KeyDatasetsConfig) -> tuple[tuple[CompiledType, ...], Exclusions]:
     """The config's rules as plain compiled data, built once per config object."""
     kept = _PLANS.get(id(config))
     if kept is None or kept[0] is not config:
@@ -89,10 +90,18 @@ def compiled(config: KeyDatasetsConfig) -> tuple[tuple[CompiledType, ...], tuple
             CompiledType(t.id, t.assets == "all", t.exclusive, _compile(t.match), _compile(t.exclude))
             for t in config.types
         )
+        exclusions = tuple(
+            (rule, frozenset(exclusion.except_types))
+            for rule, exclusion in zip(_compile_each(config.exclude), config.exclude, strict=True)
+        )
         if len(_PLANS) > 8:
             _PLANS.clear()
-        kept = _PLANS[id(config)] = (config, types, _compile(config.exclude))
+        kept = _PLANS[id(config)] = (config, types, exclusions)
     return kept[1], kept[2]
+
+
+def _compile_each(rules: list[Rule]) -> list[CompiledRule]:
+    return [CompiledRule(r.rank, tuple((f, re.compile(p)) for f, p in r.patterns().items())) for r in rules]
 
 
 def rule_match(rule: CompiledRule, text: RecordText) -> dict | None:
@@ -129,8 +138,8 @@ def classify(record: DatasetRecord, config: KeyDatasetsConfig) -> list[TypeMatch
     """The key types of one record ([] for none), each with the rule that matched.
 
     A record excluded by a top-level rule (a codes table, a FOIA log, an indicator rate) is no
-    type; a record of an `exclusive` type (performance) is of no other type matched by a rule
-    no more telling.
+    type but the ones the rule spares (`except_types`); a record of an `exclusive` type
+    (performance) is of no other type matched by a rule no more telling.
     """
     types, exclusions = compiled(config)
     text = RecordText(record)
@@ -143,8 +152,9 @@ def classify(record: DatasetRecord, config: KeyDatasetsConfig) -> list[TypeMatch
             continue
         rule, evidence = found
         matches.append((key_type, TypeMatch(key_type.id, rule.rank, evidence)))
-    if not matches or first_match(exclusions, text) is not None:
-        return []
+    if matches:
+        spared = [types for rule, types in exclusions if rule_match(rule, text) is not None]
+        matches = [(t, m) for t, m in matches if all(t.id in types for types in spared)]
     exclusive = [match.rank for key_type, match in matches if key_type.exclusive]
     if exclusive:  # a more telling match of another type survives ("Crimes", described as CompStat)
         matches = [(t, m) for t, m in matches if t.exclusive or m.rank < min(exclusive)]

@@ -58,6 +58,15 @@ class Rule(BaseModel):
         return min(FIELD_RANK[name] for name in self.patterns())
 
 
+class Exclusion(Rule):
+    """A top-level exclusion: no key type at all, except the types it names."""
+
+    except_types: list[str] = []
+
+    def patterns(self) -> dict[str, str]:
+        return {k: v for k, v in self.model_dump(exclude={"except_types"}).items() if v is not None}
+
+
 class KeyType(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -102,7 +111,7 @@ class KeyDatasetsConfig(BaseModel):
     matches_per_type: int = Field(default=3, ge=1, le=50)  # matches kept per type in a result
     bulk_formats: list[str] = Field(min_length=1)  # format tokens (checks/formats.py) that are bulk or API
     variant_suffix: str = r"$^"  # trailing title words of a format copy or view ("- KML", "(Map)")
-    exclude: list[Rule] = []  # rules that make a record no key type at all
+    exclude: list[Exclusion] = []  # rules that make a record no key type (but its except_types)
     types: list[KeyType] = Field(min_length=1)
     disaggregation: Disaggregation
 
@@ -111,6 +120,15 @@ class KeyDatasetsConfig(BaseModel):
     def _suffix_compiles(cls, pattern: str) -> str:
         compile_pattern(pattern)
         return pattern
+
+    @model_validator(mode="after")
+    def _known_except_types(self) -> KeyDatasetsConfig:
+        known = {key_type.id for key_type in self.types}
+        for exclusion in self.exclude:
+            unknown = sorted(set(exclusion.except_types) - known)
+            if unknown:
+                raise ValueError(f"except_types names unknown type(s) {', '.join(unknown)}")
+        return self
 
     @model_validator(mode="after")
     def _unique_ids(self) -> KeyDatasetsConfig:
