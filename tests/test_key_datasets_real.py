@@ -26,8 +26,10 @@ BALTIMORE = "dcat-baltimore-20220616.json"
 NYC_2013 = "socrata-views-nyc-20130414-a.json"
 NYC_DOT = "socrata-discovery-nyc-attribution-dot-20250504-p*.json"
 PHILLY = "ckan-opendataphilly-20160218.json"
+DETROIT = "dcat-detroit-20220616.json"
+HHS = "dcat-healthdata-gov-20190703.json"
 PLATFORM = {CHICAGO: "dcat", SF: "dcat", BALTIMORE: "dcat", NYC_2013: "socrata", NYC_DOT: "socrata"}
-PLATFORM[PHILLY] = "ckan"
+PLATFORM.update({PHILLY: "ckan", DETROIT: "dcat", HHS: "dcat"})
 
 EXPECTATIONS = [
     (CHICAGO, "Crimes - 2001 to present", "crime"),
@@ -120,6 +122,13 @@ EXPECTATIONS = [
     (PHILLY, "Candidates", "none"),
     (PHILLY, "Building Footprints", "none"),
     (PHILLY, "Trulia Crime Maps (Phila. only)", "none"),
+    (DETROIT, "Open Checkbook Payments", "spending"),
+    (DETROIT, "OCP Procurement Contracts", "procurement_contracts"),
+    (DETROIT, "Traffic Crashes", "traffic_crashes"),
+    (DETROIT, "Demolitions under Contract", "none"),
+    (HHS, "Payment - National", "none"),
+    (HHS, "Medicare Advantage Monthly Enrollment by Contract", "none"),
+    (HHS, "Medicare Spending Per Beneficiary – State", "none"),
 ]
 
 _RECORDS: dict[str, list] = {}
