@@ -247,3 +247,10 @@ def test_the_demo_cities_publish_different_key_datasets():
     }
     assert published == planned
     assert planned["springfield"] == len(vocab.KEY_DATASETS) and len(set(planned.values())) == len(planned)
+
+
+def test_a_check_that_could_not_run_says_why_in_the_evidence():
+    broken = CheckResult(TYPES_CHECK, Status.NA, {"score": None}, "Check could not run: bad.yaml: types.0: x")
+    evidence = PortalEvidence(portal="https://a", harvested=True, portal_results={TYPES_CHECK: broken})
+    row = score_criterion(criterion(key_set="census"), [evidence])
+    assert row["status"] == INSUFFICIENT and "bad.yaml: types.0: x" in row["evidence"]

@@ -39,6 +39,12 @@ def _values(portals: list[Any], check_id: str) -> list[tuple[str, dict]]:
     return found
 
 
+def _not_run(portals: list[Any], check_id: str) -> str:
+    """Why a check gave no result (e.g. a bad config/key_datasets.yaml), for the evidence line."""
+    reasons = sorted({r.reason for p in portals if (r := p.portal_results.get(check_id)) and r.reason})
+    return f"The {check_id} check gave no result" + (f": {' '.join(reasons)}" if reasons else ".")
+
+
 def _names(rows: list[dict]) -> str:
     return ", ".join(row["name"] for row in rows)
 
@@ -46,7 +52,7 @@ def _names(rows: list[dict]) -> str:
 def open_score(criterion: Any, portals: list[Any]) -> tuple[float | None, dict, str]:
     values = _values(portals, TYPES_CHECK)
     if not values:
-        return None, {}, "The key dataset check did not run on any portal."
+        return None, {}, _not_run(portals, TYPES_CHECK)
     rows = in_set(city_key_datasets(values), criterion.key_set)
     if not rows:
         return (
