@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wwc_pipeline import __version__
+from wwc_pipeline.reports.keydata import key_datasets_view
 from wwc_pipeline.reports.summary import (
     COMPONENTS,
     ReportError,
@@ -245,6 +246,7 @@ def html_context(report: Mapping) -> dict:
         "portal_checks": _portal_checks(report),
         "detail_limit": DETAIL_LIMIT,
         "version": __version__,
+        "key_datasets": key_datasets_view(report),
     }
 
 

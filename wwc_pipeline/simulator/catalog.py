@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,9 @@ class GeneratedCatalog:
     with a recognized cadence, exactly `round(share_stale * that number)` are stale at `as_of`
     (METRICS.md's rule) and the others stay fresh for at least half a period after it.
     `as_of` defaults to a fixed date (2025-06-01 UTC) so that output never depends on the clock;
-    pass the run's time to get a catalog that looks current.
+    pass the run's time to get a catalog that looks current. `key_datasets` names the key dataset
+    types (vocabulary.KEY_DATASETS) the catalog publishes, and `look_alikes` adds titles that read
+    like key datasets and must match none; both take the place of generic datasets.
     """
 
     def __init__(
@@ -50,6 +53,8 @@ class GeneratedCatalog:
         share_non_dataset: float = 0.05,
         include_policy: bool = True,
         dcat_page_size: int | None = None,
+        key_datasets: Iterable[str] | None = None,
+        look_alikes: bool = True,
     ) -> None:
         if size < 0:
             raise ValueError(f"catalog size must be 0 or more, got {size}")
@@ -60,6 +65,11 @@ class GeneratedCatalog:
         ):
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{label} must be between 0 and 1, got {share}")
+        unknown = sorted(set(key_datasets or ()) - set(vocab.KEY_DATASETS))
+        if unknown:
+            raise ValueError(
+                f"unknown key dataset type(s) {', '.join(unknown)}; known: {', '.join(vocab.KEY_DATASETS)}"
+            )
         if dcat_page_size is not None and dcat_page_size < 1:
             raise ValueError(f"dcat_page_size must be 1 or more, got {dcat_page_size}")
         self.as_of = _utc(as_of or DEFAULT_AS_OF)
@@ -75,6 +85,8 @@ class GeneratedCatalog:
             self.as_of,
             share_non_dataset,
             include_policy,
+            key_datasets=vocab.DEFAULT_KEY_DATASETS if key_datasets is None else tuple(key_datasets),
+            look_alikes=look_alikes,
         )
         self._entries = generator.generate_entries(self.plan)
         self._lock = threading.RLock()
@@ -129,6 +141,8 @@ class GeneratedCatalog:
                 False,
                 specials=False,
                 key_prefix=f"a{self.version:03d}-",
+                key_datasets=(),
+                look_alikes=False,
             )
             fresh = generator.generate_entries(
                 plan, {e.uid for e in self._entries}, {e.slug for e in self._entries}
