@@ -22,17 +22,22 @@ class DemoPortal:
     size: int
     share_stale: float
     share_missing_metadata: float
+    share_dirty: float  # datasets whose rows carry planted defects (TAKESTOCK-QUALITY)
     include_policy: bool = True
 
 
+# Springfield's rows are clean (TAKESTOCK-QUALITY 100); every other city has some dirty datasets.
 DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
-    "springfield": ("City of Springfield", [DemoPortal("socrata", 1200, 0.10, 0.05)]),
-    "capital-city": ("Capital City", [DemoPortal("socrata", 400, 0.30, 0.20)]),
-    "shelbyville": ("City of Shelbyville", [DemoPortal("socrata", 120, 0.60, 0.45, include_policy=False)]),
-    "ogdenville": ("Ogdenville", [DemoPortal("ckan", 300, 0.20, 0.15)]),
+    "springfield": ("City of Springfield", [DemoPortal("socrata", 1200, 0.10, 0.05, 0.0)]),
+    "capital-city": ("Capital City", [DemoPortal("socrata", 400, 0.30, 0.20, 0.25)]),
+    "shelbyville": (
+        "City of Shelbyville",
+        [DemoPortal("socrata", 120, 0.60, 0.45, 0.6, include_policy=False)],
+    ),
+    "ogdenville": ("Ogdenville", [DemoPortal("ckan", 300, 0.20, 0.15, 0.15)]),
     "north-haverbrook": (
         "North Haverbrook",
-        [DemoPortal("dcat", 250, 0.25, 0.10), DemoPortal("opendatasoft", 150, 0.15, 0.10)],
+        [DemoPortal("dcat", 250, 0.25, 0.10, 0.3), DemoPortal("opendatasoft", 150, 0.15, 0.10, 0.3)],
     ),
 }
 
@@ -56,6 +61,7 @@ def start_demo_portals(
                 name=name,
                 as_of=as_of,
                 include_policy=spec.include_policy,
+                share_dirty=spec.share_dirty,
             )
             portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
             entries.append({"platform": spec.platform, "url": portal.url})

@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wwc_pipeline import __version__
+from wwc_pipeline.reports.quality import quality_samples
 from wwc_pipeline.reports.summary import (
     COMPONENTS,
     ReportError,
@@ -173,6 +174,7 @@ def _criterion_view(report: Mapping, criterion: Mapping, anchors: dict, order: l
         "rows": [_dataset_row(d, anchors.get(_key(d), ""), dataset_checks) for d in shown],
         "relevant": len(relevant),
         "failing": failing,
+        "samples": quality_samples(report, check_ids, anchors),
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from wwc_pipeline.simulator import generator
 from wwc_pipeline.simulator import vocabulary as vocab
+from wwc_pipeline.simulator.defects import plant_defects
 from wwc_pipeline.simulator.generator import Entry, Plan
 from wwc_pipeline.simulator.rows import generate_rows
 
@@ -36,7 +37,9 @@ class GeneratedCatalog:
     with a recognized cadence, exactly `round(share_stale * that number)` are stale at `as_of`
     (METRICS.md's rule) and the others stay fresh for at least half a period after it.
     `as_of` defaults to a fixed date (2025-06-01 UTC) so that output never depends on the clock;
-    pass the run's time to get a catalog that looks current.
+    pass the run's time to get a catalog that looks current. Exactly `round(share_dirty * n)`
+    of the n generic datasets (not the inventory, performance or contracts ones) serve rows with
+    planted defects, listed on `entry.planted_defects`; the rows of every other dataset are clean.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class GeneratedCatalog:
         share_non_dataset: float = 0.05,
         include_policy: bool = True,
         dcat_page_size: int | None = None,
+        share_dirty: float = 0.2,
     ) -> None:
         if size < 0:
             raise ValueError(f"catalog size must be 0 or more, got {size}")
@@ -57,6 +61,7 @@ class GeneratedCatalog:
             ("share_stale", share_stale),
             ("share_missing_metadata", share_missing_metadata),
             ("share_non_dataset", share_non_dataset),
+            ("share_dirty", share_dirty),
         ):
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{label} must be between 0 and 1, got {share}")
@@ -77,6 +82,8 @@ class GeneratedCatalog:
             include_policy,
         )
         self._entries = generator.generate_entries(self.plan)
+        self.share_dirty = share_dirty
+        plant_defects(self._entries, share_dirty, seed)
         self._lock = threading.RLock()
         self.version = 0
 
@@ -88,6 +95,11 @@ class GeneratedCatalog:
     @property
     def datasets(self) -> list[Entry]:
         return [entry for entry in self.entries if entry.is_dataset]
+
+    @property
+    def dirty(self) -> list[Entry]:
+        """The datasets whose rows carry planted defects (ground truth for content checks)."""
+        return [entry for entry in self.entries if entry.planted_defects]
 
     def snapshot(self) -> tuple[int, list[Entry]]:
         with self._lock:
@@ -151,7 +163,8 @@ class GeneratedCatalog:
 
     def rows(self, entry: Entry, start: int, stop: int) -> list[dict]:
         """Rows start..stop-1 of a dataset, as {field_name: value}."""
-        return generate_rows(entry, start, stop, self.entries if entry.kind == "inventory" else [])
+        catalog = self.entries if entry.kind == "inventory" else []
+        return generate_rows(entry, start, stop, catalog, generator.as_epoch(self.as_of))
 
     def __repr__(self) -> str:
         return f"GeneratedCatalog(size={self.plan.size}, seed={self.seed}, name={self.name!r})"
