@@ -183,3 +183,18 @@ def test_demo_writes_the_warehouse_a_report_per_city_and_an_index(prefect_harnes
         report = tmp_path / "demo" / entry["path"]
         assert report.is_file() and "MEASURE-OD-METADATA" in report.read_text()
         assert f'href="{report.relative_to(tmp_path / "demo")}"' in page
+    # the demo's cities differ in row quality: the clean one scores 100, every dirty one below
+    from wwc_pipeline.warehouse import Warehouse
+
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'demo' / 'warehouse.db'}")
+    quality = {}
+    for entry in index["cities"]:
+        criteria = warehouse.city_report(entry["city_id"], entry["run_id"])["criteria"]
+        quality[entry["city_id"]] = next(c for c in criteria if c["criterion_id"] == "TAKESTOCK-QUALITY")
+    clean = {city for city, (_, portals) in DEMO_CITIES.items() if all(p.share_dirty == 0 for p in portals)}
+    assert clean and clean != set(DEMO_CITIES)
+    for city, row in quality.items():
+        if city in clean:
+            assert row["score"] == 100.0 and row["status"] == "met", row["evidence"]
+        else:
+            assert row["score"] is not None and row["score"] < 100.0, (city, row["evidence"])
