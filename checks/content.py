@@ -32,8 +32,13 @@ DATASET_LIST_LIMIT = 50  # sampled datasets summarised in the portal result's va
 
 
 def _short(value: Any, length: int) -> str:
-    text = value if isinstance(value, str) else str(value)
+    """A value as text of at most `length` characters (times in ISO 8601)."""
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
     return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _share(value: Any) -> float | None:
@@ -65,9 +70,9 @@ def _outcome(planned: Planned, result: Any, rules: QualityRules) -> dict:
         "expectation": result.expectation_config.type,
         "column": planned.column,
         "success": None if raised else bool(result.success),
-        "observed": observed if planned.kind == NO_ROWS else _share(observed),
+        "observed": _count(observed) if planned.kind == NO_ROWS else _share(observed),
         "allowed": planned.allowed,
-        "unexpected": found.get("unexpected_count"),
+        "unexpected": _count(found.get("unexpected_count")),
         "examples": examples,
     }
     if raised:

@@ -94,6 +94,8 @@ def plan_expectations(
     for row in rows:
         out: dict = {}
         for name, value in row.items():
+            if str(name).startswith(":"):  # Socrata system fields (:id, :@computed_region_...)
+                continue
             key = column_key(name) or "_"
             labels.setdefault(key, str(name))
             out.setdefault(key, cell(value))

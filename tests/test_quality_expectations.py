@@ -134,6 +134,10 @@ def test_null_share_threshold_and_duplicate_rows(validate):
     assert validate(rows, None)["defects"] == []  # 40 % empty: under the 50 % default
     rows = [{"a": None if n < 6 else n, "b": n} for n in range(10)]
     assert failed(validate(rows, None)) == {("nulls", "a")}
+    system = [{"a": n, ":@computed_region_x": None if n else "3"} for n in range(10)]  # Socrata's own
+    assert validate(system, None)["defects"] == [] and not kinds_on(
+        validate(system, None), ":@computed_region_x"
+    )
     repeated = [{"a": 1, "b": 2}, {"a": 1, "b": 2}, {"a": 1, "b": 3}]
     assert failed(validate(repeated, None)) == {("duplicate_rows", None)}
 
