@@ -24,7 +24,8 @@ def write_cities(path, portals: dict[str, list]) -> str:
         {
             "id": city_id,
             "name": city_id.title(),
-            "portals": [{"platform": p.platform, "url": p.url} for p in ps],
+            # 5 datasets' rows each (default 25): these tests are about the flows, not row quality
+            "portals": [{"platform": p.platform, "url": p.url, "sample_datasets": 5} for p in ps],
         }
         for city_id, ps in portals.items()
     ]
