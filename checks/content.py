@@ -10,6 +10,7 @@ context per check call. Score: 100 x the share of validated datasets in which no
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -180,6 +181,7 @@ def content_quality(records: list[DatasetRecord], context: PortalContext) -> lis
     per_dataset: list[CheckResult] = []
     summaries: list[dict] = []
     tried = 0
+    unavailable: Counter = Counter()  # why datasets gave no rows
     for record in candidates(
         records, context.platform, context.portal, config.sample_datasets, rules.sample.attempts_factor
     ):
@@ -188,6 +190,7 @@ def content_quality(records: list[DatasetRecord], context: PortalContext) -> lis
         tried += 1
         rows, why = _rows_of(context, record)
         if rows is None:
+            unavailable[why] += 1
             per_dataset.append(CheckResult(QUALITY_CHECK, Status.NA, {"share": None}, why, record.dataset_id))
             continue
         schema = getattr(rows, "columns", None) or record.columns
@@ -206,10 +209,10 @@ def content_quality(records: list[DatasetRecord], context: PortalContext) -> lis
         per_dataset.append(CheckResult(QUALITY_CHECK, status, measured, reason, record.dataset_id))
     if not tried:
         return [portal_result(QUALITY_CHECK, Status.NA, empty, "No dataset to sample.")]
-    return [_portal_summary(tried, summaries), *per_dataset]
+    return [_portal_summary(tried, summaries, unavailable), *per_dataset]
 
 
-def _portal_summary(tried: int, summaries: list[dict]) -> CheckResult:
+def _portal_summary(tried: int, summaries: list[dict], unavailable: Counter) -> CheckResult:
     """Datasets sampled and validated, and which defect kinds were found where."""
     clean = sum(1 for s in summaries if not s["defects"])
     score = round(100 * clean / len(summaries), 1) if summaries else None
@@ -229,7 +232,8 @@ def _portal_summary(tried: int, summaries: list[dict]) -> CheckResult:
         "datasets": summaries[:DATASET_LIST_LIMIT],
     }
     if score is None:
-        reason = f"None of the {tried} sampled datasets gave rows to validate."
+        why = unavailable.most_common(1)[0][0] if unavailable else ""
+        reason = f"None of the {tried} sampled datasets gave rows to validate. {why}".strip()
     else:
         reason = f"{clean} of {len(summaries)} sampled datasets show no defect in their rows"
         found = ", ".join(f"{kind} in {d['datasets']}" for kind, d in value["defects"].items())

@@ -219,3 +219,14 @@ def test_schema_drift_not_assessable(records, previous):
     assert len(results) == 1 and results[0].status is Status.NA and results[0].value["score"] is None
     if all(r.columns is None for r in records):
         assert "no column lists" in results[0].reason
+
+
+def test_a_platform_without_rows_is_na_and_says_why():
+    records = [dataset(f"d{n}", [Column("x")]) for n in range(6)]
+    connector = FakeConnector({f"d{n}": None for n in range(6)})
+    portal = content_quality(records, context(connector, client=object(), sample_datasets=2))[0]
+    assert portal.status is Status.NA and portal.value["score"] is None
+    assert len(connector.calls) == 4  # twice the wanted sample, then it stops trying
+    assert portal.reason == (
+        "None of the 4 sampled datasets gave rows to validate. The platform gives no rows for this dataset."
+    )
