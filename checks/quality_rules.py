@@ -1,13 +1,15 @@
 """The rules of `content.quality` as data: thresholds, type families and column-name patterns.
 
 They live in `quality.yaml` (config/ in the working directory, $WWC_QUALITY_FILE, or the copy
-shipped in the package), so that a reviewer can read and tune them without reading code.
+shipped in the package), so that a reviewer can read and tune them without reading code. A
+file of one's own is laid over the shipped one: it needs to name only what it changes.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cached_property, lru_cache
+from importlib.resources import files
 from pathlib import Path
 
 import yaml
@@ -43,10 +45,11 @@ class Thresholds(BaseModel):
 class NameRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    latitude: list[str] = ["lat", "latitude"]
-    longitude: list[str] = ["lon", "lng", "long", "longitude"]
-    non_negative: list[str] = ["count", "amount", "total", "cost", "price"]
-    future_allowed: list[str] = ["end", "expiration", "due", "scheduled", "planned"]
+    # the words themselves are in the shipped quality.yaml, which every file is laid over
+    latitude: list[str] = []
+    longitude: list[str] = []
+    non_negative: list[str] = []
+    future_allowed: list[str] = []
 
 
 class QualityRules(BaseModel):
@@ -89,14 +92,29 @@ def words(name: str) -> str:
     return " ".join(re.split(r"[\W_]+", str(name).lower())).strip()
 
 
-@lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> QualityRules:
+def _merged(base: object, override: object) -> object:
+    """`override` laid over `base`: mappings merge key by key, anything else replaces."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{key: _merged(base.get(key), value) for key, value in override.items()}}
+    return override
+
+
+def _read(path: Path) -> object:
     try:
-        data = yaml.safe_load(Path(path).read_text())
+        return yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError:
         raise ConfigError(f"{path} is not valid YAML; fix the syntax") from None
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime: float) -> QualityRules:
+    """The packaged defaults with the file at `path` laid over them (a file may set one threshold)."""
+    defaults = Path(str(files("wwc_pipeline.default_config").joinpath("quality.yaml")))
+    data = _read(Path(path))
+    if Path(path).resolve() != defaults.resolve():
+        data = _merged(_read(defaults), data)
     try:
-        rules = QualityRules.model_validate(data or {})
+        rules = QualityRules.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"

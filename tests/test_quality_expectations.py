@@ -152,17 +152,21 @@ def test_evidence_is_short_json_and_the_same_for_the_same_rows(validate):
     assert failed(first) == {("wrong_type", "Count"), ("future_dates", "When")}
 
 
-def test_thresholds_come_from_the_quality_file(tmp_path, monkeypatch):
+def test_thresholds_come_from_the_quality_file_laid_over_the_defaults(tmp_path, monkeypatch):
     from wwc_pipeline.checks.content import make_validator
 
+    rows = [{"a": None if n < 8 else n, "when": "2099-01-01", "n": n} for n in range(10)]
+    schema = [Column("When", datatype="date")]
+    strict = make_validator(load_quality_rules(), AS_OF)(rows, schema)
+    assert failed(strict) == {("nulls", "a"), ("future_dates", "When")}
     file = tmp_path / "quality.yaml"
-    file.write_text("thresholds:\n  max_null_share: 0.9\n  future_tolerance_days: 10000\n")
+    file.write_text("thresholds:\n  max_null_share: 0.9\n  future_tolerance_days: 40000\n")
     monkeypatch.setenv("WWC_QUALITY_FILE", str(file))
     rules = load_quality_rules()
     assert rules.thresholds.max_null_share == 0.9 and rules.thresholds.min_type_conformance == 0.99
-    rows = [{"a": None if n < 8 else n, "when": "2099-01-01", "n": n} for n in range(10)]
-    value = make_validator(rules, AS_OF)(rows, [Column("When", datatype="date")])
-    assert value["defects"] == []
+    assert rules.family("date") == "date" and rules.named("latitude", "lat")  # the rest: defaults
+    lenient = make_validator(rules, AS_OF)(rows, schema)
+    assert lenient["defects"] == [] and "future_dates" in kinds_on(lenient, "When")
 
 
 @pytest.mark.parametrize(
