@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from benchmarks import evaluation, harvest, run, warehouse
+from benchmarks import evaluation, harvest, quality, run, warehouse
 from benchmarks.common import bench_client
 from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
@@ -104,9 +104,20 @@ def test_warehouse_benchmark_writes_the_same_rows_both_ways_and_nothing_new_the_
     assert result["ratios"]["time_naive_over_ours"] > 0
 
 
+def test_quality_benchmark_finds_what_was_planted_both_ways():
+    result = quality.run(datasets=3, rows=20, repeat=1, seed=4)
+
+    assert (result["datasets"], result["ours_2d"]["datasets"], result["rows"]) == (3, 6, 20)
+    assert result["dirty_datasets"] >= 1  # something to find
+    assert result["same_defects"] is True and result["found_as_planted"] is True
+    assert result["expectations"] >= 3 * 5  # row count, duplicates, and per column at least nulls
+    assert all(value > 0 for value in result["ratios"].values())
+
+
 def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "results" / "bench.json"
-    code = run.main(["--size", "120", "--repeat", "1", "--latency-ms", "1", "--out", str(out)])
+    argv = ["--size", "120", "--repeat", "1", "--latency-ms", "1", "--quality-datasets", "2"]
+    code = run.main([*argv, "--out", str(out)])
 
     assert code == 0
     results = json.loads(out.read_text())
@@ -115,11 +126,12 @@ def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
         "repeat": 1,
         "warehouse_size": 30,
         "latency_ms": 1.0,
+        "quality_datasets": 2,
         "seed": 1,
     }
-    assert {"harvest", "evaluation", "warehouse", "machine", "duration_s"} <= set(results)
+    assert {"harvest", "evaluation", "warehouse", "quality", "machine", "duration_s"} <= set(results)
     printed = capsys.readouterr().out
-    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", str(out)):
+    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", "quality D=2 x 200 rows", str(out)):
         assert label in printed
 
 

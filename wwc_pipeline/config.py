@@ -27,7 +27,7 @@ class PortalConfig(BaseModel):
     url: str  # base URL of the portal, e.g. https://data.cityofchicago.org
     app_token_env: str | None = None  # name of the env var holding the token (never the token)
     catalog_path: str | None = None  # override of the catalog path (e.g. DCAT feed location)
-    sample_datasets: int = 5  # datasets whose rows are sampled for content checks
+    sample_datasets: int = 25  # datasets whose rows are sampled for content checks (stratified, seeded)
     sample_rows: int = 200
     check_links: int = 20  # distributions whose links are probed
     max_pages: int = 1000

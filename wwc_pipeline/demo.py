@@ -23,19 +23,21 @@ class DemoPortal:
     size: int
     share_stale: float
     share_missing_metadata: float
+    share_dirty: float  # datasets whose rows carry planted defects (TAKESTOCK-QUALITY)
     include_policy: bool = True
     key_datasets: tuple[str, ...] = ()  # key dataset types published (simulator vocabulary.KEY_DATASETS)
 
 
 ALL_KEY_DATASETS = tuple(vocab.KEY_DATASETS)
+# Springfield's rows are clean (TAKESTOCK-QUALITY 100); every other city has some dirty datasets.
 DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
     "springfield": (
         "City of Springfield",
-        [DemoPortal("socrata", 1200, 0.10, 0.05, key_datasets=ALL_KEY_DATASETS)],
+        [DemoPortal("socrata", 1200, 0.10, 0.05, 0.0, key_datasets=ALL_KEY_DATASETS)],
     ),
     "capital-city": (
         "Capital City",
-        [DemoPortal("socrata", 400, 0.30, 0.20, key_datasets=ALL_KEY_DATASETS[:10])],
+        [DemoPortal("socrata", 400, 0.30, 0.20, 0.25, key_datasets=ALL_KEY_DATASETS[:10])],
     ),
     "shelbyville": (
         "City of Shelbyville",
@@ -45,17 +47,21 @@ DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
                 120,
                 0.60,
                 0.45,
+                0.6,
                 include_policy=False,
                 key_datasets=("budget", "crime", "service_requests"),
             )
         ],
     ),
-    "ogdenville": ("Ogdenville", [DemoPortal("ckan", 300, 0.20, 0.15, key_datasets=ALL_KEY_DATASETS[::2])]),
+    "ogdenville": (
+        "Ogdenville",
+        [DemoPortal("ckan", 300, 0.20, 0.15, 0.15, key_datasets=ALL_KEY_DATASETS[::2])],
+    ),
     "north-haverbrook": (  # two portals: the city's key datasets are the best of both
         "North Haverbrook",
         [
-            DemoPortal("dcat", 250, 0.25, 0.10, key_datasets=ALL_KEY_DATASETS[:6]),
-            DemoPortal("opendatasoft", 150, 0.15, 0.10, key_datasets=ALL_KEY_DATASETS[4:12]),
+            DemoPortal("dcat", 250, 0.25, 0.10, 0.3, key_datasets=ALL_KEY_DATASETS[:6]),
+            DemoPortal("opendatasoft", 150, 0.15, 0.10, 0.3, key_datasets=ALL_KEY_DATASETS[4:12]),
         ],
     ),
 }
@@ -81,6 +87,7 @@ def start_demo_portals(
                 as_of=as_of,
                 include_policy=spec.include_policy,
                 key_datasets=spec.key_datasets,
+                share_dirty=spec.share_dirty,
             )
             portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
             entries.append({"platform": spec.platform, "url": portal.url})

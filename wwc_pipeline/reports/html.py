@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wwc_pipeline import __version__
 from wwc_pipeline.reports.keydata import key_datasets_view
+from wwc_pipeline.reports.quality import quality_samples
 from wwc_pipeline.reports.summary import (
     COMPONENTS,
     ReportError,
@@ -174,6 +175,7 @@ def _criterion_view(report: Mapping, criterion: Mapping, anchors: dict, order: l
         "rows": [_dataset_row(d, anchors.get(_key(d), ""), dataset_checks) for d in shown],
         "relevant": len(relevant),
         "failing": failing,
+        "samples": quality_samples(report, check_ids, anchors),
     }
 
 

@@ -58,6 +58,7 @@ class Entry:
     stale: bool = False  # ground truth: judged stale at as_of
     missing_metadata: bool = False
     broken_link: bool = False  # its download files answer 404
+    planted_defects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> fields (defects.py)
     parent: str | None = None  # uid of the dataset a chart/map derives from
     revision: int = 0  # bumped by every change (render caches key on it)
     extra: dict = field(default_factory=dict)
