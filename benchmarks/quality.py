@@ -28,7 +28,9 @@ AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
 
 def samples(datasets: int, rows: int, seed: int) -> list[tuple[list[dict], list[Column], set[str]]]:
     """(rows, declared columns, planted defect kinds) of the first `datasets` datasets with rows."""
-    catalog = GeneratedCatalog(size=max(datasets, 10), seed=seed, as_of=AS_OF, share_dirty=0.3)
+    catalog = GeneratedCatalog(
+        size=max(datasets, 10), seed=seed, as_of=AS_OF, share_dirty=0.3, key_datasets=(), look_alikes=False
+    )
     chosen = [entry for entry in catalog.datasets if entry.row_count][:datasets]
     return [
         (
