@@ -56,10 +56,11 @@ def catalog() -> GeneratedCatalog:
     return GeneratedCatalog(size=80, seed=3, as_of=AS_OF, share_dirty=0.4)
 
 
-def test_dirty_datasets_are_an_exact_seeded_share_of_the_generic_ones(catalog):
-    generic = [e for e in catalog.datasets if e.kind == "generic"]
-    assert len(catalog.dirty) == round(0.4 * len(generic))
-    assert all(e.kind == "generic" and e.is_dataset for e in catalog.dirty)
+def test_dirty_datasets_are_an_exact_seeded_share_of_the_ordinary_ones(catalog):
+    ordinary = [e for e in catalog.datasets if e.kind in ("generic", "key", "lookalike") and e.row_count]
+    assert len(catalog.dirty) == round(0.4 * len(ordinary))
+    assert all(e.kind in ("generic", "key", "lookalike") and e.is_dataset for e in catalog.dirty)
+    assert not [e for e in catalog.dirty if e.kind not in ("generic", "key", "lookalike")]
     again = GeneratedCatalog(size=80, seed=3, as_of=AS_OF, share_dirty=0.4)
     assert [(e.key, e.planted_defects) for e in again.dirty] == [
         (e.key, e.planted_defects) for e in catalog.dirty

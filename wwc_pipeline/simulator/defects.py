@@ -49,10 +49,14 @@ def _columns_for(kind: str, columns: list[FakeColumn]) -> list[tuple[str, ...]]:
     return [()]  # duplicate rows: whole rows
 
 
+PLANTABLE_KINDS = frozenset({"generic", "key", "lookalike"})
+
+
 def plant_defects(entries: list[Entry], share_dirty: float, seed: int) -> list[Entry]:
-    """Mark `round(share_dirty * generic datasets)` datasets dirty; return them."""
+    """Mark `round(share_dirty * ordinary datasets with rows)` datasets dirty; return them."""
     rng = random.Random(f"wwc-defects:{seed}")
-    candidates = [e for e in entries if e.is_dataset and e.kind == "generic" and e.row_count > 0]
+    # ordinary data: generic datasets, key datasets and their look-alikes (not inventory, policy...)
+    candidates = [e for e in entries if e.is_dataset and e.kind in PLANTABLE_KINDS and e.row_count > 0]
     dirty = rng.sample(candidates, round(share_dirty * len(candidates)))
     for entry in dirty:
         kinds = list(DEFECT_KINDS)
