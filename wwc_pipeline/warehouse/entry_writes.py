@@ -10,14 +10,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.warehouse.convert import jsonable
 from wwc_pipeline.warehouse.digests import entry_list_digest
 from wwc_pipeline.warehouse.models import Dataset, DatasetVersion, EntryList, SnapshotEntry
-from wwc_pipeline.warehouse.writes import NO_SYNC, PortalWriteStats, bulk_insert, insert_new_returning
+from wwc_pipeline.warehouse.writes import (
+    NO_SYNC,
+    PortalWriteStats,
+    bulk_insert,
+    insert_new_returning,
+    insert_returning,
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,7 @@ def write_entries(
             }
             for item in fresh
         ]
-        returning = (Dataset.id, Dataset.dataset_id, Dataset.occurrence)
-        for row in session.execute(insert(Dataset).returning(*returning), rows):
+        for row in insert_returning(session, Dataset, rows, ["id", "dataset_id", "occurrence"]):
             dataset_pks[(row.dataset_id, row.occurrence)] = row.id
         rows_written += len(rows)
     changed = [
@@ -141,8 +146,7 @@ def write_entries(
             }
             for pk, item in by_pk.items()
         ]
-        returning = (DatasetVersion.id, DatasetVersion.dataset_id)
-        for row in session.execute(insert(DatasetVersion).returning(*returning), rows):
+        for row in insert_returning(session, DatasetVersion, rows, ["id", "dataset_id"]):
             item = by_pk[row.dataset_id]
             version_pks[(item.record.dataset_id, item.occurrence)] = row.id
         rows_written += len(rows)
@@ -202,7 +206,7 @@ def write_entry_list(
     if existing is not None:
         return existing, 0
     row = {"portal_id": portal_id, "digest": digest, "entries": len(entries), "first_run_id": run_id}
-    inserted = insert_new_returning(session, EntryList, [row], ["portal_id", "digest"], [EntryList.id])
+    inserted = insert_new_returning(session, EntryList, [row], ["portal_id", "digest"], ["id"])
     if not inserted:  # a concurrent writer stored the same list a moment ago
         return session.scalar(lookup), 0
     entry_list_id = inserted[0].id

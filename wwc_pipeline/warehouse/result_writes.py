@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.results import CheckResult, Status
@@ -27,7 +27,7 @@ from wwc_pipeline.warehouse.models import (
     ResultSet,
     ResultSetMember,
 )
-from wwc_pipeline.warehouse.writes import bulk_insert, chunks, insert_new_returning
+from wwc_pipeline.warehouse.writes import bulk_insert, chunks, insert_new_returning, insert_returning
 
 
 def judged_version(result: CheckResult, entries: WrittenEntries) -> int | None:
@@ -112,13 +112,12 @@ def write_check_results(
         return existing, 0
     ids = result_ids(session, list(rows))
     missing = [row for key, row in rows.items() if key not in ids]
-    returning = [CheckResultRow.digest, CheckResultRow.id]
-    inserted = insert_new_returning(session, CheckResultRow, missing, ["digest"], returning)
+    inserted = insert_new_returning(session, CheckResultRow, missing, ["digest"], ["digest", "id"])
     ids.update((row.digest, row.id) for row in inserted)
     if len(ids) < len(rows):  # stored by a concurrent writer since the lookup
         ids.update(result_ids(session, [key for key in rows if key not in ids]))
     set_row = {"portal_id": portal_id, "digest": digest, "results": len(rows), "first_run_id": run_id}
-    made = insert_new_returning(session, ResultSet, [set_row], ["portal_id", "digest"], [ResultSet.id])
+    made = insert_new_returning(session, ResultSet, [set_row], ["portal_id", "digest"], ["id"])
     if not made:
         return session.scalar(lookup), len(inserted)
     result_set_id = made[0].id
@@ -133,11 +132,8 @@ def write_scores(session: Session, run_id: int, city_id: str, rows: list[dict[st
     if not rows:
         return
     values = [{**row, "run_id": run_id, "city_id": city_id} for row in rows]
-    returning = (CriterionScore.id, CriterionScore.criterion_id)
-    score_ids = dict(
-        (criterion_id, pk)
-        for pk, criterion_id in session.execute(insert(CriterionScore).returning(*returning), values)
-    )
+    made = insert_returning(session, CriterionScore, values, ["id", "criterion_id"])
+    score_ids = {criterion_id: pk for pk, criterion_id in made}
     links = [
         {"score_id": score_ids[row["criterion_id"]], "check_id": check_id}
         for row in rows

@@ -71,14 +71,22 @@ def insert_ignoring_conflicts(session: Session, model: type, values: dict, keys:
 
 
 def insert_new_returning(
-    session: Session, model: type, rows: list[dict], keys: list[str], returning: list[Any]
+    session: Session, model: type, rows: list[dict], keys: list[str], returning: list[str]
 ) -> list[Any]:
-    """Bulk INSERT ... ON CONFLICT DO NOTHING RETURNING: the rows this call inserted (a row that
-    a concurrent writer inserted first is skipped, and the caller looks it up)."""
+    """Bulk INSERT ... ON CONFLICT DO NOTHING RETURNING `returning` columns: the rows this call
+    inserted (a row that a concurrent writer inserted first is skipped; the caller looks it up).
+    Core, not ORM: one executemany, batched by SQLAlchemy's insertmanyvalues."""
     if not rows:
         return []
-    statement = upsert_dialect(session).insert(model).on_conflict_do_nothing(index_elements=keys)
-    return list(session.execute(statement.returning(*returning), rows))
+    table = model.__table__
+    statement = upsert_dialect(session).insert(table).on_conflict_do_nothing(index_elements=keys)
+    return list(session.execute(statement.returning(*(table.c[name] for name in returning)), rows))
+
+
+def insert_returning(session: Session, model: type, rows: list[dict], returning: list[str]) -> list[Any]:
+    """Bulk INSERT ... RETURNING `returning` columns (Core, one executemany)."""
+    table = model.__table__
+    return list(session.execute(insert(table).returning(*(table.c[name] for name in returning)), rows))
 
 
 def chunks(items: list, size: int = 2000) -> Iterable[list]:
