@@ -11,9 +11,11 @@ import dataclasses
 import pytest
 from sqlalchemy import func, insert, select
 
-from tests.test_warehouse import PORTAL, catalog, record, results, snapshot, start
+from benchmarks.evaluation import normalize, served_documents
+from tests.test_warehouse import AS_OF, PORTAL, catalog, record, results, snapshot, start
 from wwc_pipeline.results import CheckResult, Status
 from wwc_pipeline.warehouse import Warehouse, WarehouseError
+from wwc_pipeline.warehouse.digests import record_data, record_digest
 from wwc_pipeline.warehouse.models import CheckResultRow, ResultSetMember, Snapshot
 
 CITY = "springfield"
@@ -124,6 +126,17 @@ def scenario_warnings_and_flags(wh: Warehouse) -> None:
     with wh.engine.connect() as connection:
         statuses = connection.execute(select(Snapshot.status, func.count()).group_by(Snapshot.status)).all()
     assert sorted(statuses) == [("complete", 1), ("complete_with_warnings", 1)]
+
+
+def test_record_data_is_to_dict_and_its_digest_the_content_hash() -> None:
+    """The write path's fast copy of `DatasetRecord.to_dict()` must agree with it exactly, or
+    every dataset would get a new version on the next run."""
+    documents, portal, _ = served_documents(60, 3)
+    records = [*catalog(), record("ffff-0006", columns=None, created_at=AS_OF), *normalize(documents, portal)]
+    assert any(item.distributions for item in records) and any(item.columns for item in records)
+    for item in records:
+        assert record_data(item) == item.to_dict()
+        assert record_digest(record_data(item)) == item.content_hash()
 
 
 TRACE_SCENARIOS = [scenario_guard, scenario_report_survives_foreign_results, scenario_warnings_and_flags]

@@ -8,10 +8,16 @@ the same digests for the rows it carries over (it keeps its own frozen copy of t
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
+
+from wwc_pipeline.model import DatasetRecord
+
+_SCALARS = (str, int, float, bool, type(None))
 
 
 def canonical(value: Any) -> str:
@@ -46,3 +52,30 @@ def entry_list_digest(entries: Sequence[tuple[int, int, int, Sequence[str]]]) ->
             [[position, dataset, version, list(flags)] for position, dataset, version, flags in entries]
         )
     )
+
+
+def record_data(record: DatasetRecord) -> dict[str, Any]:
+    """What `DatasetRecord.to_dict()` gives, built without `asdict`'s deep copies: this runs for
+    every entry of every portal write (tests hold the two equal)."""
+    data = {field.name: _plain(getattr(record, field.name)) for field in dataclasses.fields(record)}
+    for key, value in data.items():
+        if isinstance(value, datetime):
+            data[key] = value.isoformat()
+    return data
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, list | tuple):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    return value
+
+
+def record_digest(data: dict[str, Any]) -> str:
+    """`DatasetRecord.content_hash()` of the record whose `record_data` this is."""
+    return sha256(json.dumps(data, sort_keys=True, default=str))

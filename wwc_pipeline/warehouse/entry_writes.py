@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.warehouse.convert import jsonable
-from wwc_pipeline.warehouse.digests import entry_list_digest
+from wwc_pipeline.warehouse.digests import entry_list_digest, record_data, record_digest
 from wwc_pipeline.warehouse.models import Dataset, DatasetVersion, EntryList, SnapshotEntry
 from wwc_pipeline.warehouse.writes import (
     NO_SYNC,
@@ -54,6 +54,7 @@ class Listing:
     record: DatasetRecord
     occurrence: int
     repeat_of_position: int | None
+    data: dict  # record_data(record): stored when the content changed
     content_hash: str
 
 
@@ -69,7 +70,8 @@ def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
         seen[record.dataset_id] = occurrence
         first.setdefault(record.dataset_id, position)
         repeat_of = first[record.dataset_id] if occurrence > 1 else None
-        out.append(Listing(position, record, occurrence, repeat_of, record.content_hash()))
+        data = record_data(record)
+        out.append(Listing(position, record, occurrence, repeat_of, data, record_digest(data)))
     return out
 
 
@@ -141,7 +143,7 @@ def write_entries(
                 "version": versions[(item.record.dataset_id, item.occurrence)],
                 "content_hash": item.content_hash,
                 "title": item.record.title,
-                "record": jsonable(item.record.to_dict()),
+                "record": jsonable(item.data),
                 "first_run_id": run_id,
             }
             for pk, item in by_pk.items()
