@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.results import CheckResult, Status
@@ -27,12 +28,19 @@ from wwc_pipeline.warehouse.models import (
     ResultSet,
     ResultSetMember,
 )
-from wwc_pipeline.warehouse.writes import bulk_insert, chunks, insert_new_returning, insert_returning
+from wwc_pipeline.warehouse.writes import (
+    bulk_insert,
+    bulk_insert_new,
+    chunks,
+    insert_new_returning,
+    insert_returning,
+    is_postgresql,
+)
 
 
 def judged_version(result: CheckResult, entries: WrittenEntries) -> int | None:
     """The dataset version a result judges (None: the portal), or a one-line WarehouseError."""
-    position = getattr(result, "position", None)
+    position = result.position
     if position is not None:
         entry = entries.by_position.get(position)
         if entry is None:
@@ -89,9 +97,18 @@ def result_rows(
 
 
 def result_ids(session: Session, digests: list[str]) -> dict[str, int]:
+    """digest -> id of the stored results among these digests (PostgreSQL: one array parameter;
+    SQLite: IN lists of a few thousand)."""
     found: dict[str, int] = {}
-    for part in chunks(digests):
-        query = select(CheckResultRow.digest, CheckResultRow.id).where(CheckResultRow.digest.in_(part))
+    if not digests:
+        return found
+    columns = select(CheckResultRow.digest, CheckResultRow.id)
+    if is_postgresql(session):
+        wanted = bindparam("digests", digests, type_=postgresql.ARRAY(String(64)))
+        queries = [columns.where(CheckResultRow.digest == any_(wanted))]
+    else:
+        queries = [columns.where(CheckResultRow.digest.in_(part)) for part in chunks(digests)]
+    for query in queries:
         found.update((digest, pk) for digest, pk in session.execute(query))
     return found
 
@@ -112,19 +129,17 @@ def write_check_results(
         return existing, 0
     ids = result_ids(session, list(rows))
     missing = [row for key, row in rows.items() if key not in ids]
-    inserted = insert_new_returning(session, CheckResultRow, missing, ["digest"], ["digest", "id"])
-    ids.update((row.digest, row.id) for row in inserted)
-    if len(ids) < len(rows):  # stored by a concurrent writer since the lookup
-        ids.update(result_ids(session, [key for key in rows if key not in ids]))
+    bulk_insert_new(session, CheckResultRow, missing, ["digest"])  # (or a concurrent writer did)
+    ids.update(result_ids(session, [row["digest"] for row in missing]))
     set_row = {"portal_id": portal_id, "digest": digest, "results": len(rows), "first_run_id": run_id}
     made = insert_new_returning(session, ResultSet, [set_row], ["portal_id", "digest"], ["id"])
     if not made:
-        return session.scalar(lookup), len(inserted)
+        return session.scalar(lookup), len(missing)
     result_set_id = made[0].id
     if ids:
         members = [{"result_set_id": result_set_id, "check_result_id": pk} for pk in ids.values()]
         bulk_insert(session, ResultSetMember, members)
-    return result_set_id, len(inserted) + 1 + len(ids)
+    return result_set_id, len(missing) + 1 + len(ids)
 
 
 def write_scores(session: Session, run_id: int, city_id: str, rows: list[dict[str, Any]]) -> None:

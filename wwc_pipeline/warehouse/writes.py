@@ -48,8 +48,19 @@ class PortalWriteStats:
     rows_written: int = dataclasses.field(default=0, compare=False)
 
 
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
-    """One executemany on the table (psycopg 3 pipelines it; SQLite loops in C)."""
+    """Many rows at once: COPY on PostgreSQL (pg_copy.py), one executemany on SQLite (a C loop)."""
+    if not rows:
+        return
+    if is_postgresql(session):
+        from wwc_pipeline.warehouse import pg_copy  # psycopg is there only with PostgreSQL
+
+        pg_copy.copy_rows(session, model.__table__, rows)
+        return
     session.execute(insert(model.__table__), rows)
 
 
@@ -61,7 +72,7 @@ def require_run(session: Session, run_id: int, city_id: str) -> Run:
 
 
 def upsert_dialect(session: Session) -> Any:
-    return postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return postgresql if is_postgresql(session) else sqlite
 
 
 def insert_ignoring_conflicts(session: Session, model: type, values: dict, keys: list[str]) -> None:
@@ -81,6 +92,21 @@ def insert_new_returning(
     table = model.__table__
     statement = upsert_dialect(session).insert(table).on_conflict_do_nothing(index_elements=keys)
     return list(session.execute(statement.returning(*(table.c[name] for name in returning)), rows))
+
+
+def bulk_insert_new(session: Session, model: type, rows: list[dict], keys: list[str]) -> None:
+    """Many rows at once, skipping those whose `keys` are taken (by a concurrent writer): COPY
+    through a staging table on PostgreSQL, executemany of INSERT ... ON CONFLICT DO NOTHING on
+    SQLite."""
+    if not rows:
+        return
+    if is_postgresql(session):
+        from wwc_pipeline.warehouse import pg_copy
+
+        pg_copy.copy_new_rows(session, model.__table__, rows, keys)
+        return
+    statement = upsert_dialect(session).insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement, rows)
 
 
 def insert_returning(session: Session, model: type, rows: list[dict], returning: list[str]) -> list[Any]:
