@@ -2,11 +2,12 @@
 
 Both write one portal's snapshot (datasets, their first versions, the snapshot's entry list and
 entries) and its check results (12 metrics per dataset, plus the harvest result; content
-addressed, in one result set) into the same schema, on a fresh SQLite file each, in one
+addressed, in one result set per check) into the same schema, on a fresh SQLite file each, in one
 transaction. The baseline is what a first version would do: one ORM object per row,
 `session.add` each, a flush per dataset to learn its ids. The second run of `record_portal`
 over the unchanged catalog shows what change detection and content addressing save: it finds
-the entry list and the result set already stored and writes only its snapshot row.
+the entry list and the result sets already stored and writes only its snapshot row and its
+links to those sets.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from wwc_pipeline.warehouse.models import (
     ResultSetMember,
     Snapshot,
     SnapshotEntry,
+    SnapshotResultSet,
 )
 
 CITY, PLATFORM = "bench", "socrata"
@@ -52,6 +54,7 @@ TABLES = (
     "result_sets",
     "result_set_members",
     "snapshots",
+    "snapshot_result_sets",
 )
 
 
@@ -133,13 +136,20 @@ def naive_record_portal(
             entries=len(entries),
             first_run_id=run_id,
         )
-        members = ResultSet(
-            portal_id=portal.id,
-            digest=result_set_digest(row.digest for row in result_rows),
-            results=len(result_rows),
-            first_run_id=run_id,
-        )
-        session.add_all([listed, members, *result_rows])
+        by_check: dict[str, list[CheckResultRow]] = {}
+        for row in result_rows:
+            by_check.setdefault(row.check_id, []).append(row)
+        result_sets = {
+            check_id: ResultSet(
+                portal_id=portal.id,
+                check_id=check_id,
+                digest=result_set_digest(row.digest for row in rows),
+                results=len(rows),
+                first_run_id=run_id,
+            )
+            for check_id, rows in by_check.items()
+        }
+        session.add_all([listed, *result_sets.values(), *result_rows])
         session.flush()
         for position, dataset_pk, version_pk in entries:
             session.add(
@@ -152,23 +162,24 @@ def naive_record_portal(
                 )
             )
         for row in result_rows:
-            session.add(ResultSetMember(result_set_id=members.id, check_result_id=row.id))
-        session.add(
-            Snapshot(
-                run_id=run_id,
-                portal_id=portal.id,
-                status="complete",
-                assets=snapshot.assets,
-                datasets=len(snapshot.datasets),
-                pages=snapshot.pages,
-                page_digests=jsonable(snapshot.page_digests),
-                warnings=jsonable(snapshot.warnings),
-                started_at=utc(snapshot.started_at),
-                finished_at=utc(snapshot.finished_at),
-                entry_list_id=listed.id,
-                result_set_id=members.id,
-            )
+            session.add(ResultSetMember(result_set_id=result_sets[row.check_id].id, check_result_id=row.id))
+        written = Snapshot(
+            run_id=run_id,
+            portal_id=portal.id,
+            status="complete",
+            assets=snapshot.assets,
+            datasets=len(snapshot.datasets),
+            pages=snapshot.pages,
+            page_digests=jsonable(snapshot.page_digests),
+            warnings=jsonable(snapshot.warnings),
+            started_at=utc(snapshot.started_at),
+            finished_at=utc(snapshot.finished_at),
+            entry_list_id=listed.id,
         )
+        session.add(written)
+        session.flush()
+        for result_set in result_sets.values():
+            session.add(SnapshotResultSet(snapshot_id=written.id, result_set_id=result_set.id))
 
 
 def _result_row(result: CheckResult, run_id: int, portal_id: int, version_pk: int | None) -> CheckResultRow:
@@ -204,8 +215,10 @@ def content_digest(warehouse: Warehouse) -> str:
                CheckResultRow.reason)
         .outerjoin(DatasetVersion, DatasetVersion.id == CheckResultRow.dataset_version_id)
         .outerjoin(Dataset, Dataset.id == DatasetVersion.dataset_id),
-        select(EntryList.entries, ResultSet.results).join(Snapshot, Snapshot.entry_list_id == EntryList.id)
-        .join(ResultSet, ResultSet.id == Snapshot.result_set_id),
+        select(EntryList.entries, ResultSet.check_id, ResultSet.results)
+        .join(Snapshot, Snapshot.entry_list_id == EntryList.id)
+        .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
+        .join(ResultSet, ResultSet.id == SnapshotResultSet.result_set_id),
     )  # fmt: skip
     digest = hashlib.sha256()
     with warehouse.engine.connect() as connection:

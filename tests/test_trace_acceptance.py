@@ -25,7 +25,14 @@ from wwc_pipeline.pipeline import scan_city
 from wwc_pipeline.reports.render import render_csv, render_json
 from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator, RecordedCatalog
 from wwc_pipeline.warehouse import Warehouse
-from wwc_pipeline.warehouse.models import Base, CheckResultRow, ResultSetMember, Snapshot, SnapshotEntry
+from wwc_pipeline.warehouse.models import (
+    Base,
+    CheckResultRow,
+    ResultSetMember,
+    Snapshot,
+    SnapshotEntry,
+    SnapshotResultSet,
+)
 
 HEALTHDATA = REAL_PORTALS / "dcat-healthdata-gov-20190703.json"
 AS_OF = datetime(2019, 7, 3, tzinfo=UTC)
@@ -76,7 +83,8 @@ def unjoined_results(warehouse: Warehouse, run_id: int) -> tuple[int, int]:
     query = (
         select(func.count(), func.count().filter(~has_entry))
         .select_from(Snapshot)
-        .join(ResultSetMember, ResultSetMember.result_set_id == Snapshot.result_set_id)
+        .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
+        .join(ResultSetMember, ResultSetMember.result_set_id == SnapshotResultSet.result_set_id)
         .join(CheckResultRow, CheckResultRow.id == ResultSetMember.check_result_id)
         .where(Snapshot.run_id == run_id, CheckResultRow.dataset_version_id.is_not(None))
     )
@@ -147,14 +155,15 @@ def test_an_unchanged_rerun_writes_only_run_snapshot_and_score_rows(tmp_path) ->
         first = row_counts(warehouse)
         scan(warehouse, "socrata", portal.url, AS_OF + timedelta(hours=2), city_id="same")
     added = {table: count - first[table] for table, count in row_counts(warehouse).items()}
-    scores = added["criterion_scores"]
-    assert scores > 0 and added["criterion_score_checks"] > 0
-    assert added == {
+    scores, links = added["criterion_scores"], added["criterion_score_checks"]
+    assert scores > 0 and links > 0 and added["snapshot_result_sets"] > 0
+    assert added == {  # the snapshot's links to its result sets (one per check) are snapshot rows
         **{table: 0 for table in first},
         "runs": 1,
         "snapshots": 1,
+        "snapshot_result_sets": added["snapshot_result_sets"],
         "criterion_scores": scores,
-        "criterion_score_checks": added["criterion_score_checks"],
+        "criterion_score_checks": links,
     }
     assert sum(added.values()) < 0.02 * first_run_rows
     warehouse.dispose()

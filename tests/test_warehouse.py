@@ -31,6 +31,7 @@ TABLES = (
     "check_results",
     "result_sets",
     "result_set_members",
+    "snapshot_result_sets",
 )
 
 
@@ -135,8 +136,9 @@ def scenario_versions(wh: Warehouse) -> None:
     assert wh.count_rows("dataset_versions") == 4
     assert wh.count_rows("datasets") == 3
     assert wh.count_rows("snapshots") == 3
-    # runs 1 and 2 share one entry list and one result set; run 3's bbbb-0002 is a new version,
-    # so a new list of 3 entries, and its 2 results (which judge that version) are new rows
+    # runs 1 and 2 share one entry list and their three result sets (one per check); run 3's
+    # bbbb-0002 is a new version, so a new list of 3 entries, and its 2 results (which judge
+    # that version) are new rows, in new sets of their checks; portal.policy's set is shared
     assert counts(wh) == {
         "snapshots": 3,
         "datasets": 3,
@@ -144,8 +146,9 @@ def scenario_versions(wh: Warehouse) -> None:
         "entry_lists": 2,
         "snapshot_entries": 6,
         "check_results": 7 + 2,
-        "result_sets": 2,
-        "result_set_members": 7 + 7,
+        "result_sets": 3 + 2,
+        "result_set_members": 7 + 3 + 3,
+        "snapshot_result_sets": 3 * 3,
     }
 
 
@@ -187,8 +190,9 @@ def scenario_idempotent(wh: Warehouse) -> None:
         "entry_lists": 1,
         "snapshot_entries": 3,
         "check_results": 7,
-        "result_sets": 1,
+        "result_sets": 3,
         "result_set_members": 7,
+        "snapshot_result_sets": 3,
     }
     wh.record_portal(first, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
     assert counts(wh) == once
@@ -205,13 +209,13 @@ def scenario_idempotent(wh: Warehouse) -> None:
     assert report["portals"][0]["error"] == "HTTP 503 after 5 retries"
     assert report["datasets"] == []
     # Written again with the first run's content: nothing changed since run 1, so the second
-    # snapshot re-uses run 1's entry list and result set and adds no other row.
+    # snapshot re-uses run 1's entry list and result sets and adds only its links to them.
     stats = wh.record_portal(
         second, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog())
     )
     assert stats == PortalWriteStats(new_datasets=0, new_versions=0, unchanged=3)
-    assert stats.rows_written == 1  # the snapshot row
-    assert counts(wh) == {**once, "snapshots": 2}
+    assert stats.rows_written == 1 + 3  # the snapshot row and its links to 3 result sets
+    assert counts(wh) == {**once, "snapshots": 2, "snapshot_result_sets": 6}
     assert (
         wh.city_report("springfield", second)["datasets"] == wh.city_report("springfield", first)["datasets"]
     )

@@ -186,7 +186,13 @@ def new_results(records: list) -> list[CheckResult]:
 
 def counts(wh: Warehouse) -> dict[str, int]:
     tables = ("datasets", "dataset_versions", "entry_lists", "snapshot_entries", "check_results")
-    tables += ("result_sets", "result_set_members", "criterion_score_checks", "snapshots")
+    tables += (
+        "result_sets",
+        "result_set_members",
+        "snapshot_result_sets",
+        "criterion_score_checks",
+        "snapshots",
+    )
     return {table: wh.count_rows(table) for table in tables}
 
 
@@ -200,8 +206,11 @@ def check_upgrade(wh: Warehouse) -> None:
         "entry_lists": 3,  # three different lists
         "snapshot_entries": 3 + 2 + 2,
         "check_results": 4 + 1,  # run 1's four; run 3's renamed aaaa; the rest repeat them
-        "result_sets": 3,
-        "result_set_members": 4 + 3 + 3,  # run 2's stray eeee result has no entry to judge
+        # one set per check and snapshot, equal ones shared: has_description's differ in each run
+        # (run 2's stray eeee result has no entry to judge); portal.policy's is the same thrice
+        "result_sets": 3 + 1,
+        "result_set_members": 3 + 2 + 2 + 1,
+        "snapshot_result_sets": 3 * 2,
         "criterion_score_checks": 2,
         "snapshots": 3,
     }
@@ -222,14 +231,14 @@ def check_upgrade(wh: Warehouse) -> None:
         ("portal.policy", "", None),
     ]
     # The same catalog written now finds the carried-over rows under the same digests: run 4
-    # re-uses run 3's entry list and result set and writes only its snapshot row.
+    # re-uses run 3's entry list and result sets and writes only its snapshot row and links.
     run = wh.start_run("springfield", "Springfield", "nightly", "cli", AS_OF)
     before = counts(wh)
     stats = wh.record_portal(
         run, "springfield", "socrata", PORTAL, snapshot([RENAMED, BBBB]), new_results([RENAMED, BBBB])
     )
-    assert (stats.new_datasets, stats.new_versions, stats.unchanged, stats.rows_written) == (0, 0, 2, 1)
-    assert counts(wh) == {**before, "snapshots": 4}
+    assert (stats.new_datasets, stats.new_versions, stats.unchanged, stats.rows_written) == (0, 0, 2, 1 + 2)
+    assert counts(wh) == {**before, "snapshots": 4, "snapshot_result_sets": 6 + 2}
 
 
 def test_upgrade_of_a_0001_warehouse_on_sqlite(tmp_path) -> None:

@@ -16,7 +16,7 @@ from tests.test_warehouse import AS_OF, PORTAL, catalog, record, results, snapsh
 from wwc_pipeline.results import CheckResult, Status
 from wwc_pipeline.warehouse import Warehouse, WarehouseError
 from wwc_pipeline.warehouse.digests import record_data, record_digest
-from wwc_pipeline.warehouse.models import CheckResultRow, ResultSetMember, Snapshot
+from wwc_pipeline.warehouse.models import CheckResultRow, ResultSetMember, Snapshot, SnapshotResultSet
 
 CITY = "springfield"
 
@@ -74,7 +74,8 @@ def scenario_report_survives_foreign_results(wh: Warehouse) -> None:
         old_version = connection.execute(
             select(CheckResultRow.dataset_version_id, CheckResultRow.portal_id)
             .join(ResultSetMember, ResultSetMember.check_result_id == CheckResultRow.id)
-            .join(Snapshot, Snapshot.result_set_id == ResultSetMember.result_set_id)
+            .join(SnapshotResultSet, SnapshotResultSet.result_set_id == ResultSetMember.result_set_id)
+            .join(Snapshot, Snapshot.id == SnapshotResultSet.snapshot_id)
             .where(Snapshot.run_id == first, CheckResultRow.dataset_version_id.is_not(None))
             .order_by(CheckResultRow.dataset_version_id)
             .limit(1)
@@ -92,7 +93,12 @@ def scenario_report_survives_foreign_results(wh: Warehouse) -> None:
                 "first_run_id": second,
             },
         ).scalar_one()
-        result_set = connection.scalar(select(Snapshot.result_set_id).where(Snapshot.run_id == second))
+        result_set = connection.scalar(
+            select(SnapshotResultSet.result_set_id)
+            .join(Snapshot, Snapshot.id == SnapshotResultSet.snapshot_id)
+            .where(Snapshot.run_id == second)
+            .limit(1)
+        )
         connection.execute(insert(ResultSetMember), {"result_set_id": result_set, "check_result_id": planted})
     report = wh.city_report(CITY, second)
     assert report["datasets"] == clean["datasets"]
@@ -120,7 +126,7 @@ def scenario_warnings_and_flags(wh: Warehouse) -> None:
     stats = wh.record_portal(again, CITY, "socrata", PORTAL, snapshot(catalog()), results(catalog()))
     assert (stats.new_datasets, stats.new_versions, stats.unchanged) == (0, 0, 3)
     assert wh.count_rows("entry_lists") == 2 and wh.count_rows("snapshot_entries") == 6
-    assert wh.count_rows("check_results") == 7 and wh.count_rows("result_sets") == 1
+    assert wh.count_rows("check_results") == 7 and wh.count_rows("result_sets") == 3
     wh.finish_run(again, "succeeded")
     assert [entry["flags"] for entry in wh.city_report(CITY)["datasets"]] == [[], [], []]
     with wh.engine.connect() as connection:

@@ -7,10 +7,10 @@ keep its number and hash, and versions are unique per (dataset, version).
 
 Traceability: a dataset's identity is (portal, dataset_id, occurrence), the k-th listing of an
 id within one snapshot being occurrence k, so every catalog entry is a row of its own. What a
-snapshot listed is an *entry list* and what its checks said is a *result set*; both are
-content-addressed (a digest of their members) and shared by every snapshot that has the same
-content, and check results are content-addressed too, so an unchanged re-run writes no list,
-no entry and no result again.
+snapshot listed is an *entry list* and what its checks said are *result sets* (one per check);
+both are content-addressed (a digest of their members) and shared by every snapshot with the
+same content, and check results are content-addressed too, so an unchanged re-run writes no
+list, no entry and no result again.
 """
 
 from __future__ import annotations
@@ -128,13 +128,18 @@ class EntryList(Base):
 
 
 class ResultSet(Base):
-    """The check results of a snapshot, stored once per distinct set (digest of the members)."""
+    """One check's results in a snapshot, stored once per distinct set (digest of the members).
+
+    A snapshot holds one set per check (snapshot_result_sets), so a result that changes (a
+    dataset turning stale, a count over the past year) makes a new set of its own check only.
+    """
 
     __tablename__ = "result_sets"
     __table_args__ = (UniqueConstraint("portal_id", "digest"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    check_id: Mapped[str] = mapped_column(String(100))
     digest: Mapped[str] = mapped_column(String(64))
     results: Mapped[int] = mapped_column(Integer)
     first_run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
@@ -143,7 +148,7 @@ class ResultSet(Base):
 class Snapshot(Base):
     """One harvest of one portal in one run; only complete snapshots (with or without warnings)
     count as evidence. It lists its entries through `entry_list_id` and its check results
-    through `result_set_id` (both null for a failed harvest)."""
+    through its result sets (snapshot_result_sets); a failed harvest has neither."""
 
     __tablename__ = "snapshots"
     __table_args__ = (UniqueConstraint("run_id", "portal_id"), _one_of("status", SNAPSHOT_STATUSES))
@@ -161,7 +166,15 @@ class Snapshot(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcTime)
     entry_list_id: Mapped[int | None] = mapped_column(ForeignKey("entry_lists.id"), index=True)
-    result_set_id: Mapped[int | None] = mapped_column(ForeignKey("result_sets.id"), index=True)
+
+
+class SnapshotResultSet(Base):
+    """Which result sets (one per check) hold a snapshot's check results."""
+
+    __tablename__ = "snapshot_result_sets"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True)
+    result_set_id: Mapped[int] = mapped_column(ForeignKey("result_sets.id"), primary_key=True, index=True)
 
 
 class Dataset(Base):

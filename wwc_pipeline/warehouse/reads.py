@@ -18,10 +18,12 @@ from wwc_pipeline.warehouse.models import (
     Dataset,
     DatasetVersion,
     Portal,
+    ResultSet,
     ResultSetMember,
     Run,
     Snapshot,
     SnapshotEntry,
+    SnapshotResultSet,
 )
 
 SCORE_FIELDS = (
@@ -104,7 +106,9 @@ def check_rows(run_id: int) -> Any:
         )
         .select_from(Snapshot)
         .join(Portal, Portal.id == Snapshot.portal_id)
-        .join(ResultSetMember, ResultSetMember.result_set_id == Snapshot.result_set_id)
+        .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
+        .join(ResultSet, ResultSet.id == SnapshotResultSet.result_set_id)
+        .join(ResultSetMember, ResultSetMember.result_set_id == ResultSet.id)
         .join(CheckResultRow, CheckResultRow.id == ResultSetMember.check_result_id)
         .outerjoin(
             entry,
@@ -133,7 +137,8 @@ def check_dict(row: Any) -> dict[str, Any]:
 
 def score_check_results(session: Session, run_id: int, criterion_id: str) -> list[dict[str, Any]]:
     """The check results a score was derived from: criterion_scores -> criterion_score_checks ->
-    the run's snapshots' result sets -> check_results, each with the entry it judges."""
+    the run's snapshots' result sets of those checks -> check_results, each with the entry it
+    judges."""
     score_id = session.scalar(
         select(CriterionScore.id).where(
             CriterionScore.run_id == run_id, CriterionScore.criterion_id == criterion_id
@@ -143,8 +148,7 @@ def score_check_results(session: Session, run_id: int, criterion_id: str) -> lis
         raise WarehouseError(f"no score for criterion {criterion_id!r} in run {run_id}")
     linked = check_rows(run_id).join(
         CriterionScoreCheck,
-        (CriterionScoreCheck.check_id == CheckResultRow.check_id)
-        & (CriterionScoreCheck.score_id == score_id),
+        (CriterionScoreCheck.check_id == ResultSet.check_id) & (CriterionScoreCheck.score_id == score_id),
     )
     return [check_dict(row) for row in session.execute(linked)]
 

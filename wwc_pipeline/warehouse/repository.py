@@ -180,13 +180,13 @@ class Warehouse:
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
             writes.clear_portal_run(session, run_id, portal_id)
             entries = entry_writes.write_entries(session, run_id, portal_id, snapshot.records, entry_flags)
-            result_set_id, result_rows = result_writes.write_check_results(
+            result_set_ids, result_rows = result_writes.write_check_results(
                 session, run_id, portal_id, check_results, entries
             )
-            writes.write_snapshot_row(
-                session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_id
+            snapshot_rows = writes.write_snapshot_row(
+                session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_ids
             )
-            written = entries.stats.rows_written + result_rows + 1
+            written = entries.stats.rows_written + result_rows + snapshot_rows
             return dataclasses.replace(entries.stats, rows_written=written)
 
     def record_portal_failure(

@@ -4,7 +4,8 @@ A dataset-level result names the entry it judges by position (ids repeat in real
 one that only names a dataset id is about the first entry with that id. The write guard holds
 every result to the run's own snapshot: a position or id that is not one of its dataset entries
 is refused. The results are content-addressed (digests.py), so a result that an earlier run
-already stored is not written again, and the snapshot's result set is re-used when equal.
+already stored is not written again; a snapshot's results are grouped in one result set per
+check, and a set equal to one stored before is re-used.
 """
 
 from __future__ import annotations
@@ -113,33 +114,60 @@ def result_ids(session: Session, digests: list[str]) -> dict[str, int]:
     return found
 
 
+def set_ids(session: Session, portal_id: int, digests: list[str]) -> dict[str, int]:
+    query = select(ResultSet.digest, ResultSet.id).where(
+        ResultSet.portal_id == portal_id, ResultSet.digest.in_(digests)
+    )
+    return {digest: pk for digest, pk in session.execute(query)}
+
+
 def write_check_results(
     session: Session,
     run_id: int,
     portal_id: int,
     results: Sequence[CheckResult],
     entries: WrittenEntries,
-) -> tuple[int, int]:
-    """The snapshot's result set id and the rows inserted; new results and sets only when new."""
+) -> tuple[list[int], int]:
+    """The snapshot's result sets, one per check (an equal set stored before is re-used), and
+    the rows inserted: results, sets and members only for the checks whose results changed."""
     rows = result_rows(run_id, portal_id, results, entries)
-    digest = result_set_digest(rows)
-    lookup = select(ResultSet.id).where(ResultSet.portal_id == portal_id, ResultSet.digest == digest)
-    existing = session.scalar(lookup)
-    if existing is not None:
-        return existing, 0
-    ids = result_ids(session, list(rows))
-    missing = [row for key, row in rows.items() if key not in ids]
-    bulk_insert_new(session, CheckResultRow, missing, ["digest"])  # (or a concurrent writer did)
-    ids.update(result_ids(session, [row["digest"] for row in missing]))
-    set_row = {"portal_id": portal_id, "digest": digest, "results": len(rows), "first_run_id": run_id}
-    made = insert_new_returning(session, ResultSet, [set_row], ["portal_id", "digest"], ["id"])
-    if not made:
-        return session.scalar(lookup), len(missing)
-    result_set_id = made[0].id
-    if ids:
-        members = [{"result_set_id": result_set_id, "check_result_id": pk} for pk in ids.values()]
+    by_check: dict[str, list[str]] = {}
+    for digest, row in rows.items():
+        by_check.setdefault(row["check_id"], []).append(digest)
+    set_digest = {check_id: result_set_digest(digests) for check_id, digests in by_check.items()}
+    stored = set_ids(session, portal_id, list(set_digest.values()))
+    new_checks = [check_id for check_id, digest in set_digest.items() if digest not in stored]
+    written = 0
+    if new_checks:
+        wanted = [digest for check_id in new_checks for digest in by_check[check_id]]
+        ids = result_ids(session, wanted)
+        missing = [rows[digest] for digest in wanted if digest not in ids]
+        bulk_insert_new(session, CheckResultRow, missing, ["digest"])  # (or a concurrent writer did)
+        ids.update(result_ids(session, [row["digest"] for row in missing]))
+        set_rows = [
+            {
+                "portal_id": portal_id,
+                "check_id": check_id,
+                "digest": set_digest[check_id],
+                "results": len(by_check[check_id]),
+                "first_run_id": run_id,
+            }
+            for check_id in new_checks
+        ]
+        made = insert_new_returning(session, ResultSet, set_rows, ["portal_id", "digest"], ["digest", "id"])
+        made_ids = {row.digest: row.id for row in made}
+        members = [
+            {"result_set_id": made_ids[set_digest[check_id]], "check_result_id": ids[digest]}
+            for check_id in new_checks
+            if set_digest[check_id] in made_ids
+            for digest in by_check[check_id]
+        ]
         bulk_insert(session, ResultSetMember, members)
-    return result_set_id, len(missing) + 1 + len(ids)
+        written = len(missing) + len(made) + len(members)
+        stored.update(made_ids)
+        if len(made) < len(new_checks):  # a concurrent writer stored some of these sets
+            stored.update(set_ids(session, portal_id, [set_digest[c] for c in new_checks]))
+    return sorted(stored[digest] for digest in set_digest.values()), written
 
 
 def write_scores(session: Session, run_id: int, city_id: str, rows: list[dict[str, Any]]) -> None:

@@ -32,6 +32,7 @@ from wwc_pipeline.warehouse.models import (
     Run,
     Snapshot,
     SnapshotEntry,
+    SnapshotResultSet,
 )
 
 NO_SYNC = {"synchronize_session": False}
@@ -142,7 +143,7 @@ def clear_portal_run(session: Session, run_id: int, portal_id: int) -> None:
         return
     session.execute(delete(Snapshot).where(Snapshot.id == snapshot_id))
     mine = {"portal_id": portal_id, "first_run_id": run_id}
-    unused_set = ~exists().where(Snapshot.result_set_id == ResultSet.id)
+    unused_set = ~exists().where(SnapshotResultSet.result_set_id == ResultSet.id)
     session.execute(delete(ResultSet).filter_by(**mine).where(unused_set).execution_options(**NO_SYNC))
     unused_result = ~exists().where(ResultSetMember.check_result_id == CheckResultRow.id)
     session.execute(
@@ -215,13 +216,14 @@ def write_snapshot_row(
     portal_id: int,
     snapshot: CatalogSnapshot,
     entry_list_id: int,
-    result_set_id: int,
+    result_set_ids: list[int],
 ) -> int:
-    """The snapshot row: its status (complete, or complete_with_warnings), counts, and lists."""
+    """The snapshot row (status complete or complete_with_warnings, counts, entry list) and its
+    links to its result sets; returns the rows inserted."""
     status = snapshot.status
     if status not in COMPLETE_STATUSES:
         raise WarehouseError(f"snapshot status {status!r} is not one of {', '.join(COMPLETE_STATUSES)}")
-    return session.scalar(
+    snapshot_id = session.scalar(
         insert(Snapshot).returning(Snapshot.id),
         {
             "run_id": run_id,
@@ -235,9 +237,11 @@ def write_snapshot_row(
             "started_at": utc(snapshot.started_at),
             "finished_at": utc(snapshot.finished_at),
             "entry_list_id": entry_list_id,
-            "result_set_id": result_set_id,
         },
     )
+    links = [{"snapshot_id": snapshot_id, "result_set_id": pk} for pk in result_set_ids]
+    bulk_insert(session, SnapshotResultSet, links)
+    return 1 + len(links)
 
 
 def write_failed_snapshot(session: Session, run_id: int, portal_id: int, error: str) -> None:

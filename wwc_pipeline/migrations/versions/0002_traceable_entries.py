@@ -7,7 +7,8 @@ Carries a 0001 warehouse over with its data:
   `snapshot_entries`, positions kept), equal lists stored once;
 - each check result is re-pointed from (run, dataset) to the dataset version its snapshot
   listed, stored once per distinct content (`digest`), and the snapshot's results become its
-  result set (`result_sets` + `result_set_members`). A 0001 result about a dataset its own
+  result sets, one per check (`result_sets` + `result_set_members`, linked by
+  `snapshot_result_sets`), equal sets stored once. A 0001 result about a dataset its own
   snapshot did not list (the write guard of 0001 let those through) has no entry to judge and
   is not carried over; the count is logged;
 - criterion_scores.check_ids become `criterion_score_checks` rows (the JSON list stays);
@@ -96,13 +97,17 @@ def upgrade() -> None:
             op.f('ck_snapshots_status'), "status IN ('complete', 'complete_with_warnings', 'failed')"
         )
         batch.add_column(sa.Column('entry_list_id', BIG_ID, nullable=True))
-        batch.add_column(sa.Column('result_set_id', BIG_ID, nullable=True))
         batch.create_foreign_key(op.f('fk_snapshots_entry_list_id_entry_lists'), 'entry_lists',
                                  ['entry_list_id'], ['id'])
-        batch.create_foreign_key(op.f('fk_snapshots_result_set_id_result_sets'), 'result_sets',
-                                 ['result_set_id'], ['id'])
         batch.create_index(op.f('ix_snapshots_entry_list_id'), ['entry_list_id'], unique=False)
-        batch.create_index(op.f('ix_snapshots_result_set_id'), ['result_set_id'], unique=False)
+    op.create_table('snapshot_result_sets',
+    sa.Column('snapshot_id', sa.Integer(), nullable=False),
+    sa.Column('result_set_id', BIG_ID, nullable=False),
+    sa.ForeignKeyConstraint(['result_set_id'], ['result_sets.id'], name=op.f('fk_snapshot_result_sets_result_set_id_result_sets')),
+    sa.ForeignKeyConstraint(['snapshot_id'], ['snapshots.id'], name=op.f('fk_snapshot_result_sets_snapshot_id_snapshots'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('snapshot_id', 'result_set_id', name=op.f('pk_snapshot_result_sets'))
+    )
+    op.create_index(op.f('ix_snapshot_result_sets_result_set_id'), 'snapshot_result_sets', ['result_set_id'], unique=False)
 
     _carry_data_over(bind)
 
@@ -127,6 +132,7 @@ def _create_tables() -> None:
     op.create_table('result_sets',
     sa.Column('id', BIG_ID, nullable=False),
     sa.Column('portal_id', sa.Integer(), nullable=False),
+    sa.Column('check_id', sa.String(length=100), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('results', sa.Integer(), nullable=False),
     sa.Column('first_run_id', sa.Integer(), nullable=False),
@@ -188,7 +194,8 @@ def _create_tables() -> None:
 
 # Lightweight table handles for the data copy (the schema as it is at this revision).
 _snapshots = sa.table('snapshots', sa.column('id'), sa.column('run_id'), sa.column('portal_id'),
-                      sa.column('status'), sa.column('entry_list_id'), sa.column('result_set_id'))
+                      sa.column('status'), sa.column('entry_list_id'))
+_snapshot_sets = sa.table('snapshot_result_sets', sa.column('snapshot_id'), sa.column('result_set_id'))
 _old_entries = sa.table('snapshot_datasets', sa.column('snapshot_id'), sa.column('dataset_id'),
                         sa.column('version'), sa.column('position'))
 _versions = sa.table('dataset_versions', sa.column('id'), sa.column('dataset_id'), sa.column('version'))
@@ -203,8 +210,8 @@ _entries = sa.table('snapshot_entries', sa.column('entry_list_id'), sa.column('p
 _results = sa.table('check_results', sa.column('id'), sa.column('portal_id'), sa.column('dataset_version_id'),
                     sa.column('check_id'), sa.column('status'), sa.column('value', JSON), sa.column('reason'),
                     sa.column('digest'), sa.column('first_run_id'))
-_result_sets = sa.table('result_sets', sa.column('id'), sa.column('portal_id'), sa.column('digest'),
-                        sa.column('results'), sa.column('first_run_id'))
+_result_sets = sa.table('result_sets', sa.column('id'), sa.column('portal_id'), sa.column('check_id'),
+                        sa.column('digest'), sa.column('results'), sa.column('first_run_id'))
 _members = sa.table('result_set_members', sa.column('result_set_id'), sa.column('check_result_id'))
 _scores = sa.table('criterion_scores', sa.column('id'), sa.column('check_ids', JSON))
 _score_checks = sa.table('criterion_score_checks', sa.column('score_id'), sa.column('check_id'))
@@ -254,7 +261,8 @@ def _carry_entries(bind, snapshot_id, run_id, portal_id) -> dict:
 
 
 def _carry_results(bind, snapshot_id, run_id, portal_id, versions) -> int:
-    """The snapshot's result set from its run's 0001 results; returns how many had no entry."""
+    """The snapshot's result sets (one per check) from its run's 0001 results; returns how many
+    of those had no entry to judge."""
     rows, dropped = {}, 0
     query = sa.select(_old_results).where(_old_results.c.run_id == run_id,
                                           _old_results.c.portal_id == portal_id).order_by(_old_results.c.id)
@@ -269,23 +277,28 @@ def _carry_results(bind, snapshot_id, run_id, portal_id, versions) -> int:
         rows.setdefault(digest, {'portal_id': portal_id, 'dataset_version_id': version,
                                  'check_id': old.check_id, 'status': old.status, 'value': old.value,
                                  'reason': old.reason, 'digest': digest, 'first_run_id': run_id})
-    set_digest = _result_set_digest(rows)
-    lookup = sa.select(_result_sets.c.id).where(_result_sets.c.portal_id == portal_id,
-                                                _result_sets.c.digest == set_digest)
-    result_set_id = bind.execute(lookup).scalar()
-    if result_set_id is None:
-        ids = _result_ids(bind, list(rows))
-        missing = [row for digest, row in rows.items() if digest not in ids]
-        for start in range(0, len(missing), CHUNK):
-            bind.execute(_results.insert(), missing[start:start + CHUNK])
-        ids.update(_result_ids(bind, [row['digest'] for row in missing]))
-        bind.execute(_result_sets.insert(), {'portal_id': portal_id, 'digest': set_digest,
-                                             'results': len(rows), 'first_run_id': run_id})
+    by_check = {}
+    for digest, row in rows.items():
+        by_check.setdefault(row['check_id'], []).append(digest)
+    for check_id, digests in sorted(by_check.items()):
+        set_digest = _result_set_digest(digests)
+        lookup = sa.select(_result_sets.c.id).where(_result_sets.c.portal_id == portal_id,
+                                                    _result_sets.c.digest == set_digest)
         result_set_id = bind.execute(lookup).scalar()
-        members = [{'result_set_id': result_set_id, 'check_result_id': pk} for pk in ids.values()]
-        for start in range(0, len(members), CHUNK):
-            bind.execute(_members.insert(), members[start:start + CHUNK])
-    bind.execute(_snapshots.update().where(_snapshots.c.id == snapshot_id).values(result_set_id=result_set_id))
+        if result_set_id is None:
+            ids = _result_ids(bind, digests)
+            missing = [rows[digest] for digest in digests if digest not in ids]
+            for start in range(0, len(missing), CHUNK):
+                bind.execute(_results.insert(), missing[start:start + CHUNK])
+            ids.update(_result_ids(bind, [row['digest'] for row in missing]))
+            bind.execute(_result_sets.insert(), {'portal_id': portal_id, 'check_id': check_id,
+                                                 'digest': set_digest, 'results': len(digests),
+                                                 'first_run_id': run_id})
+            result_set_id = bind.execute(lookup).scalar()
+            members = [{'result_set_id': result_set_id, 'check_result_id': ids[digest]} for digest in digests]
+            for start in range(0, len(members), CHUNK):
+                bind.execute(_members.insert(), members[start:start + CHUNK])
+        bind.execute(_snapshot_sets.insert(), {'snapshot_id': snapshot_id, 'result_set_id': result_set_id})
     return dropped
 
 
