@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, exists, func, make_url, select, text
 from tests.conftest import REAL_PORTALS
 from wwc_pipeline.config import CityConfig, PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
-from wwc_pipeline.pipeline import scan_city
+from wwc_pipeline.model import CatalogSnapshot, DatasetRecord
+from wwc_pipeline.pipeline import entry_flags, scan_city
 from wwc_pipeline.reports.render import render_csv, render_json
 from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator, RecordedCatalog
 from wwc_pipeline.warehouse import Warehouse
@@ -135,6 +136,17 @@ def test_healthdata_every_entry_is_a_traceable_row(warehouse: Warehouse) -> None
         members = select(ResultSetMember.check_result_id)
         stray = connection.scalar(select(func.count()).where(CheckResultRow.id.not_in(members)))
     assert stray == 0
+
+
+def test_entry_flags_are_the_marks_connectors_put_on_records() -> None:
+    records = [
+        DatasetRecord("dcat", "x", "a"),
+        DatasetRecord("dcat", "x", "b"),
+        DatasetRecord("dcat", "x", "a"),
+    ]
+    records[1].flags = ["invalid_utf8"]  # as a connector marks an entry it had to repair
+    snapshot = CatalogSnapshot("dcat", "http://127.0.0.1", records, assets=3)
+    assert entry_flags(snapshot) == {1: ["invalid_utf8"]}
 
 
 def row_counts(warehouse: Warehouse) -> dict[str, int]:

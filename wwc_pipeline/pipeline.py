@@ -140,12 +140,6 @@ def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
     return flagged
 
 
-def storable_results(results: list[CheckResult], snapshot: CatalogSnapshot) -> list[CheckResult]:
-    """The warehouse keeps datasets only: a per-asset result about a chart or a page stays out."""
-    dataset_ids = {record.dataset_id for record in snapshot.datasets}
-    return [r for r in results if r.dataset_id is None or r.dataset_id in dataset_ids]
-
-
 def scan_city(
     city: CityConfig,
     *,
