@@ -188,6 +188,8 @@ def evaluation_rows(e: dict[str, Any]) -> list[Row]:
 def warehouse_rows(w: dict[str, Any]) -> list[Row]:
     label = f"warehouse N={w['size']}"
     stats = w["ours_second"]["stats"]
+    first_rows = sum(w["ours_first"]["rows"].values())
+    second_rows = sum(w["ours_second"]["rows"].values()) - first_rows
     return [
         row(label, f"first write, +{w['check_results']} results (A ours, B ORM row by row)",
             seconds(w["ours_first"]["median_s"]), seconds(w["naive"]["median_s"]),
@@ -196,6 +198,8 @@ def warehouse_rows(w: dict[str, Any]) -> list[Row]:
             seconds(w["ours_first"]["median_s"]), w["ratios"]["time_second_over_first"], "second / first"),
         row(label, "second run: new datasets + versions", str(stats["new_datasets"] + stats["new_versions"]),
             "", w["ratios"]["versions_second_over_first"], "version rows added / first run's"),
+        row(label, "rows written: second run (A), first run (B)", str(second_rows), str(first_rows),
+            w["ratios"]["rows_second_over_first"], "second / first"),
     ]  # fmt: skip
 
 

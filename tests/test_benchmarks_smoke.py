@@ -88,18 +88,25 @@ def test_warehouse_benchmark_writes_the_same_rows_both_ways_and_nothing_new_the_
     result = warehouse.run(size, repeat=1)
 
     checks = size * len(METRIC_NAMES) + 1  # every metric of every dataset, plus the harvest result
-    first = {"datasets": size, "dataset_versions": size, "snapshot_datasets": size, "check_results": checks}
+    first = {"datasets": size, "dataset_versions": size, "entry_lists": 1, "snapshot_entries": size}
+    sets = len(METRIC_NAMES) + 1  # one result set per check
+    first |= {"check_results": checks, "result_sets": sets, "result_set_members": checks, "snapshots": 1}
+    first |= {"snapshot_result_sets": sets}
     assert result["check_results"] == checks
     assert result["ours_first"]["rows"] == first
     assert result["naive"]["rows"] == first
     assert result["same_rows"] is True
-    assert result["ours_first"]["stats"] == {"new_datasets": size, "new_versions": 0, "unchanged": 0}
-    assert result["ours_second"]["stats"] == {"new_datasets": 0, "new_versions": 0, "unchanged": size}
-    assert result["ours_second"]["rows"] == {
-        **first,
-        "snapshot_datasets": 2 * size,
-        "check_results": 2 * checks,
+    assert result["ours_first"]["stats"] == {
+        "new_datasets": size,
+        "new_versions": 0,
+        "unchanged": 0,
+        "rows_written": sum(first.values()),
     }
+    second = {"new_datasets": 0, "new_versions": 0, "unchanged": size, "rows_written": 1 + sets}
+    assert result["ours_second"]["stats"] == second
+    # the entry list and the result sets are re-used: a snapshot row and its links to the sets
+    assert result["ours_second"]["rows"] == {**first, "snapshots": 2, "snapshot_result_sets": 2 * sets}
+    assert result["ratios"]["rows_second_over_first"] == round((1 + sets) / sum(first.values()), 3)
     assert result["ratios"]["versions_second_over_first"] == 0
     assert result["ratios"]["time_naive_over_ours"] > 0
 

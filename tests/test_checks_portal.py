@@ -94,12 +94,14 @@ def test_inventory_recent_old_and_missing():
     trees = record("t", "Tree Inventory", data_modified_at=days_ago(1))
 
     found = only(inventory([trees, recent], context()))
-    assert found.value["inventory"]["dataset_id"] == "inv" and found.value["inventory"]["age_days"] == 30.0
+    assert found.value["inventory"]["dataset_id"] == "inv"
+    assert found.value["inventory"]["updated_at"] == days_ago(30).isoformat()
+    assert found.value["inventory"]["recent_until"] == days_ago(30 - 365).isoformat()
     assert found.value["score"] == 100.0 and found.status is Status.PASS
     aged = only(inventory([old], context()))
     assert aged.value["score"] == 50.0 and aged.status is Status.FAIL
     assert aged.value["inventory"]["updated_within_year"] is False
-    assert only(inventory([undated], context())).value["inventory"]["age_days"] is None
+    assert only(inventory([undated], context())).value["inventory"]["updated_at"] is None
     missing = only(inventory([trees, record("a", "Public Art Inventory")], context()))
     assert missing.value["inventory"]["found"] is False and missing.value["score"] == 0.0
 
