@@ -15,6 +15,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -93,7 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(response.body)
+                _write(self.wfile, response)
         except (ConnectionError, OSError):
             self.close_connection = True
 
@@ -177,7 +178,7 @@ class SimulatedPortal:
 
     def handle(self, request: Request) -> Response:
         faults = self._faults
-        response = faults.before()
+        response = faults.before(request)
         if response is None:
             if faults.faults.ignore_paging:
                 request = _without_paging(request)
@@ -186,7 +187,7 @@ class SimulatedPortal:
             except Exception as error:  # noqa: BLE001 - a test server answers 500, never dies
                 log.exception("simulator error on %s", request.path)
                 response = json_response({"error": f"simulator error: {error}"}, 500)
-            response = faults.after(response)
+            response = faults.after(request, response)
         self.requests.add(
             LoggedRequest(request.method, request.path, request.query, _body(request), response.status)
         )
@@ -268,6 +269,17 @@ class PortalSimulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _write(out: Any, response: Response) -> None:
+    """The body at once, or dripped one byte at a time (until done or the client hangs up)."""
+    if not response.drip_interval_s:
+        out.write(response.body)
+        return
+    for index in range(len(response.body)):
+        out.write(response.body[index : index + 1])
+        out.flush()
+        time.sleep(response.drip_interval_s)
 
 
 def _html(title: str) -> Response:
