@@ -144,4 +144,3 @@ def blank_gzip(megabytes: int) -> bytes:
     whole, rest = divmod(megabytes, _MEMBER_MB)
     tail = gzip.compress(b" " * (rest << 20), compresslevel=9) if rest else b""
     return member * whole + tail
-
