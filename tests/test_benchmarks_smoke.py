@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from benchmarks import evaluation, harvest, run, warehouse
+from benchmarks import evaluation, feed, harvest, run, warehouse
 from benchmarks.common import bench_client
 from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
@@ -104,9 +104,28 @@ def test_warehouse_benchmark_writes_the_same_rows_both_ways_and_nothing_new_the_
     assert result["ratios"]["time_naive_over_ours"] > 0
 
 
+def test_feed_benchmark_harvests_every_entry_both_ways_and_splits_the_memory():
+    result = feed.run(megabytes=3)
+
+    body, entries = feed.feed_bytes(3)
+    assert result["body_mb"] == round(len(body) / 1048576, 1) and result["entries"] == entries
+    assert len(json.loads(body)["dataset"]) == entries  # read independently of the code measured
+    for contender in ("ours", "naive"):
+        measured = result[contender]
+        assert measured["records"] == entries
+        assert measured["peak_mb"] >= measured["retained_mb"] > 0
+        assert measured["transient_mb"] == pytest.approx(
+            measured["peak_mb"] - measured["retained_mb"], abs=0.02
+        )
+    assert result["ratios"]["ours_transient_over_body"] == pytest.approx(
+        result["ours"]["transient_mb"] / result["body_mb"], abs=0.002
+    )
+
+
 def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "results" / "bench.json"
-    code = run.main(["--size", "120", "--repeat", "1", "--latency-ms", "1", "--out", str(out)])
+    argv = ["--size", "120", "--repeat", "1", "--latency-ms", "1", "--feed-mb", "1", "--out", str(out)]
+    code = run.main(argv)
 
     assert code == 0
     results = json.loads(out.read_text())
@@ -116,10 +135,11 @@ def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
         "warehouse_size": 30,
         "latency_ms": 1.0,
         "seed": 1,
+        "feed_mb": 1,
     }
-    assert {"harvest", "evaluation", "warehouse", "machine", "duration_s"} <= set(results)
+    assert {"harvest", "evaluation", "warehouse", "feed", "machine", "duration_s"} <= set(results)
     printed = capsys.readouterr().out
-    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", str(out)):
+    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", "feed 1.0 MB", str(out)):
         assert label in printed
 
 

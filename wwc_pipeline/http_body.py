@@ -206,34 +206,41 @@ def json_items(reader: BodyReader, paths: Sequence[str], content_type: str = "")
         if stripped:
             first = stripped[:1]
             break
-    if first == b"<" and "html" in content_type.lower():
-        raise Final("returned an HTML page, not JSON (is this the API URL?)", kind=NotJsonError)
-    found = ijson.sendable_list()
-    parser = ijson.items_coro(found, _prefix_for(first, paths), use_float=True)
-    for chunk in _chain(pending, chunks):
-        try:
-            parser.send(chunk)
-        except ijson.JSONError as error:
-            if "html" in content_type.lower():
-                raise Final(
-                    "returned an HTML page, not JSON (is this the API URL?)", kind=NotJsonError
-                ) from None
-            raise Final(f"returned invalid JSON ({_one_line(error)})") from None
-        if found:
-            yield from found
-            del found[:]
-    try:
-        parser.close()
-    except ijson.JSONError:
-        raise Retryable(
-            f"returned JSON that stops early (truncated body? {size_text(reader.size)} read)"
-        ) from None
-    yield from found
+    is_html = "html" in content_type.lower()
+    if first == b"<" and is_html:
+        raise Final(_HTML, kind=NotJsonError)
+    source = _ChunkFile(pending, chunks)
+    try:  # ijson's pull interface: its C parser asks for chunks (the push one is 4 times slower)
+        yield from ijson.items(source, _prefix_for(first, paths), use_float=True, buf_size=CHUNK_BYTES)
+    except ijson.JSONError as error:
+        reason = _one_line(error)
+        if "premature EOF" in reason or "Incomplete JSON content" in reason:
+            raise Retryable(
+                f"returned JSON that stops early (truncated body? {size_text(reader.size)} read)"
+            ) from None
+        if is_html:
+            raise Final(_HTML, kind=NotJsonError) from None
+        raise Final(f"returned invalid JSON ({reason})") from None
 
 
-def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield from first
-    yield from rest
+_HTML = "returned an HTML page, not JSON (is this the API URL?)"
+
+
+class _ChunkFile:
+    """A read-only file over chunks, for ijson: `read(n)` gives at most n bytes, b"" at the end."""
+
+    def __init__(self, pending: list[bytes], rest: Iterator[bytes]):
+        self._pending = list(reversed(pending))
+        self._rest = rest
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # ijson asks for 0 bytes first, to learn whether the file gives bytes or text
+            return b""
+        chunk = self._pending.pop() if self._pending else next(self._rest, b"")
+        if 0 < size < len(chunk):
+            self._pending.append(chunk[size:])
+            chunk = chunk[:size]
+        return chunk
 
 
 def holds_replacement(value: Any) -> bool:

@@ -41,8 +41,8 @@ def refusal_reason(address: str | IpAddress) -> str | None:
         (ip.is_link_local, "link-local"),
         (ip.is_multicast, "multicast"),
         (isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED, "shared (carrier-grade NAT)"),
-        (ip.is_private, "private"),
         (ip.is_reserved, "reserved"),
+        (ip.is_private, "private"),
     )
     for matched, reason in checks:
         if matched:

@@ -65,7 +65,8 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
         )
     undecodable = sum(UNDECODABLE in record.flags for record in records)
     if undecodable:
-        warnings.append(f"{undecodable} entries had undecodable bytes (replaced)")
+        entries = "entry" if undecodable == 1 else "entries"
+        warnings.append(f"{undecodable} {entries} had undecodable bytes (replaced)")
     return CatalogSnapshot(
         platform=portal.platform,
         portal=portal.url,

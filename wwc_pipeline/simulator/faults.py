@@ -14,7 +14,8 @@ Hostile portals: `invalid_utf8_in` puts a byte that is not UTF-8 (0xFF) into the
 that text in each successful body (one dataset's title, say); `gzip_bomb_mb` sends successful
 bodies gzip-encoded behind that many MiB of blank space (a few hundred KB on the wire);
 `drip_interval_s` sends successful bodies one byte at a time, that many seconds apart;
-`redirect_to` answers every request with a 302 to that base URL (same path and query).
+`redirect_to` answers every request with a 302 to that base URL (same path and query), its body a
+bomb too when `gzip_bomb_mb` is set; `refuse_head` answers HEAD with 405 (a link checker must GET).
 `only_paths` (regular expressions searched in the path) limits every fault to the paths that
 match; the others are served normally and do not count as requests for the first-N rules.
 """
@@ -51,6 +52,7 @@ class Faults:
     gzip_bomb_mb: int = 0
     drip_interval_s: float = 0.0
     redirect_to: str = ""
+    refuse_head: bool = False
     only_paths: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -99,30 +101,35 @@ class FaultState:
             return json_response({"error": "internal server error (simulated)"}, 500)
         if draw < faults.error_rate:
             return json_response({"error": "internal server error (simulated, random)"}, 500)
+        if faults.refuse_head and request.method == "HEAD":
+            return json_response({"error": "method not allowed (simulated)"}, 405)
         if faults.redirect_to:
             query = urlencode(request.query, doseq=True)
             target = faults.redirect_to.rstrip("/") + request.path + (f"?{query}" if query else "")
-            return json_response({"redirect": target}, 302, {"Location": target})
+            return self._bombed(json_response({"redirect": target}, 302, {"Location": target}))
         return None
+
+    def _bombed(self, response: Response) -> Response:
+        if not self.faults.gzip_bomb_mb:
+            return response
+        body = blank_gzip(self.faults.gzip_bomb_mb) + gzip.compress(response.body)
+        return replace(response, body=body, headers={**response.headers, "Content-Encoding": "gzip"})
 
     def after(self, request: Request, response: Response) -> Response:
         """Damage a successful body as configured."""
         faults = self.faults
         if not 200 <= response.status < 300 or not faults.applies_to(request.path):
             return response
-        body, headers = response.body, dict(response.headers)
+        body = response.body
         if faults.truncate_json:
             body = body[: len(body) // 2]
         if faults.oversized_bytes:
             body = body + b" " * faults.oversized_bytes
         if faults.invalid_utf8_in:
             body = _with_invalid_utf8(body, faults.invalid_utf8_in.encode())
-        if faults.gzip_bomb_mb:
-            body = blank_gzip(faults.gzip_bomb_mb) + gzip.compress(body)
-            headers["Content-Encoding"] = "gzip"
-        if body is response.body and not faults.drip_interval_s:
-            return response
-        return replace(response, body=body, headers=headers, drip_interval_s=faults.drip_interval_s)
+        if body is not response.body:
+            response = replace(response, body=body)
+        return replace(self._bombed(response), drip_interval_s=faults.drip_interval_s)
 
 
 def _with_invalid_utf8(body: bytes, text: bytes) -> bytes:
