@@ -14,8 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import (
     USER_AGENT,
+    DeadlineError,
     HttpClient,
     HttpError,
     NotJsonError,
@@ -25,6 +27,7 @@ from wwc_pipeline.http import (
     size_text,
     strip_secrets,
 )
+from wwc_pipeline.http_body import QUOTELESS_LIMIT, TextRepair
 
 TOKEN = "tok-3f9a1c77e2"
 LOCAL = ("127.0.0.1",)  # the test server: trusted, as a configured portal's own host is
@@ -64,6 +67,15 @@ class Handler(BaseHTTPRequestHandler):
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         if reply.get("hang"):
             server.release.wait(5)
+            return
+        if "drip_raw" in reply:  # the whole answer, status line included, a byte at a time
+            for index in range(len(reply["drip_raw"])):
+                if server.release.wait(reply["interval"]):
+                    return
+                try:
+                    self.wfile.write(reply["drip_raw"][index : index + 1])
+                except OSError:
+                    return
             return
         if self.command == "HEAD" and reply.get("refuse_head"):
             reply = {"status": 405}
@@ -494,3 +506,106 @@ def test_a_body_in_the_declared_legacy_charset_is_read(server, client):
     ]
     assert client.get_json(server.base + "/data.json").data == {"title": "Données ouvertes"}
     assert server.hits("/data.json") == 1
+
+
+# ---------------------------------------------------------------- deadlines, bytes, streams (issue 13)
+
+
+def test_a_server_dripping_even_its_headers_is_stopped_at_the_request_deadline(server):
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    server.routes["/slow"] = [{"drip_raw": answer, "interval": 0.2}]  # a read timeout never trips
+    http = HttpClient(trusted_hosts=LOCAL, min_interval=0, request_deadline=0.8)
+    with http, pytest.raises(DeadlineError) as caught:
+        http.get_json(server.base + "/slow")
+    assert str(caught.value) == (
+        f"GET {server.base}/slow failed: the request deadline (0.8 s) passed before an answer came"
+    )
+    assert caught.value.attempts == 1 and server.hits("/slow") == 1
+
+
+def test_a_view_within_a_deadline_stops_before_the_next_request(server, client):
+    server.routes["/x"] = [{"json": {}}]
+    bounded = client.within(0.0001, "the harvest deadline")
+    time.sleep(0.01)
+    with pytest.raises(DeadlineError, match=r"failed: the harvest deadline \(0.0001 s\) passed$"):
+        bounded.get_json(server.base + "/x")
+    with pytest.raises(DeadlineError, match=r"^stopped: the harvest deadline \(0.0001 s\) passed$"):
+        bounded.check_deadline()
+    assert server.hits("/x") == 0
+    assert client.get_json(server.base + "/x").data == {}  # the client itself has no such deadline
+
+
+def test_bytes_that_are_not_utf8_are_replaced_and_counted_not_retried(server, client):
+    server.routes["/data.json"] = [{"body": b'{"title": "caf\xc3\xa9 \xff", "ok": "\xef\xbf\xbd"}'}]
+    response = client.get_json(server.base + "/data.json")
+    assert response.data == {"title": "caf\u00e9 \ufffd", "ok": "\ufffd"}  # a real U+FFFD is no error
+    assert response.undecodable == 1 and server.hits("/data.json") == 1
+
+
+def test_a_declared_legacy_charset_is_not_used_once_the_body_proved_utf8(server, client):
+    body = b'{"a": "Donn\xc3\xa9es", "b": "caf\xe9"}'  # UTF-8 first, then one stray Latin-1 byte
+    server.routes["/x"] = [
+        {"body": body, "headers": {"Content-Type": "application/json; charset=ISO-8859-1"}}
+    ]
+    response = client.get_json(server.base + "/x")
+    assert response.data == {"a": "Donn\u00e9es", "b": "caf\ufffd"} and response.undecodable == 1
+
+
+def test_utf16_with_a_bom_is_read(server, client):
+    server.routes["/x"] = [{"body": json.dumps({"t": "\u00e9t\u00e9"}).encode("utf-16")}]
+    assert client.get_json(server.base + "/x").data == {"t": "\u00e9t\u00e9"}
+
+
+def test_a_character_split_between_two_chunks_is_not_damaged():
+    repair = TextRepair()
+    assert (
+        repair.feed(b'{"t": "caf\xc3') + repair.feed(b'\xa9"}', final=True) == '{"t": "caf\u00e9"}'.encode()
+    )
+    assert repair.replaced == 0
+
+
+def test_json_whose_syntax_is_broken_in_a_whole_body_is_not_retried(server, client):
+    server.routes["/x"] = [{"body": b'{"a": x}'}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/x")
+    assert (
+        str(caught.value)
+        == f"GET {server.base}/x failed: returned invalid JSON (lexical error: invalid char in json text)"
+    )
+    assert server.hits("/x") == 1
+
+
+def test_blank_padding_is_refused_long_before_the_cap(server, client):
+    server.routes["/x"] = [{"body": b" " * (QUOTELESS_LIMIT + 65536) + b"{}"}]
+    with pytest.raises(
+        HttpError, match=r"failed: refused after 16\.\d+ MB: 16 MB of the body hold no JSON string"
+    ):
+        client.get_json(server.base + "/x")
+    assert server.hits("/x") == 1
+
+
+def test_items_stream_in_converted_and_reading_stops_at_max_items(server, client):
+    rows = [{"n": n, "name": "r\u00e9sum\u00e9" if n != 2 else "x"} for n in range(2000)]
+    body = json.dumps(rows, ensure_ascii=False).encode().replace(b'"x"', b'"\xff"', 1)
+    server.routes["/rows.json"] = [{"body": body}]
+    response = client.get_json_items(
+        server.base + "/rows.json", ("item",), convert=lambda row: row["n"] if row["n"] % 2 == 0 else None
+    )
+    assert response.items == list(range(0, 2000, 2)) and (response.count, response.skipped) == (2000, 1000)
+    assert response.found and response.flagged == [1]  # the third row, kept as the second item
+    first = client.get_json_items(server.base + "/rows.json", ("item",), max_items=5)
+    assert [row["n"] for row in first.items] == [0, 1, 2, 3, 4] and first.count == 5
+
+
+def test_items_of_a_document_without_the_list_are_not_found(server, client):
+    server.routes["/x"] = [{"json": {"error": "maintenance"}}]
+    response = client.get_json_items(server.base + "/x", ("dataset.item", "item"))
+    assert (response.found, response.items, response.document) == (False, [], {"error": "maintenance"})
+
+
+def test_a_portal_view_caps_bodies_at_its_max_body_mb(server, client):
+    server.routes["/big"] = [{"json": {"rows": ["x" * 100] * 100}}]
+    portal = PortalConfig(platform="dcat", url=server.base, max_body_mb=0.005)
+    with pytest.raises(HttpError) as caught:
+        client.for_portal(portal).get_json(server.base + "/big")
+    assert str(caught.value) == f"GET {server.base}/big failed: body larger than 5242 bytes"

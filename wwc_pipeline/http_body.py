@@ -68,7 +68,7 @@ class TextRepair:
         pending = self._decoder.getstate()[0]
         text = self._decoder.decode(chunk, final)
         bad = text.count(_REPLACED) - chunk.count(_REPLACED_BYTES)
-        if bad > 0 and self._fallback and self._codec == "utf-8" and not self._seen_non_ascii:
+        if bad > 0 and self._fallback and self._codec == "utf-8" and self._ascii_until_error(pending + chunk):
             self._codec = self._fallback  # e.g. ISO-8859-1 declared and meant
             self._decoder = codecs.getincrementaldecoder(self._fallback)("replace")
             text = self._decoder.decode(pending + chunk, final)
@@ -76,6 +76,16 @@ class TextRepair:
         self._seen_non_ascii = self._seen_non_ascii or not chunk.isascii()
         self.replaced += max(bad, 0)
         return text.encode("utf-8")
+
+    def _ascii_until_error(self, data: bytes) -> bool:
+        """No UTF-8 seen yet: everything before the first byte that is not UTF-8 was ASCII."""
+        if self._seen_non_ascii:
+            return False
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return data[: error.start].isascii()
+        return False
 
 
 class BodyReader:
