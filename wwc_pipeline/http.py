@@ -15,14 +15,13 @@ its deadline and cap); `client.within(seconds, what)` adds a deadline (a harvest
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 from wwc_pipeline import __version__
-from wwc_pipeline.http_adapter import VettedAdapter
+from wwc_pipeline.http_adapter import SharedState
 from wwc_pipeline.http_body import BodyReader, holds_replacement, json_items, list_at, small_document
 from wwc_pipeline.http_deadline import Deadline
 from wwc_pipeline.http_guard import (  # noqa: F401 - re-exported: the client's public helpers
@@ -60,36 +59,6 @@ DEFAULT_REQUEST_DEADLINE = 300.0
 _PLAIN_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Connection"})
 
 
-class _Shared:
-    """What every view of one client shares: the per-host pacing and one session per policy."""
-
-    def __init__(self, headers: Mapping[str, str], pool_size: int, guard: Callable[[str], None]):
-        self.lock = threading.Lock()
-        self.next_slot: dict[str, float] = {}
-        self.headers = dict(headers)
-        self.pool_size = pool_size
-        self.guard = guard
-        self.sessions: dict[AddressPolicy, GuardedSession] = {}
-
-    def session_for(self, policy: AddressPolicy) -> GuardedSession:
-        with self.lock:
-            session = self.sessions.get(policy)
-            if session is None:
-                session = GuardedSession(self.guard)
-                adapter = VettedAdapter(policy, self.pool_size)
-                session.mount("http://", adapter)
-                session.mount("https://", adapter)
-                session.headers.update(self.headers)
-                self.sessions[policy] = session
-            return session
-
-    def close(self) -> None:
-        with self.lock:
-            sessions, self.sessions = list(self.sessions.values()), {}
-        for session in sessions:
-            session.close()
-
-
 class HttpClient:
     """A polite, bounded HTTP client for JSON APIs and link checks; safe to share between threads."""
 
@@ -123,7 +92,7 @@ class HttpClient:
         self.probe_attempts = max(1, probe_attempts)
         self._sleep = sleep
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(default_headers or {})}
-        self._shared = _Shared(headers, pool_size, self.check_url)
+        self._shared = SharedState(headers, pool_size, self.check_url)
         self._root = True
         self.session = self._shared.session_for(self.policy)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import socket
+import threading
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from requests.adapters import HTTPAdapter
@@ -18,6 +20,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import NameResolutionError
 
 from wwc_pipeline.http_deadline import DeadlineHooks
+from wwc_pipeline.http_guard import GuardedSession
 from wwc_pipeline.http_policy import AddressPolicy
 
 
@@ -67,3 +70,34 @@ class VettedAdapter(HTTPAdapter):
         if select_proxy(request.url, kwargs.get("proxies") or {}):
             self.policy.check_url(request.url)
         return super().send(request, *args, **kwargs)
+
+
+class SharedState:
+    """What every view of one `HttpClient` shares: the per-host pacing, and one session (with its
+    connection pools) per address policy, so that a connection is only reused under its own policy."""
+
+    def __init__(self, headers: Mapping[str, str], pool_size: int, guard: Callable[[str], None]):
+        self.lock = threading.Lock()
+        self.next_slot: dict[str, float] = {}
+        self.headers = dict(headers)
+        self.pool_size = pool_size
+        self.guard = guard
+        self.sessions: dict[AddressPolicy, GuardedSession] = {}
+
+    def session_for(self, policy: AddressPolicy) -> GuardedSession:
+        with self.lock:
+            session = self.sessions.get(policy)
+            if session is None:
+                session = GuardedSession(self.guard)
+                adapter = VettedAdapter(policy, self.pool_size)
+                session.mount("http://", adapter)
+                session.mount("https://", adapter)
+                session.headers.update(self.headers)
+                self.sessions[policy] = session
+            return session
+
+    def close(self) -> None:
+        with self.lock:
+            sessions, self.sessions = list(self.sessions.values()), {}
+        for session in sessions:
+            session.close()

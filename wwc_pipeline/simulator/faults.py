@@ -29,6 +29,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, replace
+from typing import Any
 from urllib.parse import urlencode
 
 from wwc_pipeline.simulator.common import Request, Response, json_response
@@ -151,3 +152,14 @@ def blank_gzip(megabytes: int) -> bytes:
     whole, rest = divmod(megabytes, _MEMBER_MB)
     tail = gzip.compress(b" " * (rest << 20), compresslevel=9) if rest else b""
     return member * whole + tail
+
+
+def write_body(out: Any, response: Response) -> None:
+    """The body at once, or dripped one byte at a time (until done or the client hangs up)."""
+    if not response.drip_interval_s:
+        out.write(response.body)
+        return
+    for index in range(len(response.body)):
+        out.write(response.body[index : index + 1])
+        out.flush()
+        time.sleep(response.drip_interval_s)

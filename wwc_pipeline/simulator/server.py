@@ -16,7 +16,6 @@ import re
 import socket
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -26,7 +25,7 @@ from wwc_pipeline.simulator.catalog import GeneratedCatalog, RecordedCatalog
 from wwc_pipeline.simulator.ckan import CkanApp
 from wwc_pipeline.simulator.common import Request, Response, Site, dumps, json_response, raw_response
 from wwc_pipeline.simulator.dcat import DcatApp
-from wwc_pipeline.simulator.faults import PAGING_PARAMETERS, Faults, FaultState
+from wwc_pipeline.simulator.faults import PAGING_PARAMETERS, Faults, FaultState, write_body
 from wwc_pipeline.simulator.generator import Entry
 from wwc_pipeline.simulator.opendatasoft import OpenDataSoftApp
 from wwc_pipeline.simulator.requestlog import LoggedRequest, RequestLog
@@ -100,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
-                _write(self.wfile, response)
+                write_body(self.wfile, response)
         except (ConnectionError, OSError):
             self.close_connection = True
 
@@ -275,17 +274,6 @@ class PortalSimulator:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def _write(out: Any, response: Response) -> None:
-    """The body at once, or dripped one byte at a time (until done or the client hangs up)."""
-    if not response.drip_interval_s:
-        out.write(response.body)
-        return
-    for index in range(len(response.body)):
-        out.write(response.body[index : index + 1])
-        out.flush()
-        time.sleep(response.drip_interval_s)
 
 
 def _html(title: str) -> Response:
