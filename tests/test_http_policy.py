@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from wwc_pipeline import http_policy
-from wwc_pipeline.http import HttpClient, RefusedError
+from wwc_pipeline.http import HttpClient, HttpError, RefusedError
 from wwc_pipeline.http_policy import AddressPolicy, AddressRefused, refusal_reason
 
 
@@ -153,3 +153,57 @@ def test_the_connection_goes_to_the_address_that_was_checked(servers, resolver, 
         assert client.get_json(f"http://rebind.example.test:{port}/x").data == {"ok": True}
     assert calls == ["rebind.example.test"]
     assert outside.seen == ["/x"] and internal.seen == []
+
+
+def test_tls_to_a_pinned_address_still_verifies_the_host_name(resolver, monkeypatch, tmp_path):
+    """The connection goes to the vetted address, the certificate is checked against the name."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tls.example.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("tls.example.test")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    server.seen = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    port = server.server_address[1]
+    answers, calls = resolver
+    answers["tls.example.test"] = ["127.0.0.1"]
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cert_file))  # requests prefers it to session.verify
+    monkeypatch.setattr(http_policy, "refusal_reason", lambda address: None)  # 127.0.0.1 plays public
+    try:
+        with HttpClient(min_interval=0, max_attempts=1) as client:
+            assert client.get_json(f"https://tls.example.test:{port}/x").data == {"ok": True}
+            with pytest.raises(HttpError, match="TLS error .*IP address mismatch"):
+                client.get_json(f"https://127.0.0.1:{port}/x")  # the name is what is verified
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert calls == ["tls.example.test"] and server.seen == ["/x"]

@@ -60,7 +60,12 @@ _PLAIN_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Connecti
 
 
 class HttpClient:
-    """A polite, bounded HTTP client for JSON APIs and link checks; safe to share between threads."""
+    """A polite, bounded HTTP client for JSON APIs and link checks; safe to share between threads.
+
+    `trusted_hosts` are reached wherever they resolve (a portal's own host is added by
+    `for_portal`); every other host only on public addresses. `allowed_hosts`, when given, are
+    the only hosts asked at all. `request_deadline` bounds one attempt, connect to last byte.
+    """
 
     def __init__(
         self,
