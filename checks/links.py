@@ -60,6 +60,13 @@ def answer_text(status: int | None, error: str | None) -> str:
     return error or "no answer"
 
 
+def _what_happened(answer: dict, verb: str = "is broken:") -> str:
+    """`is broken: HTTP 404`, or `was not probed: <host> is not a public address (loopback)`."""
+    if answer.get("refused"):
+        return f"was {answer['error']}"
+    return f"{verb} {answer_text(answer['status'], answer['error'])}"
+
+
 def refusal_text(error: str | None) -> str:
     """`HEAD <url> failed: refused, not contacted: <host> is not a public address (loopback)`
     -> `not probed: <host> is not a public address (loopback)`."""
@@ -111,7 +118,7 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
                 CHECK_ID,
                 Status.FAIL,
                 answer,
-                f"{link} is broken: {answer_text(status, answer['error'])}.",
+                f"{link} {_what_happened(answer)}.",
                 dataset_id=record.dataset_id,
             )
         )
@@ -127,8 +134,5 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
     }
     reason = f"{reachable} of {len(chosen)} probed dataset links answer (2xx/3xx)."
     if broken:
-        reason = (
-            reason[:-1]
-            + f"; e.g. {broken[0]['url']} gave {answer_text(broken[0]['status'], broken[0]['error'])}."
-        )
+        reason = reason[:-1] + f"; e.g. {broken[0]['url']} {_what_happened(broken[0], verb='gave')}."
     return [portal_result(CHECK_ID, status_for_score(score), value, reason), *per_dataset]

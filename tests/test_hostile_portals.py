@@ -71,7 +71,7 @@ def test_a_dripping_portal_fails_within_its_request_deadline(client, platform):
         outcome, elapsed = finishes_within(30, lambda: harvest_portal(config, client))
     error = outcome.get("error")
     assert isinstance(error, DeadlineError), outcome
-    assert "failed: the request deadline (1.5 s) passed after " in str(error)
+    assert "failed: the request deadline (1.5 s) passed before the body was complete" in str(error)
     assert "\n" not in str(error) and error.attempts == 1  # a deadline is not retried
     assert elapsed < 1.5 + 5  # the deadline, plus slack for a loaded machine; without it: hours
 
@@ -142,6 +142,8 @@ def test_a_link_to_another_loopback_address_than_the_portals_receives_no_request
         assert result.status is Status.FAIL
         assert result.value["refused"] is True and result.value["status"] is None  # no status published
         assert result.value["error"] == f"not probed: {INTERNAL} is not a public address (loopback)"
+        assert result.reason.endswith(f"was not probed: {INTERNAL} is not a public address (loopback).")
+    assert f"was not probed: {INTERNAL} is not a public address (loopback)." in summary.reason
 
 
 def test_a_host_the_operator_allows_is_probed(client, internal):

@@ -166,9 +166,9 @@ class BodyReader:
 
     def _check_deadline(self) -> None:
         if self.guard.expired:
+            read = f" ({size_text(self.size)} read)" if self.size else ""
             raise Final(
-                f"{self.guard.deadline.what} passed after {size_text(self.size)} of the body",
-                kind=DeadlineError,
+                f"{self.guard.deadline.what} passed before the body was complete{read}", kind=DeadlineError
             )
 
 
