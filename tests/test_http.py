@@ -609,3 +609,16 @@ def test_a_portal_view_caps_bodies_at_its_max_body_mb(server, client):
     with pytest.raises(HttpError) as caught:
         client.for_portal(portal).get_json(server.base + "/big")
     assert str(caught.value) == f"GET {server.base}/big failed: body larger than 5242 bytes"
+
+
+def test_a_retry_wait_that_would_outlast_the_deadline_is_not_waited(server, waits):
+    server.routes["/x"] = [{"status": 429, "headers": {"Retry-After": "30"}}, {"json": {}}]
+    with HttpClient(trusted_hosts=LOCAL, min_interval=0, sleep=waits.append) as http:
+        bounded = http.within(5, "the harvest deadline")
+        with pytest.raises(DeadlineError) as caught:
+            bounded.get_json(server.base + "/x")
+    assert str(caught.value) == (
+        f"GET {server.base}/x failed: "
+        "the harvest deadline (5 s) would pass during the 30 s wait before a retry"
+    )
+    assert waits == [] and server.hits("/x") == 1
