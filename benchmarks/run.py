@@ -19,10 +19,10 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import evaluation, harvest, quality, warehouse
+from benchmarks import evaluation, feed, harvest, quality, warehouse
 from benchmarks.common import machine
 
-BENCHMARKS = ("harvest", "evaluation", "warehouse", "quality")
+BENCHMARKS = ("harvest", "evaluation", "warehouse", "quality", "feed")
 DEFAULT_SIZE = 20_000
 DEFAULT_OUT = Path("wwc-data") / "benchmarks.json"
 
@@ -79,6 +79,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--quality-datasets", type=positive_int, default=25, help="datasets the quality check validates"
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated catalogs")
+    parser.add_argument(
+        "--feed-mb", type=positive_int, default=100, metavar="MB", help="size of the big DCAT feed (100)"
+    )
     return parser.parse_args(argv)
 
 
@@ -95,6 +98,7 @@ def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text:
             "latency_ms": args.latency_ms,
             "quality_datasets": args.quality_datasets,
             "seed": args.seed,
+            "feed_mb": args.feed_mb,
         },
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -112,9 +116,12 @@ def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text:
         elif name == "warehouse":
             say(f"warehouse: {warehouse_size} datasets with their check results, {args.repeat} rounds")
             results[name] = warehouse.run(warehouse_size, args.repeat, args.seed)
-        else:
+        elif name == "quality":
             say(f"quality: {args.quality_datasets} sampled datasets x 200 rows, {args.repeat} runs")
             results[name] = quality.run(args.quality_datasets, 200, args.repeat, args.seed)
+        else:
+            say(f"feed: a {args.feed_mb} MB DCAT feed, each harvest twice in a child process of its own")
+            results[name] = feed.run(args.feed_mb)
         results[name]["duration_s"] = round(time.perf_counter() - begun, 1)
     results["duration_s"] = round(time.perf_counter() - started, 1)
     return results
@@ -216,6 +223,23 @@ def quality_rows(q: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def feed_rows(f: dict[str, Any]) -> list[Row]:
+    label = f"feed {f['body_mb']} MB, {f['entries']} entries"
+    ours, naive, ratios = f["ours"], f["naive"], f["ratios"]
+    return [
+        row(label, "peak memory growth (A ours, B whole body)", f"{ours['peak_growth_mb']} MB",
+            f"{naive['peak_growth_mb']} MB", ratios["peak_growth_naive_over_ours"], "B / A"),
+        row(label, "peak growth / body size (A, B)", str(ratios["ours_peak_growth_over_body"]),
+            str(ratios["naive_peak_growth_over_body"]), ratios["ours_peak_growth_over_body"], "A / body"),
+        row(label, "transient: what the body cost (A, B)", f"{ours['transient_mb']} MB",
+            f"{naive['transient_mb']} MB", ratios["ours_transient_over_body"], "A / body"),
+        row(label, "retained: the records both keep (A, B)", f"{ours['retained_mb']} MB",
+            f"{naive['retained_mb']} MB", ratios["retained_over_body"], "A / body"),
+        row(label, "CPU time (A, B)", seconds(ours["cpu_s"]), seconds(naive["cpu_s"]),
+            ratios["cpu_ours_over_naive"], "A / B"),
+    ]  # fmt: skip
+
+
 def table_rows(results: dict[str, Any]) -> list[Row]:
     """(benchmark, measure, A, B, ratio, what the ratio is) for every headline number."""
     rows: list[Row] = []
@@ -224,6 +248,7 @@ def table_rows(results: dict[str, Any]) -> list[Row]:
         ("evaluation", evaluation_rows),
         ("warehouse", warehouse_rows),
         ("quality", quality_rows),
+        ("feed", feed_rows),
     ):
         if name in results:
             rows.extend(rows_of(results[name]))

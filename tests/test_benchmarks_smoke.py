@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from benchmarks import evaluation, harvest, quality, run, warehouse
+from benchmarks import evaluation, feed, harvest, quality, run, warehouse
 from benchmarks.common import bench_client
 from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
@@ -121,9 +121,28 @@ def test_quality_benchmark_finds_what_was_planted_both_ways():
     assert all(value > 0 for value in result["ratios"].values())
 
 
+def test_feed_benchmark_harvests_every_entry_both_ways_and_splits_the_memory():
+    result = feed.run(megabytes=3)
+
+    body, entries = feed.feed_bytes(3)
+    assert result["body_mb"] == round(len(body) / 1048576, 1) and result["entries"] == entries
+    assert len(json.loads(body)["dataset"]) == entries  # read independently of the code measured
+    for contender in ("ours", "naive"):
+        measured = result[contender]
+        assert measured["records"] == entries
+        assert measured["peak_mb"] >= measured["retained_mb"] > 0
+        assert measured["transient_mb"] == pytest.approx(
+            measured["peak_mb"] - measured["retained_mb"], abs=0.02
+        )
+    assert result["ratios"]["ours_transient_over_body"] == pytest.approx(
+        result["ours"]["transient_mb"] / result["body_mb"], abs=0.002
+    )
+
+
 def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "results" / "bench.json"
     argv = ["--size", "120", "--repeat", "1", "--latency-ms", "1", "--quality-datasets", "2"]
+    argv += ["--feed-mb", "1"]
     code = run.main([*argv, "--out", str(out)])
 
     assert code == 0
@@ -135,10 +154,12 @@ def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
         "latency_ms": 1.0,
         "quality_datasets": 2,
         "seed": 1,
+        "feed_mb": 1,
     }
-    assert {"harvest", "evaluation", "warehouse", "quality", "machine", "duration_s"} <= set(results)
+    assert {"harvest", "evaluation", "warehouse", "quality", "feed", "machine", "duration_s"} <= set(results)
     printed = capsys.readouterr().out
-    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", "quality D=2 x 200 rows", str(out)):
+    labels = ("harvest N=120", "evaluation N=120", "warehouse N=30", "quality D=2 x 200 rows", "feed 1.0 MB")
+    for label in (*labels, str(out)):
         assert label in printed
 
 

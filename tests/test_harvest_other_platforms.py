@@ -254,7 +254,7 @@ def test_dcat_catalog_path_and_pod_1_0_list(fake: FakePortal, client: HttpClient
 def test_dcat_truncated_feed_is_an_error(fake: FakePortal, client: HttpClient) -> None:
     body = json.dumps(catalog(dcat_entries(40))).encode()
     fake.app = lambda path, query: (200, body[: len(body) // 2])
-    with pytest.raises(HttpError, match="invalid JSON"):
+    with pytest.raises(HttpError, match=r"stops early \(truncated body"):
         harvested(dcat, portal_config(fake, "dcat", catalog_path="/data.json"), client)
 
 

@@ -31,6 +31,12 @@ class PortalConfig(BaseModel):
     sample_rows: int = 200
     check_links: int = 20  # distributions whose links are probed
     max_pages: int = 1000
+    # limits of what one portal may cost; a portal past one fails with the reason, the others go on
+    request_deadline_s: float = Field(300.0, gt=0)  # one request: connect, answer and whole body
+    harvest_deadline_s: float = Field(3600.0, gt=0)  # the whole catalog harvest, retries included
+    max_body_mb: float = Field(1024.0, gt=0)  # one response body; bodies stream, memory stays flat
+    # hosts that may be reached on internal addresses (besides the portal's own): an intranet mirror
+    allow_internal_hosts: list[str] = []
 
     @field_validator("url")
     @classmethod
@@ -71,6 +77,7 @@ class CitiesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schedule: Schedule = Schedule()
+    run_deadline_s: float = Field(4 * 3600.0, gt=0)  # one city's scan; portals not done by then fail
     cities: list[CityConfig]
 
     def city(self, city_id: str) -> CityConfig:

@@ -11,7 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from wwc_pipeline.model import Column, DatasetRecord
+from wwc_pipeline.http_body import holds_replacement
+from wwc_pipeline.model import UNDECODABLE, Column, DatasetRecord
 
 
 class RowSample(list):
@@ -32,6 +33,15 @@ class HarvestPage:
     url: str = ""
     total_hint: int | None = None  # the server's own count (resultSetSize, count, total_count)
     warnings: list[str] = field(default_factory=list)
+
+
+def flag_undecodable(record: DatasetRecord, raw: Any, suspect: bool) -> DatasetRecord:
+    """Flag a record whose raw entry held bytes that were not valid text (now U+FFFD).
+
+    `suspect`: the body it came from had such bytes (only then is the entry searched)."""
+    if suspect and holds_replacement(raw) and UNDECODABLE not in record.flags:
+        record.flags.append(UNDECODABLE)
+    return record
 
 
 class Connector(Protocol):

@@ -41,6 +41,7 @@ class Page:
     digest: str  # sha256 of the raw body
     total: int | None = None  # the server's own count, when it gives one
     warnings: list[str] = field(default_factory=list)
+    undecodable: int = 0  # byte sequences in the body that were not valid text (replaced by U+FFFD)
 
 
 class Paginator(Protocol):
@@ -182,6 +183,7 @@ def paginate(
         total = _total(total_of, response.data)
         if not items:
             page = Page(number, response.url, items, response.data, response.sha256, total)
+            page.undecodable = response.undecodable
             if number == 1 and total:
                 raise PagingError(
                     f"{response.url} lists no items although the server counts {total}: "
@@ -210,6 +212,7 @@ def paginate(
             seen_keys |= keys
         fetched += len(items)
         page = Page(number, response.url, items, response.data, response.sha256, total)
+        page.undecodable = response.undecodable
         following = _next_request(paginator, request, items, response.data, page)
         short = paginator.page_size is not None and len(items) < paginator.page_size
         if short and not (total is not None and fetched < total):

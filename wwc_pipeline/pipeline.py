@@ -14,7 +14,7 @@ from typing import Any
 from wwc_pipeline import progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
-from wwc_pipeline.model import CatalogSnapshot, DatasetRecord
+from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
 
@@ -44,19 +44,29 @@ def utc_now() -> datetime:
 
 
 def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
-    """Page through one portal's catalog into a snapshot (raises on failure: nothing half-counted)."""
+    """Page through one portal's catalog into a snapshot (raises on failure: nothing half-counted).
+
+    The harvest runs under the portal's `harvest_deadline_s`: past it, the request in flight
+    stops and the harvest fails with that reason (http.DeadlineError)."""
     connector = registry.get_connector(portal.platform)
+    deadline = getattr(portal, "harvest_deadline_s", None)
+    client = client.for_portal(portal).within(deadline, "the harvest deadline")
     started = utc_now()
     records: list[DatasetRecord] = []
     digests: list[str] = []
     warnings: list[str] = []
     for page in connector.harvest(portal, client):
+        client.check_deadline()
         records.extend(page.records)
         digests.append(page.raw_digest)
         warnings.extend(page.warnings)
         progress.report(
             "page", portal=portal.url, pages=len(digests), records=len(records), total=page.total_hint
         )
+    undecodable = sum(UNDECODABLE in record.flags for record in records)
+    if undecodable:
+        entries = "entry" if undecodable == 1 else "entries"
+        warnings.append(f"{undecodable} {entries} had undecodable bytes (replaced)")
     return CatalogSnapshot(
         platform=portal.platform,
         portal=portal.url,
@@ -149,13 +159,18 @@ def scan_city(
     kind: str = "rescan",
     trigger: str = "cli",
     as_of: datetime | None = None,
+    run_deadline_s: float | None = None,
 ) -> CityRunResult:
     """Harvest, check and score every portal of a city; write it all to the warehouse.
 
     Each portal is its own transaction; a portal that fails is recorded with its reason and the
     others go on. The run ends `succeeded`, `partial` (some portals failed) or `failed` (all did).
+    Past `run_deadline_s` (cities.yaml `run_deadline_s`), every request stops and the portals
+    not done fail with that reason.
     """
     as_of = as_of or utc_now()
+    if client is not None and run_deadline_s:
+        client = client.within(run_deadline_s, "the run deadline")
     run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
     result = CityRunResult(city_id=city.id, run_id=run_id, status="running")
     evidence: list[PortalEvidence] = []
@@ -163,13 +178,15 @@ def scan_city(
         for portal in city.portals:
             progress.report("portal", city=city.id, portal=portal.url, state="harvesting")
             try:
+                if client is not None:
+                    client.check_deadline()
                 snapshot = harvest_portal(portal, client)
                 context = PortalContext(
                     platform=portal.platform,
                     portal=portal.domain,
                     as_of=as_of,
                     departments=city.departments,
-                    client=client,
+                    client=client.for_portal(portal) if client is not None else None,
                     connector=registry.get_connector(portal.platform),
                     portal_config=portal,
                     previous_columns=warehouse.previous_columns(
