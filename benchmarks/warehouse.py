@@ -121,7 +121,7 @@ def naive_record_portal(
                 version=1,
                 content_hash=digest,
                 title=record.title,
-                record=jsonable(record.to_dict()),
+                record=jsonable({k: v for k, v in record.to_dict().items() if k != "flags"}),
                 first_run_id=run_id,
             )
             session.add(version)

@@ -140,8 +140,9 @@ def test_record_data_is_to_dict_and_its_digest_the_content_hash() -> None:
     documents, portal, _ = served_documents(60, 3)
     records = [*catalog(), record("ffff-0006", columns=None, created_at=AS_OF), *normalize(documents, portal)]
     assert any(item.distributions for item in records) and any(item.columns for item in records)
+    records[0].flags = ["undecodable_bytes"]  # a harvest mark: on the entry, not in the version
     for item in records:
-        assert record_data(item) == item.to_dict()
+        assert record_data(item) == {k: v for k, v in item.to_dict().items() if k != "flags"}
         assert record_digest(record_data(item)) == item.content_hash()
 
 

@@ -54,10 +54,18 @@ def entry_list_digest(entries: Sequence[tuple[int, int, int, Sequence[str]]]) ->
     )
 
 
+_HARVEST_MARKS = frozenset({"flags"})
+
+
 def record_data(record: DatasetRecord) -> dict[str, Any]:
-    """What `DatasetRecord.to_dict()` gives, built without `asdict`'s deep copies: this runs for
-    every entry of every portal write (tests hold the two equal)."""
-    data = {field.name: _plain(getattr(record, field.name)) for field in dataclasses.fields(record)}
+    """What `DatasetRecord.to_dict()` gives without `flags` (they describe the harvest and are kept
+    on the snapshot entry), built without `asdict`'s deep copies: this runs for every entry of
+    every portal write (tests hold the two equal)."""
+    data = {
+        field.name: _plain(getattr(record, field.name))
+        for field in dataclasses.fields(record)
+        if field.name not in _HARVEST_MARKS
+    }
     for key, value in data.items():
         if isinstance(value, datetime):
             data[key] = value.isoformat()
