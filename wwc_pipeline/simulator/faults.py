@@ -9,10 +9,13 @@ generator seeded with `seed`, so a sequential harvest sees the same failures eve
 Successful (2xx) bodies are then cut in half (`truncate_json`) or padded with `oversized_bytes`
 spaces (still valid JSON). `ignore_paging` makes every page the first one: the server drops
 the paging parameters (`offset`, `start`, `page`, `scroll_id`, `$offset`) before answering.
+`reported_total` makes every catalog answer misreport its total (Socrata `resultSetSize`, CKAN
+`result.count`, OpenDataSoft `total_count`) as that number, whatever it holds.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -34,12 +37,15 @@ class Faults:
     truncate_json: bool = False
     ignore_paging: bool = False
     oversized_bytes: int = 0
+    reported_total: int | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
         for name in ("latency_s", "fail_first_n", "status_429_first_n", "retry_after_s", "oversized_bytes"):
             if getattr(self, name) < 0:
                 raise ValueError(f"Faults.{name} must be 0 or more, got {getattr(self, name)}")
+        if self.reported_total is not None and self.reported_total < 0:
+            raise ValueError(f"Faults.reported_total must be 0 or more, got {self.reported_total}")
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError(f"Faults.error_rate must be between 0 and 1, got {self.error_rate}")
 
@@ -82,6 +88,8 @@ class FaultState:
         if not 200 <= response.status < 300:
             return response
         body = response.body
+        if faults.reported_total is not None:
+            body = _misreport_total(body, faults.reported_total)
         if faults.truncate_json:
             body = body[: len(body) // 2]
         if faults.oversized_bytes:
@@ -89,3 +97,24 @@ class FaultState:
         if body is response.body:
             return response
         return Response(response.status, body, response.content_type, response.headers)
+
+
+TOTAL_KEYS = ("resultSetSize", "total_count")
+
+
+def _misreport_total(body: bytes, total: int) -> bytes:
+    """The body with its catalog total replaced by `total` (bodies without one stay as they are)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict):
+        return body
+    holders = [data] + ([data["result"]] if isinstance(data.get("result"), dict) else [])
+    changed = False
+    for holder in holders:
+        for key in (*TOTAL_KEYS, "count"):
+            if isinstance(holder.get(key), int) and (key != "count" or holder is not data):
+                holder[key] = total
+                changed = True
+    return json.dumps(data).encode() if changed else body
