@@ -97,6 +97,7 @@ def friendly_errors(command: Callable) -> Callable:
         from wwc_pipeline.config import ConfigError
         from wwc_pipeline.http import HttpError
         from wwc_pipeline.paging import PagingError
+        from wwc_pipeline.prefect_local import PrefectStartupError
         from wwc_pipeline.warehouse import WarehouseError
 
         try:
@@ -105,6 +106,8 @@ def friendly_errors(command: Callable) -> Callable:
             raise
         except ConfigError as error:  # every problem found, one line each
             fail(error.problems)
+        except PrefectStartupError as error:  # the machine, not the input: what to set, exit 1
+            fail(str(error), code=1)
         except (HttpError, PagingError, WarehouseError) as error:
             fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
         except USAGE_ERRORS as error:
