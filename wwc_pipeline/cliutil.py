@@ -86,7 +86,8 @@ def fail(message: str | Iterable[str], code: int = 2) -> None:
 
 def warn(message: str) -> None:
     """Print `warning: <message>` on stderr, as one line of plain text."""
-    console.print(Text.assemble(("warning: ", "yellow"), plain(message)), highlight=False, soft_wrap=True)
+    one = " ".join(plain(message).split())
+    console.print(Text.assemble(("warning: ", "yellow"), one), highlight=False, soft_wrap=True)
 
 
 def friendly_errors(command: Callable) -> Callable:
