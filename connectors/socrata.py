@@ -193,8 +193,10 @@ def view_columns(view: dict) -> list[Column] | None:
     ]
 
 
-def record_from_view(view: dict, portal: str | None = None) -> DatasetRecord:
-    """One view object of `/api/views.json` (or `/api/views/ID.json`); times are epoch seconds."""
+def record_from_view(view: dict, portal: str | None = None, base_url: str | None = None) -> DatasetRecord:
+    """One view object of `/api/views.json` (or `/api/views/ID.json`); times are epoch seconds.
+
+    `base_url` (the configured portal URL, live harvests only) keeps its scheme in the links."""
     dataset_id = raw_string(view.get("id"))
     is_dataset = view_is_dataset(view)
     fallback_type = "dataset" if is_dataset else first_present(view.get("displayType"), view.get("viewType"))
@@ -213,12 +215,12 @@ def record_from_view(view: dict, portal: str | None = None) -> DatasetRecord:
         publisher=text_or_none(view.get("attribution")),
         contact=text_or_none(view.get("contactEmail")),
         license_fields=licence_fields(licence.get("name"), view.get("licenseId")),
-        landing_page=f"https://{portal}/d/{dataset_id}" if portal else None,
+        landing_page=f"{base_url or f'https://{portal}'}/d/{dataset_id}" if portal or base_url else None,
         created_at=parse_time(view.get("createdAt")),
         metadata_modified_at=parse_time(view.get("viewLastModified")),
         data_modified_at=parse_time(view.get("rowsUpdatedAt")),
         declared_frequency=view_frequency(view),
-        distributions=[soda_distribution(portal, dataset_id)] if is_dataset else [],
+        distributions=[soda_distribution(portal, dataset_id, base_url)] if is_dataset else [],
         columns=view_columns(view),
         row_count=integer_or_none(view.get("rowCount")),
         views=integer_or_none(view.get("viewCount")),
@@ -241,11 +243,21 @@ def discovery_id(result: Any) -> str:
 
 
 def harvest(portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE) -> Iterator[HarvestPage]:
-    """Every asset of the portal's own domain, one HarvestPage per Discovery page, deduplicated by id.
+    """Every asset of the portal's own domain: the Discovery API, or `/api/views.json` when the
+    Discovery API lists nothing for the domain or is not there (socrata_views.py).
 
     Raises http.HttpError or paging.PagingError (one-line messages) when the catalog cannot be read.
     """
-    client = client.for_portal(portal)
+    from wwc_pipeline.connectors.socrata_views import with_views_fallback
+
+    client = client.for_portal(portal)  # the portal's own host is trusted, its limits apply
+    return with_views_fallback(portal, client, harvest_discovery(portal, client, page_size))
+
+
+def harvest_discovery(
+    portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE
+) -> Iterator[HarvestPage]:
+    """Every asset the Discovery API lists for the domain, one HarvestPage per page, deduplicated by id."""
     path = portal.catalog_path or CATALOG_PATH
     url = path if path.startswith(("http://", "https://")) else portal.url + path
     params = {"domains": portal.domain, "search_context": portal.domain}

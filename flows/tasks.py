@@ -29,7 +29,7 @@ def scan_city_task(
     cities_file: str | None = None,
     as_of: datetime | None = None,
 ) -> dict:
-    """Scan one city; return a plain summary (status, run id, failed portals, scores)."""
+    """Scan one city; return a plain summary (status, run id, failed portals, harvest warnings, scores)."""
     logger = get_run_logger()
     cities = load_cities(Path(cities_file) if cities_file else None)
     city = cities.city(city_id)
@@ -61,5 +61,7 @@ def scan_city_task(
         "status": result.status,
         "error": result.error,
         "failed_portals": result.failed_portals,
+        "warnings": result.warnings,
+        "datasets": result.datasets,
         "scores": {row["criterion_id"]: (row["score"], row["status"]) for row in result.scores},
     }

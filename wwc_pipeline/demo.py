@@ -5,6 +5,7 @@ Offline by design: every portal is the project's simulator on 127.0.0.1.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,12 +69,30 @@ DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
 
 
 def start_demo_portals(
-    simulator: PortalSimulator, as_of: datetime, with_down_city: bool = False, scale: float = 1.0
+    simulator: PortalSimulator,
+    as_of: datetime,
+    with_down_city: bool = False,
+    scale: float = 1.0,
+    base_port: int | None = None,
 ) -> dict:
     """Add every demo portal to the simulator; return the cities.yaml data pointing at them.
 
     `with_down_city` adds "brockway", whose portal answers 503 to everything (a city that is down).
+    `base_port`: the portals listen on base_port, base_port + 1, ... (None: any free ports).
     """
+    ports = itertools.count(base_port) if base_port is not None else itertools.repeat(0)
+
+    def add(platform: str, catalog: GeneratedCatalog, faults: Faults | None = None):
+        port = next(ports)
+        try:
+            return simulator.add_portal(platform=platform, catalog=catalog, faults=faults, port=port)
+        except OSError as error:
+            if port == 0:
+                raise
+            raise ValueError(
+                f"cannot listen on 127.0.0.1:{port} ({error.strerror}); pick another --port"
+            ) from None
+
     cities = []
     for seed, (city_id, (name, portals)) in enumerate(DEMO_CITIES.items(), start=1):
         entries = []
@@ -89,13 +108,11 @@ def start_demo_portals(
                 key_datasets=spec.key_datasets,
                 share_dirty=spec.share_dirty,
             )
-            portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
+            portal = add(spec.platform, catalog)
             entries.append({"platform": spec.platform, "url": portal.url})
         cities.append({"id": city_id, "name": name, "portals": entries})
     if with_down_city:
-        down = simulator.add_portal(
-            platform="socrata", catalog=GeneratedCatalog(size=50, as_of=as_of), faults=Faults(down=True)
-        )
+        down = add("socrata", GeneratedCatalog(size=50, as_of=as_of), Faults(down=True))
         cities.append(
             {"id": "brockway", "name": "Brockway", "portals": [{"platform": "socrata", "url": down.url}]}
         )
@@ -143,12 +160,17 @@ def run_demo(out: Path, run_nightly: Callable[..., dict], scale: float = 1.0) ->
     return {"warehouse": str(out / "warehouse.db"), "cities": entries, "index": str(index)}
 
 
-def serve_simulated_cities(cities_file: Path, with_down_city: bool, announce: Callable[[str], None]) -> None:
+def serve_simulated_cities(
+    cities_file: Path,
+    with_down_city: bool,
+    announce: Callable[[str], None],
+    base_port: int | None = None,
+) -> None:
     """Serve the demo's simulated portals until interrupted, with a cities file pointing at them."""
     import time
 
     with PortalSimulator() as simulator:
-        config = start_demo_portals(simulator, datetime.now(UTC), with_down_city)
+        config = start_demo_portals(simulator, datetime.now(UTC), with_down_city, base_port=base_port)
         cities_file.write_text(yaml.safe_dump(config, sort_keys=False))
         for city in config["cities"]:
             for portal in city["portals"]:

@@ -95,6 +95,7 @@ class CatalogSnapshot:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    server_total: int | None = None  # the portal's own count of its catalog, when it gives one
 
     @property
     def datasets(self) -> list[DatasetRecord]:

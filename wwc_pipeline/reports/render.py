@@ -147,6 +147,9 @@ def render_markdown(report: Mapping) -> str:
     ]
     if run.get("error"):
         lines.append(f"Run error: {_md(run['error'])}")
+    warnings = [(p.get("url"), w) for p in report.get("portals") or [] for w in p.get("warnings") or []]
+    if warnings:
+        lines += ["", *(f"- Harvest warning ({_md(url)}): {_md(warning)}" for url, warning in warnings)]
     lines += [
         "",
         f"**{_md(overall_line(report))}**",

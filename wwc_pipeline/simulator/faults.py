@@ -18,12 +18,15 @@ bodies gzip-encoded behind that many MiB of blank space (a few hundred KB on the
 bomb too when `gzip_bomb_mb` is set; `refuse_head` answers HEAD with 405 (a link checker must GET).
 `only_paths` (regular expressions searched in the path) limits every fault to the paths that
 match; the others are served normally and do not count as requests for the first-N rules.
+`reported_total` makes every catalog answer misreport its total (Socrata `resultSetSize`, CKAN
+`result.count`, OpenDataSoft `total_count`) as that number, whatever it holds.
 """
 
 from __future__ import annotations
 
 import functools
 import gzip
+import json
 import random
 import re
 import threading
@@ -48,6 +51,7 @@ class Faults:
     truncate_json: bool = False
     ignore_paging: bool = False
     oversized_bytes: int = 0
+    reported_total: int | None = None
     seed: int = 0
     invalid_utf8_in: str = ""
     gzip_bomb_mb: int = 0
@@ -61,6 +65,8 @@ class Faults:
         for name in (*numbers, "gzip_bomb_mb", "drip_interval_s"):
             if getattr(self, name) < 0:
                 raise ValueError(f"Faults.{name} must be 0 or more, got {getattr(self, name)}")
+        if self.reported_total is not None and self.reported_total < 0:
+            raise ValueError(f"Faults.reported_total must be 0 or more, got {self.reported_total}")
         if not 0.0 <= self.error_rate <= 1.0:
             raise ValueError(f"Faults.error_rate must be between 0 and 1, got {self.error_rate}")
         for pattern in self.only_paths:
@@ -122,6 +128,8 @@ class FaultState:
         if not 200 <= response.status < 300 or not faults.applies_to(request.path):
             return response
         body = response.body
+        if faults.reported_total is not None:
+            body = _misreport_total(body, faults.reported_total)
         if faults.truncate_json:
             body = body[: len(body) // 2]
         if faults.oversized_bytes:
@@ -163,3 +171,24 @@ def write_body(out: Any, response: Response) -> None:
         out.write(response.body[index : index + 1])
         out.flush()
         time.sleep(response.drip_interval_s)
+
+
+TOTAL_KEYS = ("resultSetSize", "total_count")
+
+
+def _misreport_total(body: bytes, total: int) -> bytes:
+    """The body with its catalog total replaced by `total` (bodies without one stay as they are)."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(data, dict):
+        return body
+    holders = [data] + ([data["result"]] if isinstance(data.get("result"), dict) else [])
+    changed = False
+    for holder in holders:
+        for key in (*TOTAL_KEYS, "count"):
+            if isinstance(holder.get(key), int) and (key != "count" or holder is not data):
+                holder[key] = total
+                changed = True
+    return json.dumps(data).encode() if changed else body

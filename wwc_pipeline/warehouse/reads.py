@@ -72,6 +72,11 @@ def runs(session: Session, city_id: str | None, limit: int) -> list[dict[str, An
     return [run_dict(run) for run in session.scalars(query)]
 
 
+def run(session: Session, run_id: int) -> dict[str, Any] | None:
+    found = session.get(Run, run_id)
+    return run_dict(found) if found else None
+
+
 def latest_run(session: Session, city_id: str, status_in: tuple[str, ...]) -> dict[str, Any] | None:
     query = select(Run).where(Run.city_id == city_id, Run.status.in_(status_in)).order_by(Run.id.desc())
     run = session.scalars(query.limit(1)).first()

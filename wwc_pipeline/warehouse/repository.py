@@ -235,6 +235,11 @@ class Warehouse:
         with self._session() as session:
             return reads.runs(session, city_id, limit)
 
+    def run(self, run_id: int) -> dict[str, Any] | None:
+        """One run by id (the fields `runs` gives), or None."""
+        with self._session() as session:
+            return reads.run(session, run_id)
+
     def latest_run(
         self, city_id: str, status_in: tuple[str, ...] = ("succeeded", "partial")
     ) -> dict[str, Any] | None:
