@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import os
 import platform
+import re
+import resource
 import statistics
 import sys
 import time
@@ -103,6 +105,27 @@ def traced_memory(run: Callable[[], Any]) -> tuple[Memory, Any]:
     return Memory(peak - before, current - before), result
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory, in MB.
+
+    Linux's `VmHWM` (of this process's memory map), not `getrusage().ru_maxrss`: that one keeps
+    the parent's peak across fork and exec, so a child of a 400 MB pytest would read 400 MB."""
+    try:
+        status = open("/proc/self/status").read()  # noqa: SIM115 - one read
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+
+
+def reset_peak_rss() -> None:
+    """Start the peak over from the current size (Linux: `/proc/self/clear_refs` 5); else no-op."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+    except OSError:
+        pass
+
+
 def ratio(numerator: float, denominator: float) -> float | None:
     return round(numerator / denominator, 3) if denominator else None
 
@@ -113,8 +136,9 @@ def mb(size: int) -> float:
 
 def bench_client() -> HttpClient:
     """The project's client without its politeness delay: the benchmarks time work, not waiting
-    (a real portal adds `min_interval` and a network round trip per request, see README)."""
-    return HttpClient(min_interval=0.0, max_attempts=1, timeout=(10.0, 120.0))
+    (a real portal adds `min_interval` and a network round trip per request, see README). The
+    simulated portal on loopback is trusted, as a configured portal's own host is."""
+    return HttpClient(min_interval=0.0, max_attempts=1, timeout=(10.0, 120.0), trusted_hosts=("127.0.0.1",))
 
 
 def machine() -> dict[str, Any]:

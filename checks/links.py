@@ -2,6 +2,10 @@
 
 A deterministic sample (datasets sorted by id, the first N with an http(s) link) is probed with
 the shared client's `probe`, which never raises. 2xx and 3xx answers count as reachable.
+
+The client is the portal's own view (`for_portal`): a link to an internal address (loopback,
+private, link-local...) other than the portal's host is not probed at all. It is recorded as
+refused, with no status, and counts as not reachable: the public cannot reach it either.
 """
 
 from __future__ import annotations
@@ -56,6 +60,20 @@ def answer_text(status: int | None, error: str | None) -> str:
     return error or "no answer"
 
 
+def _what_happened(answer: dict, verb: str = "is broken:") -> str:
+    """`is broken: HTTP 404`, or `was not probed: <host> is not a public address (loopback)`."""
+    if answer.get("refused"):
+        return f"was {answer['error']}"
+    return f"{verb} {answer_text(answer['status'], answer['error'])}"
+
+
+def refusal_text(error: str | None) -> str:
+    """`HEAD <url> failed: refused, not contacted: <host> is not a public address (loopback)`
+    -> `not probed: <host> is not a public address (loopback)`."""
+    reason = (error or "").rpartition("not contacted: ")[2]
+    return f"not probed: {reason or 'not a public address'}"
+
+
 @portal_check(CHECK_ID)
 def links_reachable(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
     """Score = 100 x the share of probed links that answer 2xx/3xx; one result per probed dataset."""
@@ -71,11 +89,16 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
     chosen = links_to_probe(records, limit)
     if not chosen:
         return [portal_result(CHECK_ID, Status.NA, empty, "No dataset has an http(s) link to probe.")]
+    client = context.client
+    if config is not None and hasattr(client, "for_portal"):
+        client = client.for_portal(config)  # the portal's host trusted, every other one vetted
     per_dataset, broken = [], []
     for record, link in chosen:
-        probe = context.client.probe(link)
+        probe = client.probe(link)
         status, error = probe.status, probe.error
         answer = {"url": link, "status": status, "error": None if status is not None else error}
+        if getattr(probe, "refused", False):
+            answer["refused"] = True
         if is_reachable(status):
             per_dataset.append(
                 CheckResult(
@@ -87,13 +110,15 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
                 )
             )
             continue
+        if answer.get("refused"):
+            answer["error"] = refusal_text(error)
         broken.append({"dataset_id": record.dataset_id, "title": clean_text(record.title or "")} | answer)
         per_dataset.append(
             CheckResult(
                 CHECK_ID,
                 Status.FAIL,
                 answer,
-                f"{link} is broken: {answer_text(status, error)}.",
+                f"{link} {_what_happened(answer)}.",
                 dataset_id=record.dataset_id,
             )
         )
@@ -109,8 +134,5 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
     }
     reason = f"{reachable} of {len(chosen)} probed dataset links answer (2xx/3xx)."
     if broken:
-        reason = (
-            reason[:-1]
-            + f"; e.g. {broken[0]['url']} gave {answer_text(broken[0]['status'], broken[0]['error'])}."
-        )
+        reason = reason[:-1] + f"; e.g. {broken[0]['url']} {_what_happened(broken[0], verb='gave')}."
     return [portal_result(CHECK_ID, status_for_score(score), value, reason), *per_dataset]

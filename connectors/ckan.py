@@ -15,9 +15,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from wwc_pipeline.connector import HarvestPage
+from wwc_pipeline.connector import HarvestPage, RowSample, flag_undecodable
 from wwc_pipeline.http import HttpError, NotJsonError
-from wwc_pipeline.model import DatasetRecord, Distribution
+from wwc_pipeline.model import Column, DatasetRecord, Distribution
 from wwc_pipeline.paging import OffsetPaginator, dedupe_by, paginate
 from wwc_pipeline.registry import register_connector
 from wwc_pipeline.text import first_present, parse_time, raw_string, text, text_or_none
@@ -248,6 +248,7 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
     Ends on an empty page (or a short one when the count agrees); two identical pages, or a page
     of ids already seen, abort with PagingError; `success: false` raises HttpError.
     """
+    client = client.for_portal(portal)
     keep_new = dedupe_by(lambda package: package.get("id"))
     pages = _action_pages(
         portal,
@@ -265,8 +266,12 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
         warnings = list(page.warnings)
         if dropped:
             warnings.append(f"page {page.number}: dropped {dropped} dataset(s) seen on an earlier page")
+        suspect = page.undecodable > 0
         yield HarvestPage(
-            records=[record_from_package(package, portal.domain) for package in packages],
+            records=[
+                flag_undecodable(record_from_package(package, portal.domain), package, suspect)
+                for package in packages
+            ],
             raw_digest=page.digest,
             url=page.url,
             total_hint=page.total,
@@ -281,10 +286,15 @@ def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> 
     """Rows from the DataStore (`datastore_search`) when the dataset has a resource there, else None.
 
     The package is read again (`package_show`) for its DataStore resource id, which the record
-    does not keep; DataStore-internal columns (`_id`, `_full_text`) are dropped.
+    does not keep; rows stream in and reading stops at `limit`; DataStore-internal columns
+    (`_id`, `_full_text`) are dropped. The DataStore's field types (`fields`, read first with
+    `limit=0`, a small body) travel with the rows as `RowSample.columns`: the package lists none.
     """
     if not any(distribution.format == "datastore" for distribution in record.distributions):
         return None
+    if limit <= 0:
+        return []
+    client = client.for_portal(portal)
     bases = _action_bases(portal)
     for index, base in enumerate(bases):
         try:
@@ -304,15 +314,33 @@ def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> 
         )
         if not resource_id:
             return None
-        params = {"resource_id": resource_id, "limit": limit}
-        found = client.get_json(base + "datastore_search", params=params)
-        rows = (_result(found.data, found.url) or {}).get("records") or []
-        return [
-            {key: value for key, value in row.items() if key not in _DATASTORE_INTERNAL}
-            for row in rows[:limit]
-            if isinstance(row, dict)
+        described = client.get_json(
+            base + "datastore_search", params={"resource_id": resource_id, "limit": 0}
+        )
+        result = _result(described.data, described.url) or {}
+        fields = [f for f in result.get("fields") or [] if isinstance(f, dict) and text_or_none(f.get("id"))]
+        columns = [
+            Column(text(f["id"]), datatype=text_or_none(f.get("type")))
+            for f in fields
+            if text(f["id"]) not in _DATASTORE_INTERNAL
         ]
+        found = client.get_json_items(
+            base + "datastore_search",
+            ("result.records.item",),
+            convert=_without_internal_columns,
+            params={"resource_id": resource_id, "limit": limit},
+            max_items=limit,
+        )
+        if found.document is not None:
+            _result(found.document, found.url)  # `success: false` in a 200 is still an error
+        return RowSample(found.items, columns or None)
     return None
+
+
+def _without_internal_columns(row: Any) -> dict | None:
+    if not isinstance(row, dict):
+        return None
+    return {key: value for key, value in row.items() if key not in _DATASTORE_INTERNAL}
 
 
 register_connector(sys.modules[__name__])

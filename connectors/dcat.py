@@ -17,8 +17,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from wwc_pipeline.connector import HarvestPage
-from wwc_pipeline.http import HttpError, NotJsonError
-from wwc_pipeline.model import DatasetRecord, Distribution
+from wwc_pipeline.http import HttpError, NotJsonError, size_text
+from wwc_pipeline.model import UNDECODABLE, DatasetRecord, Distribution
 from wwc_pipeline.registry import register_connector
 from wwc_pipeline.text import first_present, first_time, parse_time, raw_string, text, text_or_none
 
@@ -191,16 +191,27 @@ class NotACatalogError(HttpError):
     """The URL answered with JSON, but not with a data.json catalog."""
 
 
-def _fetch_catalog(client: Any, url: str, params: dict | None = None) -> tuple[Any, list[Any]]:
-    """GET one data.json document and check it is a catalog (the client has checked the JSON)."""
-    response = client.get_json(url, params=params)
-    entries = _entries(response.data)
-    if entries is None:
-        data = response.data
+ENTRY_PATHS = ("dataset.item", "item")  # POD 1.1 `{dataset: [...]}`, POD 1.0 a top-level list
+
+
+def _fetch_catalog(client: Any, url: str, portal: Any, params: dict | None = None) -> Any:
+    """GET one data.json document, its entries turned into records as they stream in (a Hub feed
+    of many MB never sits in memory whole), and check it is a catalog."""
+
+    def record_of(entry: Any) -> DatasetRecord | None:
+        return record_from_entry(entry, portal.domain) if isinstance(entry, dict) else None
+
+    response = client.get_json_items(url, ENTRY_PATHS, convert=record_of, params=params)
+    if not response.found:
+        data = response.document
         shape = "keys: " + ", ".join(list(data)[:8]) if isinstance(data, dict) else type(data).__name__
+        if data is None:
+            shape = f"none found in {size_text(response.size)}"
         message = f"{response.url} is not a DCAT-US data.json (no `dataset` list; {shape})"
         raise NotACatalogError(message, response.url, response.status)
-    return response, entries
+    for position in response.flagged:
+        response.items[position].flags.append(UNDECODABLE)
+    return response
 
 
 def _feed_missing(error: HttpError) -> bool:
@@ -210,26 +221,23 @@ def _feed_missing(error: HttpError) -> bool:
     return error.status == 404 or isinstance(error, NotJsonError)
 
 
-def _first_feed(portal: Any, client: Any) -> tuple[str, Any, list[Any]]:
+def _first_feed(portal: Any, client: Any) -> tuple[str, Any]:
     """The first feed URL that answers; a 404 or an HTML page moves on to the next candidate."""
     urls = _feed_urls(portal)
     for index, url in enumerate(urls):
         try:
-            response, entries = _fetch_catalog(client, url)
-            return url, response, entries
+            return url, _fetch_catalog(client, url, portal)
         except HttpError as error:
             if not _feed_missing(error) or index == len(urls) - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _page(response: Any, entries: list[Any], portal: Any, warnings: list[str] | None = None) -> HarvestPage:
-    records = [record_from_entry(entry, portal.domain) for entry in entries if isinstance(entry, dict)]
-    skipped = len(entries) - len(records)
+def _page(response: Any, warnings: list[str] | None = None) -> HarvestPage:
     notes = list(warnings or [])
-    if skipped:
-        notes.append(f"{response.url}: {skipped} entries are not JSON objects, skipped")
-    return HarvestPage(records, response.sha256, response.url, len(entries), notes)
+    if response.skipped:
+        notes.append(f"{response.url}: {response.skipped} entries are not JSON objects, skipped")
+    return HarvestPage(response.items, response.sha256, response.url, response.count, notes)
 
 
 def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
@@ -240,32 +248,32 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
     answers with the same document again: that ends paging, as does an empty page or one whose
     identifiers were all seen (the last with a warning). Hub feeds are never paged.
     """
-    url, response, entries = _first_feed(portal, client)
-    yield _page(response, entries, portal)
-    if HUB_FEED_PATH in url or not entries or len(entries) % PRODUCER_PAGE_SIZE:
+    client = client.for_portal(portal)
+    url, response = _first_feed(portal, client)
+    yield _page(response)
+    if HUB_FEED_PATH in url or not response.count or response.count % PRODUCER_PAGE_SIZE:
         return
     digests = {response.sha256}
-    seen = _identifiers(entries)
+    seen = _identifiers(response.items)
     for number in range(2, portal.max_pages + 1):
-        response, entries = _fetch_catalog(client, url, {"page": number})
-        if not entries or response.sha256 in digests:
+        response = _fetch_catalog(client, url, portal, {"page": number})
+        if not response.count or response.sha256 in digests:
             return
-        ids = _identifiers(entries)
+        ids = _identifiers(response.items)
         if ids and ids <= seen:
             warning = f"{response.url} repeats only datasets of earlier pages; paging stopped"
-            yield HarvestPage([], response.sha256, response.url, len(entries), [warning])
+            yield HarvestPage([], response.sha256, response.url, response.count, [warning])
             return
         digests.add(response.sha256)
         seen |= ids
         last = number == portal.max_pages
         notes = [f"stopped after {number} pages (max_pages); the catalog may hold more"] if last else []
-        yield _page(response, entries, portal, notes)
+        yield _page(response, notes)
 
 
-def _identifiers(entries: list[Any]) -> set[str]:
+def _identifiers(records: list[DatasetRecord]) -> set[str]:
     """The non-empty identifiers of a page (entries without one cannot show a page repeating)."""
-    found = {raw_string(entry.get("identifier")) for entry in entries if isinstance(entry, dict)}
-    return found - {""}
+    return {record.dataset_id for record in records} - {""}
 
 
 def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> list[dict] | None:

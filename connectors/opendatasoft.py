@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from wwc_pipeline.connector import HarvestPage
+from wwc_pipeline.connector import HarvestPage, flag_undecodable
 from wwc_pipeline.http import HttpError
-from wwc_pipeline.model import Column, DatasetRecord, Distribution
+from wwc_pipeline.model import UNDECODABLE, Column, DatasetRecord, Distribution
 from wwc_pipeline.paging import OffsetPaginator, dedupe_by, paginate
 from wwc_pipeline.registry import register_connector
 from wwc_pipeline.text import first_present, first_time, raw_string, text, text_or_none
@@ -171,11 +171,27 @@ def _dataset_key(item: Any) -> Any:
     return item.get("dataset_id", item.get("datasetid"))
 
 
-def _harvest_page(items: list, portal: Any, digest: str, url: str, total: Any, warnings: list) -> HarvestPage:
+def _harvest_page(page: Any, items: list, portal: Any, total: Any, warnings: list) -> HarvestPage:
+    suspect = page.undecodable > 0
     records = [
-        record_from_dataset(item, portal.domain, portal.url) for item in items if isinstance(item, dict)
+        flag_undecodable(record_from_dataset(item, portal.domain, portal.url), item, suspect)
+        for item in items
+        if isinstance(item, dict)
     ]
-    return HarvestPage(records, digest, url, total, warnings)
+    return HarvestPage(records, page.digest, page.url, total, warnings)
+
+
+def _keyed_record(portal: Any) -> Any:
+    """For the export: each dataset (v2.0 nests it in `dataset`) as (its id, its record)."""
+
+    def convert(item: Any) -> tuple[Any, DatasetRecord] | None:
+        if isinstance(item, dict) and isinstance(item.get("dataset"), dict):
+            item = item["dataset"]
+        if not isinstance(item, dict):
+            return None
+        return _dataset_key(item), record_from_dataset(item, portal.domain, portal.url)
+
+    return convert
 
 
 def _is_window_refusal(error: HttpError) -> bool:
@@ -195,6 +211,7 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
     offset inside it (the 10,000 is not documented), the export supplies the datasets the pages
     could not reach.
     """
+    client = client.for_portal(portal)
     keep_new = dedupe_by(_dataset_key)
     fetched, total, use_export = 0, None, False
     pages = paginate(
@@ -219,20 +236,24 @@ def harvest(portal: Any, client: Any) -> Iterator[HarvestPage]:
             warnings = [w for w in page.warnings if not w.startswith("offset paging stops")]
             if dropped:
                 warnings.append(f"page {page.number}: dropped {dropped} dataset(s) seen on an earlier page")
-            yield _harvest_page(items, portal, page.digest, page.url, total, warnings)
+            yield _harvest_page(page, items, portal, total, warnings)
     except HttpError as error:
         if not (fetched and _is_window_refusal(error)):
             raise
         use_export = True
     if use_export or (fetched >= MAX_WINDOW and (total is None or total > fetched)):
-        response = client.get_json(portal.url + EXPORT_PATH)
-        datasets = _datasets(response.data)
-        if datasets is None:
+        # one document of the whole catalog: streamed, each dataset a record as it arrives
+        paths = ("item", "results.item", "datasets.item")
+        response = client.get_json_items(portal.url + EXPORT_PATH, paths, convert=_keyed_record(portal))
+        if not response.found:
             raise HttpError(
                 f"{response.url} is not an OpenDataSoft catalog export (no dataset list)", response.url
             )
-        items, _ = keep_new(datasets)
-        yield _harvest_page(items, portal, response.sha256, response.url, total or len(datasets), [])
+        for position in response.flagged:
+            response.items[position][1].flags.append(UNDECODABLE)
+        # the same dedupe as the pages (ids seen there or earlier in the export are dropped)
+        records = [record for key, record in response.items if keep_new([{"dataset_id": key}])[0]]
+        yield HarvestPage(records, response.sha256, response.url, total or response.count, [])
 
 
 def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> list[dict] | None:
@@ -243,11 +264,14 @@ def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> 
     if limit <= 0 or not record.dataset_id:
         return []
     url = f"{portal.url}{CATALOG_PATH}/{quote(record.dataset_id, safe='')}/records"
-    data = client.get_json(url, params={"limit": min(limit, MAX_LIMIT)}).data
-    results = data.get("results") if isinstance(data, dict) else None
-    if not isinstance(results, list):
-        return None
-    return [_flat_row(row) for row in results if isinstance(row, dict)][:limit]
+    response = client.for_portal(portal).get_json_items(
+        url,
+        ("results.item",),
+        convert=lambda row: _flat_row(row) if isinstance(row, dict) else None,
+        params={"limit": min(limit, MAX_LIMIT)},
+        max_items=limit,
+    )
+    return response.items if response.found else None
 
 
 def _flat_row(row: dict) -> dict:

@@ -6,18 +6,13 @@ served by the SODA API, so each gets a `soda` distribution.
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from sodapy import Socrata
-
 from wwc_pipeline.config import PortalConfig
-from wwc_pipeline.connector import HarvestPage
-from wwc_pipeline.http import USER_AGENT, HttpClient, HttpError, strip_secrets
+from wwc_pipeline.connector import HarvestPage, flag_undecodable
+from wwc_pipeline.http import HttpClient, HttpError
 from wwc_pipeline.model import Column, DatasetRecord, Distribution
 from wwc_pipeline.paging import CursorPaginator, dedupe_by, paginate
 from wwc_pipeline.registry import register_connector
@@ -77,17 +72,6 @@ def present_texts(*values: Any) -> list[str]:
 def licence_fields(*values: Any) -> list[str]:
     """Raw strings (HTML kept) of the licence values that exist."""
     return [raw_string(value) for value in values if value is not None and raw_string(value) != ""]
-
-
-class _AppTokenNagFilter(logging.Filter):
-    """sodapy logs a warning on the root logger for every client made without a token; the
-    token is already our business (config `app_token_env`), so its nag is dropped."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "without an app_token" not in record.getMessage()
-
-
-logging.getLogger().addFilter(_AppTokenNagFilter())
 
 
 def soda_distribution(portal: str | None, dataset_id: str, base_url: str | None = None) -> Distribution:
@@ -209,8 +193,10 @@ def view_columns(view: dict) -> list[Column] | None:
     ]
 
 
-def record_from_view(view: dict, portal: str | None = None) -> DatasetRecord:
-    """One view object of `/api/views.json` (or `/api/views/ID.json`); times are epoch seconds."""
+def record_from_view(view: dict, portal: str | None = None, base_url: str | None = None) -> DatasetRecord:
+    """One view object of `/api/views.json` (or `/api/views/ID.json`); times are epoch seconds.
+
+    `base_url` (the configured portal URL, live harvests only) keeps its scheme in the links."""
     dataset_id = raw_string(view.get("id"))
     is_dataset = view_is_dataset(view)
     fallback_type = "dataset" if is_dataset else first_present(view.get("displayType"), view.get("viewType"))
@@ -229,12 +215,12 @@ def record_from_view(view: dict, portal: str | None = None) -> DatasetRecord:
         publisher=text_or_none(view.get("attribution")),
         contact=text_or_none(view.get("contactEmail")),
         license_fields=licence_fields(licence.get("name"), view.get("licenseId")),
-        landing_page=f"https://{portal}/d/{dataset_id}" if portal else None,
+        landing_page=f"{base_url or f'https://{portal}'}/d/{dataset_id}" if portal or base_url else None,
         created_at=parse_time(view.get("createdAt")),
         metadata_modified_at=parse_time(view.get("viewLastModified")),
         data_modified_at=parse_time(view.get("rowsUpdatedAt")),
         declared_frequency=view_frequency(view),
-        distributions=[soda_distribution(portal, dataset_id)] if is_dataset else [],
+        distributions=[soda_distribution(portal, dataset_id, base_url)] if is_dataset else [],
         columns=view_columns(view),
         row_count=integer_or_none(view.get("rowCount")),
         views=integer_or_none(view.get("viewCount")),
@@ -257,10 +243,21 @@ def discovery_id(result: Any) -> str:
 
 
 def harvest(portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE) -> Iterator[HarvestPage]:
-    """Every asset of the portal's own domain, one HarvestPage per Discovery page, deduplicated by id.
+    """Every asset of the portal's own domain: the Discovery API, or `/api/views.json` when the
+    Discovery API lists nothing for the domain or is not there (socrata_views.py).
 
     Raises http.HttpError or paging.PagingError (one-line messages) when the catalog cannot be read.
     """
+    from wwc_pipeline.connectors.socrata_views import with_views_fallback
+
+    client = client.for_portal(portal)  # the portal's own host is trusted, its limits apply
+    return with_views_fallback(portal, client, harvest_discovery(portal, client, page_size))
+
+
+def harvest_discovery(
+    portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE
+) -> Iterator[HarvestPage]:
+    """Every asset the Discovery API lists for the domain, one HarvestPage per page, deduplicated by id."""
     path = portal.catalog_path or CATALOG_PATH
     url = path if path.startswith(("http://", "https://")) else portal.url + path
     params = {"domains": portal.domain, "search_context": portal.domain}
@@ -301,7 +298,11 @@ def harvest(portal: PortalConfig, client: HttpClient, page_size: int = PAGE_SIZE
                 f"the Discovery API lists no assets for domains={portal.domain}; "
                 "check that the portal URL is the Socrata site's own domain"
             )
-        records = [record_from_discovery_result(result, portal.domain, portal.url) for result in usable]
+        suspect = page.undecodable > 0
+        records = [
+            flag_undecodable(record_from_discovery_result(result, portal.domain, portal.url), result, suspect)
+            for result in usable
+        ]
         yield HarvestPage(records, page.digest, page.url, page.total, warnings)
 
 
@@ -313,49 +314,30 @@ def _has_id(result: dict) -> bool:
 def sample_rows(
     portal: PortalConfig, client: HttpClient, record: DatasetRecord, limit: int
 ) -> list[dict] | None:
-    """Up to `limit` rows of a dataset through sodapy (SODA 2 `/resource/ID.json`).
+    """Up to `limit` rows of a dataset: one SODA 2 GET of `/resource/ID.json?$limit=N`.
 
-    Returns None for an asset that is not a dataset (it has no rows to sample). Raises
-    http.HttpError with a one-line reason when the rows cannot be had, so that the content
-    checks can record n/a with that reason.
+    The rows stream in and reading stops at `limit` (a server ignoring `$limit` costs nothing),
+    through the client's one retry policy, size cap, deadline and address policy. Returns None
+    for an asset that is not a dataset (it has no rows to sample). Raises http.HttpError with a
+    one-line reason naming the URL when the rows cannot be had, so that the content checks can
+    record n/a with that reason.
     """
     if not record.is_dataset:
         return None
-    resource_url = f"{portal.url}/resource/{record.dataset_id}.json"
-    client.check_url(resource_url)
-    client.wait_turn(resource_url)
-    # sodapy forces https:// unless given an adapter for another prefix (the loopback simulator)
-    adapter = {"prefix": "http://", "adapter": HTTPAdapter()} if portal.url.startswith("http://") else None
+    if limit <= 0:
+        return []
     token = portal.app_token()
-    soda = Socrata(portal.domain, token, session_adapter=adapter, timeout=client.timeout[1])
-    # the client's session checks redirect targets and keeps the token from following one off-host
-    guarded = client.new_session()
-    guarded.headers.update({**soda.session.headers, "User-Agent": USER_AGENT})
-    soda.session.close()
-    soda.session = guarded
-    where = strip_secrets(f"{resource_url}?$limit={limit}")
-    try:
-        rows = soda.get(record.dataset_id, limit=limit)
-    except requests.HTTPError as error:
-        status = error.response.status_code if error.response is not None else None
-        reason = _without(token, " ".join(str(error).split()))  # sodapy quotes the server's message
-        raise HttpError(f"GET {where} failed: {reason}", where, status) from None
-    except requests.Timeout:
-        raise HttpError(f"GET {where} failed: timed out", where) from None
-    except requests.ConnectionError:
-        raise HttpError(f"GET {where} failed: connection failed", where) from None
-    except Exception as error:  # sodapy raises bare Exception for unexpected content types
-        reason = _without(token, " ".join(str(error).split())[:200]) or type(error).__name__
-        raise HttpError(f"GET {where} failed: {reason}", where) from None
-    finally:
-        soda.close()
-    if not isinstance(rows, list):
-        raise HttpError(f"GET {where} returned no list of rows", where)
-    return [row for row in rows if isinstance(row, dict)]
-
-
-def _without(secret: str | None, text: str) -> str:
-    return text.replace(secret, "***") if secret and len(secret) >= 4 else text
+    response = client.for_portal(portal).get_json_items(
+        f"{portal.url}/resource/{record.dataset_id}.json",
+        ("item",),
+        convert=lambda row: row if isinstance(row, dict) else None,
+        params={"$limit": limit},
+        headers={"X-App-Token": token} if token else None,  # the client keeps it out of logs and errors
+        max_items=limit,
+    )
+    if not response.found:
+        raise HttpError(f"GET {response.url} returned no list of rows", response.url, response.status)
+    return response.items
 
 
 register_connector(sys.modules[__name__])

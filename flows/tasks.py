@@ -29,9 +29,10 @@ def scan_city_task(
     cities_file: str | None = None,
     as_of: datetime | None = None,
 ) -> dict:
-    """Scan one city; return a plain summary (status, run id, failed portals, scores)."""
+    """Scan one city; return a plain summary (status, run id, failed portals, harvest warnings, scores)."""
     logger = get_run_logger()
-    city = load_cities(Path(cities_file) if cities_file else None).city(city_id)
+    cities = load_cities(Path(cities_file) if cities_file else None)
+    city = cities.city(city_id)
     criteria = load_criteria()
     warehouse = Warehouse()
     warehouse.migrate()
@@ -44,6 +45,7 @@ def scan_city_task(
             kind=kind,
             trigger=trigger,
             as_of=as_of,
+            run_deadline_s=cities.run_deadline_s,
         )
     logger.info("city %s: run %s %s", city_id, result.run_id, result.status)
     if result.status != "failed":
@@ -59,5 +61,7 @@ def scan_city_task(
         "status": result.status,
         "error": result.error,
         "failed_portals": result.failed_portals,
+        "warnings": result.warnings,
+        "datasets": result.datasets,
         "scores": {row["criterion_id"]: (row["score"], row["status"]) for row in result.scores},
     }

@@ -94,3 +94,72 @@ def test_evaluate_pages_of_one_catalog_together(tmp_path):
     lines = details.read_text().splitlines()
     assert len(lines) == got["datasets"]
     assert "MEASURE-OD-METADATA" in got["criteria"]
+
+
+def test_no_prefect_telemetry_notice_on_a_terminal(tmp_path):
+    """A first run on a terminal: `import prefect` prints its telemetry notice unless told not to."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    ci_markers = ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKITE", "TF_BUILD", "CI_NAME")
+    env = {k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", *ci_markers)}
+    env["PREFECT_HOME"] = str(tmp_path / "fresh-prefect-home")
+    # the CLI's console module first (as every command loads it), then what a command imports
+    code = "import wwc_pipeline.cli; from wwc_pipeline.flows.nightly import nightly_scan; print('imported')"
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=terminal, stdout=terminal, stderr=terminal, env=env
+    )
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=120)
+    os.close(controller)
+    text = output.decode(errors="replace")
+    assert "imported" in text, text
+    assert "anonymous usage data" not in text and "To opt out" not in text, text
+
+
+def test_simulate_listens_from_the_given_port_and_refuses_a_taken_one(tmp_path):
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import yaml
+
+    def free(port: int) -> bool:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+        return True
+
+    # six consecutive free ports (the demo's portals), below the ephemeral range other tests use
+    base = next(port for port in range(21000, 30000, 50) if all(free(port + i) for i in range(6)))
+    out = tmp_path / "sim.yaml"
+    command = [sys.executable, "-m", "wwc_pipeline.cli", "simulate", "--port", str(base), "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not out.is_file() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert out.is_file(), process.stderr.read() if process.poll() is not None else "no cities file"
+        urls = [p["url"] for c in yaml.safe_load(out.read_text())["cities"] for p in c["portals"]]
+        assert [int(url.rsplit(":", 1)[1]) for url in urls] == list(range(base, base + len(urls)))
+        taken = run("simulate", "--port", str(base), "--out", str(tmp_path / "again.yaml"))
+        assert_one_line_error(taken, f"127.0.0.1:{base}", "--port")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import hashlib
 import json
 import logging
 import threading
@@ -13,8 +14,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
+from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import (
     USER_AGENT,
+    DeadlineError,
     HttpClient,
     HttpError,
     NotJsonError,
@@ -24,8 +27,10 @@ from wwc_pipeline.http import (
     size_text,
     strip_secrets,
 )
+from wwc_pipeline.http_body import QUOTELESS_LIMIT, TextRepair
 
 TOKEN = "tok-3f9a1c77e2"
+LOCAL = ("127.0.0.1",)  # the test server: trusted, as a configured portal's own host is
 
 
 class Scripted(ThreadingHTTPServer):
@@ -62,6 +67,15 @@ class Handler(BaseHTTPRequestHandler):
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         if reply.get("hang"):
             server.release.wait(5)
+            return
+        if "drip_raw" in reply:  # the whole answer, status line included, a byte at a time
+            for index in range(len(reply["drip_raw"])):
+                if server.release.wait(reply["interval"]):
+                    return
+                try:
+                    self.wfile.write(reply["drip_raw"][index : index + 1])
+                except OSError:
+                    return
             return
         if self.command == "HEAD" and reply.get("refuse_head"):
             reply = {"status": 405}
@@ -104,7 +118,9 @@ def waits():
 
 @pytest.fixture
 def client(waits):
-    with HttpClient(min_interval=0, backoff=0.01, max_wait=5, sleep=waits.append) as http:
+    with HttpClient(
+        trusted_hosts=LOCAL, min_interval=0, backoff=0.01, max_wait=5, sleep=waits.append
+    ) as http:
         yield http
 
 
@@ -114,7 +130,7 @@ def test_get_json_returns_parsed_body_and_identifies_itself(server, client):
     assert response.data == {"results": [1, 2]}
     assert response.status == 200
     assert response.url == server.base + "/api/x?limit=2"
-    assert json.loads(response.body) == {"results": [1, 2]}
+    assert response.sha256 == hashlib.sha256(json.dumps({"results": [1, 2]}).encode()).hexdigest()
     method, path, headers, _ = server.seen[0]
     assert (method, path) == ("GET", "/api/x?limit=2")
     assert headers["User-Agent"] == USER_AGENT
@@ -131,7 +147,7 @@ def test_429_is_retried_honouring_retry_after(server, client, waits):
 
 def test_retry_after_is_capped_by_max_wait(server, waits):
     server.routes["/api/x"] = [{"status": 503, "headers": {"Retry-After": "3600"}}, {"json": []}]
-    with HttpClient(min_interval=0, max_wait=0.5, sleep=waits.append) as http:
+    with HttpClient(trusted_hosts=LOCAL, min_interval=0, max_wait=0.5, sleep=waits.append) as http:
         assert http.get_json(server.base + "/api/x").data == []
     assert waits == [0.5]
 
@@ -161,7 +177,9 @@ def test_truncated_json_is_retried_then_reported(server, client):
     with pytest.raises(HttpError) as caught:
         client.get_json(server.base + "/feed.json")
     message = str(caught.value)
-    assert "returned invalid JSON (truncated body?" in message and message.endswith("after 4 attempts")
+    assert "returned JSON that stops early (truncated body?" in message and message.endswith(
+        "after 4 attempts"
+    )
     assert "\n" not in message
     assert server.hits("/feed.json") == 4
 
@@ -187,7 +205,10 @@ def test_body_shorter_than_its_content_length_is_a_broken_connection(server, cli
 @pytest.mark.parametrize("declare_length", [True, False])
 def test_oversized_body_is_refused(server, declare_length):
     server.routes["/big"] = [{"json": {"rows": ["x" * 100] * 100}, "content_length": declare_length}]
-    with HttpClient(min_interval=0, max_bytes=1000) as http, pytest.raises(HttpError) as caught:
+    with (
+        HttpClient(trusted_hosts=LOCAL, min_interval=0, max_bytes=1000) as http,
+        pytest.raises(HttpError) as caught,
+    ):
         http.get_json(server.base + "/big")
     assert str(caught.value) == f"GET {server.base}/big failed: body larger than 1000 bytes"
     assert server.hits("/big") == 1
@@ -199,7 +220,9 @@ def test_size_text_names_megabytes():
 
 def test_read_timeout_is_retried_then_reported(server, waits):
     server.routes["/slow"] = [{"hang": True}]
-    http = HttpClient(timeout=(2, 0.2), max_attempts=2, min_interval=0, sleep=waits.append)
+    http = HttpClient(
+        trusted_hosts=LOCAL, timeout=(2, 0.2), max_attempts=2, min_interval=0, sleep=waits.append
+    )
     with http, pytest.raises(HttpError) as caught:
         http.get_json(server.base + "/slow")
     assert (
@@ -210,7 +233,7 @@ def test_read_timeout_is_retried_then_reported(server, waits):
 
 
 def test_connection_refused_gives_a_short_reason(waits):
-    http = HttpClient(max_attempts=2, min_interval=0, sleep=waits.append)
+    http = HttpClient(trusted_hosts=LOCAL, max_attempts=2, min_interval=0, sleep=waits.append)
     with http, pytest.raises(HttpError) as caught:
         http.get_json("http://127.0.0.1:9/api")
     assert (
@@ -223,7 +246,11 @@ def test_token_is_sent_but_never_shown(server, caplog, waits):
     server.routes["/api/x"] = [{"status": 503, "json": {"error": f"bad token {TOKEN}"}}]
     caplog.set_level(logging.DEBUG, logger="wwc_pipeline")
     with HttpClient(
-        min_interval=0, max_attempts=2, sleep=waits.append, default_headers={"X-App-Token": TOKEN}
+        trusted_hosts=LOCAL,
+        min_interval=0,
+        max_attempts=2,
+        sleep=waits.append,
+        default_headers={"X-App-Token": TOKEN},
     ) as http:
         with pytest.raises(HttpError) as caught:
             http.get_json(server.base + "/api/x", params={"$$app_token": TOKEN, "q": "parks"})
@@ -242,7 +269,7 @@ def test_secret_query_values_are_stripped():
 
 def test_url_guard(server):
     server.routes["/hop"] = [{"status": 302, "headers": {"Location": "http://localhost:9/steal"}}]
-    with HttpClient(min_interval=0, allowed_hosts={"127.0.0.1"}) as http:
+    with HttpClient(trusted_hosts=LOCAL, min_interval=0, allowed_hosts={"127.0.0.1"}) as http:
         with pytest.raises(HttpError, match="only http:// and https://"):
             http.get_json("file:///etc/passwd")
         with pytest.raises(HttpError, match="host example.org is not allowed"):
@@ -283,7 +310,7 @@ def test_probe_reports_a_persistent_5xx_as_its_status(server, client):
 
 def test_min_interval_spaces_requests_per_host_across_threads():
     slept: list[float] = []
-    http = HttpClient(min_interval=5.0, sleep=slept.append)
+    http = HttpClient(trusted_hosts=LOCAL, min_interval=5.0, sleep=slept.append)
     threads = [threading.Thread(target=http.wait_turn, args=("https://a.gov/x",)) for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -328,7 +355,9 @@ def test_429_without_retry_after_waits_for_the_rate_limit_reset(server, waits):
         {"status": 429, "json": quota, "headers": {"X-RateLimit-Reset": reset, "X-RateLimit-Remaining": "0"}},
         {"json": {"total_count": 0, "results": []}},
     ]
-    with HttpClient(min_interval=0, backoff=0.01, max_wait=7, sleep=waits.append) as http:
+    with HttpClient(
+        trusted_hosts=LOCAL, min_interval=0, backoff=0.01, max_wait=7, sleep=waits.append
+    ) as http:
         assert http.get_json(server.base + "/api/explore/v2.1/catalog/datasets").data["total_count"] == 0
     assert waits == [7]  # not the 0.01 s backoff
 
@@ -343,7 +372,7 @@ def test_rate_limit_reset_reads_epochs_and_delays():
 def test_retry_after_as_a_future_http_date(server, waits):
     later = email.utils.formatdate(time.time() + 3600, usegmt=True)
     server.routes["/x"] = [{"status": 503, "headers": {"Retry-After": later}}, {"json": {}}]
-    with HttpClient(min_interval=0, max_wait=9, sleep=waits.append) as http:
+    with HttpClient(trusted_hosts=LOCAL, min_interval=0, max_wait=9, sleep=waits.append) as http:
         assert http.get_json(server.base + "/x").data == {}
     assert waits == [9]
     assert 3500 < retry_after_seconds(later) <= 3600
@@ -377,7 +406,7 @@ def test_a_redirect_to_another_host_does_not_carry_the_token(server):
     server.routes["/near"] = [{"status": 301, "headers": {"Location": "/landed"}}]
     server.routes["/landed"] = [{"json": {"ok": True}}]
     secret = {"X-App-Token": TOKEN, "Authorization": f"Apikey {TOKEN}"}
-    with HttpClient(min_interval=0, default_headers=secret) as http:
+    with HttpClient(trusted_hosts=(*LOCAL, "localhost"), min_interval=0, default_headers=secret) as http:
         assert http.get_json(server.base + "/hop").data == {"ok": True}
         assert http.get_json(server.base + "/near").data == {"ok": True}
     hop_landing, near_landing = [headers for _m, path, headers, _b in server.seen if path == "/landed"]
@@ -394,20 +423,6 @@ def test_a_redirect_to_another_scheme_is_refused(server, client):
         f"GET {server.base}/feed failed: redirect refused URL 'ftp://files.example.org/feed.json': "
         "only http:// and https:// URLs are fetched"
     )
-
-
-def test_new_session_guards_redirects_and_identifies_itself(server, client):
-    port = server.server_address[1]
-    server.routes["/hop"] = [{"status": 302, "headers": {"Location": f"http://localhost:{port}/landed"}}]
-    server.routes["/landed"] = [{"json": []}]
-    session = client.new_session()
-    session.headers["X-App-Token"] = TOKEN
-    assert session.get(server.base + "/hop", timeout=5).json() == []
-    landing = server.seen[-1][2]
-    assert "X-App-Token" not in landing and landing["User-Agent"] == USER_AGENT
-    with pytest.raises(HttpError, match="only http:// and https://"):
-        server.routes["/bad"] = [{"status": 302, "headers": {"Location": "file:///etc/passwd"}}]
-        session.get(server.base + "/bad", timeout=5)
 
 
 def test_gzip_body_is_decoded(server, client):
@@ -427,7 +442,9 @@ def test_json_served_with_another_content_type_is_read(server, client, content_t
 
 def test_a_body_that_stalls_is_a_read_timeout(server, waits):
     server.routes["/feed.json"] = [{"json": {"dataset": ["x" * 200]}, "stall": True}]
-    http = HttpClient(timeout=(2, 0.2), max_attempts=2, min_interval=0, sleep=waits.append)
+    http = HttpClient(
+        trusted_hosts=LOCAL, timeout=(2, 0.2), max_attempts=2, min_interval=0, sleep=waits.append
+    )
     with http, pytest.raises(HttpError) as caught:
         http.get_json(server.base + "/feed.json")
     reason = "timed out reading the body (no data within 0.2 s) after 2 attempts"
@@ -461,7 +478,7 @@ def test_a_token_in_the_query_or_after_a_scheme_is_never_shown(server, caplog, w
     echo = {"status": 503, "json": {"error": f"quota exceeded for key {TOKEN}"}}
     server.routes["/q"] = [echo]
     server.routes["/h"] = [echo]
-    with HttpClient(min_interval=0, max_attempts=2, sleep=waits.append) as http:
+    with HttpClient(trusted_hosts=LOCAL, min_interval=0, max_attempts=2, sleep=waits.append) as http:
         with pytest.raises(HttpError) as by_param:
             http.get_json(server.base + "/q", params={"apikey": TOKEN})
         with pytest.raises(HttpError) as by_header:
@@ -489,3 +506,119 @@ def test_a_body_in_the_declared_legacy_charset_is_read(server, client):
     ]
     assert client.get_json(server.base + "/data.json").data == {"title": "Données ouvertes"}
     assert server.hits("/data.json") == 1
+
+
+# ---------------------------------------------------------------- deadlines, bytes, streams (issue 13)
+
+
+def test_a_server_dripping_even_its_headers_is_stopped_at_the_request_deadline(server):
+    answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+    server.routes["/slow"] = [{"drip_raw": answer, "interval": 0.2}]  # a read timeout never trips
+    http = HttpClient(trusted_hosts=LOCAL, min_interval=0, request_deadline=0.8)
+    with http, pytest.raises(DeadlineError) as caught:
+        http.get_json(server.base + "/slow")
+    assert str(caught.value) == (
+        f"GET {server.base}/slow failed: the request deadline (0.8 s) passed before an answer came"
+    )
+    assert caught.value.attempts == 1 and server.hits("/slow") == 1
+
+
+def test_a_view_within_a_deadline_stops_before_the_next_request(server, client):
+    server.routes["/x"] = [{"json": {}}]
+    bounded = client.within(0.0001, "the harvest deadline")
+    time.sleep(0.01)
+    with pytest.raises(DeadlineError, match=r"failed: the harvest deadline \(0.0001 s\) passed$"):
+        bounded.get_json(server.base + "/x")
+    with pytest.raises(DeadlineError, match=r"^stopped: the harvest deadline \(0.0001 s\) passed$"):
+        bounded.check_deadline()
+    assert server.hits("/x") == 0
+    assert client.get_json(server.base + "/x").data == {}  # the client itself has no such deadline
+
+
+def test_bytes_that_are_not_utf8_are_replaced_and_counted_not_retried(server, client):
+    server.routes["/data.json"] = [{"body": b'{"title": "caf\xc3\xa9 \xff", "ok": "\xef\xbf\xbd"}'}]
+    response = client.get_json(server.base + "/data.json")
+    assert response.data == {"title": "caf\u00e9 \ufffd", "ok": "\ufffd"}  # a real U+FFFD is no error
+    assert response.undecodable == 1 and server.hits("/data.json") == 1
+
+
+def test_a_declared_legacy_charset_is_not_used_once_the_body_proved_utf8(server, client):
+    body = b'{"a": "Donn\xc3\xa9es", "b": "caf\xe9"}'  # UTF-8 first, then one stray Latin-1 byte
+    server.routes["/x"] = [
+        {"body": body, "headers": {"Content-Type": "application/json; charset=ISO-8859-1"}}
+    ]
+    response = client.get_json(server.base + "/x")
+    assert response.data == {"a": "Donn\u00e9es", "b": "caf\ufffd"} and response.undecodable == 1
+
+
+def test_utf16_with_a_bom_is_read(server, client):
+    server.routes["/x"] = [{"body": json.dumps({"t": "\u00e9t\u00e9"}).encode("utf-16")}]
+    assert client.get_json(server.base + "/x").data == {"t": "\u00e9t\u00e9"}
+
+
+def test_a_character_split_between_two_chunks_is_not_damaged():
+    repair = TextRepair()
+    assert (
+        repair.feed(b'{"t": "caf\xc3') + repair.feed(b'\xa9"}', final=True) == '{"t": "caf\u00e9"}'.encode()
+    )
+    assert repair.replaced == 0
+
+
+def test_json_whose_syntax_is_broken_in_a_whole_body_is_not_retried(server, client):
+    server.routes["/x"] = [{"body": b'{"a": x}'}]
+    with pytest.raises(HttpError) as caught:
+        client.get_json(server.base + "/x")
+    assert (
+        str(caught.value)
+        == f"GET {server.base}/x failed: returned invalid JSON (lexical error: invalid char in json text)"
+    )
+    assert server.hits("/x") == 1
+
+
+def test_blank_padding_is_refused_long_before_the_cap(server, client):
+    server.routes["/x"] = [{"body": b" " * (QUOTELESS_LIMIT + 65536) + b"{}"}]
+    with pytest.raises(
+        HttpError, match=r"failed: refused after 16\.\d+ MB: 16 MB of the body hold no JSON string"
+    ):
+        client.get_json(server.base + "/x")
+    assert server.hits("/x") == 1
+
+
+def test_items_stream_in_converted_and_reading_stops_at_max_items(server, client):
+    rows = [{"n": n, "name": "r\u00e9sum\u00e9" if n != 2 else "x"} for n in range(2000)]
+    body = json.dumps(rows, ensure_ascii=False).encode().replace(b'"x"', b'"\xff"', 1)
+    server.routes["/rows.json"] = [{"body": body}]
+    response = client.get_json_items(
+        server.base + "/rows.json", ("item",), convert=lambda row: row["n"] if row["n"] % 2 == 0 else None
+    )
+    assert response.items == list(range(0, 2000, 2)) and (response.count, response.skipped) == (2000, 1000)
+    assert response.found and response.flagged == [1]  # the third row, kept as the second item
+    first = client.get_json_items(server.base + "/rows.json", ("item",), max_items=5)
+    assert [row["n"] for row in first.items] == [0, 1, 2, 3, 4] and first.count == 5
+
+
+def test_items_of_a_document_without_the_list_are_not_found(server, client):
+    server.routes["/x"] = [{"json": {"error": "maintenance"}}]
+    response = client.get_json_items(server.base + "/x", ("dataset.item", "item"))
+    assert (response.found, response.items, response.document) == (False, [], {"error": "maintenance"})
+
+
+def test_a_portal_view_caps_bodies_at_its_max_body_mb(server, client):
+    server.routes["/big"] = [{"json": {"rows": ["x" * 100] * 100}}]
+    portal = PortalConfig(platform="dcat", url=server.base, max_body_mb=0.005)
+    with pytest.raises(HttpError) as caught:
+        client.for_portal(portal).get_json(server.base + "/big")
+    assert str(caught.value) == f"GET {server.base}/big failed: body larger than 5242 bytes"
+
+
+def test_a_retry_wait_that_would_outlast_the_deadline_is_not_waited(server, waits):
+    server.routes["/x"] = [{"status": 429, "headers": {"Retry-After": "30"}}, {"json": {}}]
+    with HttpClient(trusted_hosts=LOCAL, min_interval=0, sleep=waits.append) as http:
+        bounded = http.within(5, "the harvest deadline")
+        with pytest.raises(DeadlineError) as caught:
+            bounded.get_json(server.base + "/x")
+    assert str(caught.value) == (
+        f"GET {server.base}/x failed: "
+        "the harvest deadline (5 s) would pass during the 30 s wait before a retry"
+    )
+    assert waits == [] and server.hits("/x") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -35,7 +36,8 @@ class FakeApi:
         self.calls.append(params)
         data = self.answer(params)
         body = json.dumps(data).encode()
-        return JsonResponse(data, body, f"{url}?{urlencode(params)}" if params else url, 200, {})
+        shown = f"{url}?{urlencode(params)}" if params else url
+        return JsonResponse(data, shown, 200, hashlib.sha256(body).hexdigest())
 
 
 def offset_api(items=ITEMS, clamp=None, total=None):

@@ -37,7 +37,12 @@ def as_of_of(summary: dict) -> datetime:
 
 
 def replayable() -> list[str]:
-    return [row["file"][:-5] for row in manifest_rows() if row["platform"] in ("dcat", "ckan")]
+    """DCAT and CKAN files, and Socrata views lists (served by `/api/views.json` alone)."""
+    return [
+        row["file"][:-5]
+        for row in manifest_rows()
+        if row["platform"] in ("dcat", "ckan") or row["file"].startswith("socrata-views-")
+    ]
 
 
 @pytest.mark.contract

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 from datetime import UTC, datetime
 
 import ckanapi
@@ -46,7 +47,8 @@ def real_file(name: str):
 
 
 def get(portal, path: str, **params) -> requests.Response:
-    return requests.get(portal.url + path, params=params, timeout=10)
+    # a first page renders the whole catalog: slow on a busy machine
+    return requests.get(portal.url + path, params=params, timeout=60)
 
 
 # --- real clients, unchanged ------------------------------------------------------------------
@@ -203,6 +205,40 @@ def test_truncated_and_oversized_bodies(sim):
     big = get(portal, "/data.json")
     assert len(big.content) > 2_000_000
     assert len(big.json()["dataset"]) == 11  # still valid JSON: 10 datasets and the policy entry
+
+
+def test_hostile_faults_only_on_the_paths_they_name(sim):
+    portal = sim.add_portal("dcat", GeneratedCatalog(size=4, as_of=AS_OF))
+    title = portal.entries[1].title
+    portal.set_faults(Faults(invalid_utf8_in=title, only_paths=(r"^/data\.json$",)))
+    raw = get(portal, "/data.json").content
+    assert raw.count(b"\xff") == 1 and title[0].encode() + b"\xff" + title[1:].encode() in raw
+    assert b"\xff" not in get(portal, "/terms-of-use").content  # a path not named: served as is
+
+    portal.set_faults(Faults(gzip_bomb_mb=9, only_paths=(r"^/data\.json$",)))
+    bomb = requests.get(portal.url + "/data.json", stream=True, timeout=10)
+    assert bomb.headers["Content-Encoding"] == "gzip" and int(bomb.headers["Content-Length"]) < 100_000
+    inflated = bomb.content  # 9 MiB of blank space, then the catalog: still valid JSON
+    assert len(inflated) > 9 * 1048576 and len(json.loads(inflated)["dataset"]) == 5
+
+    portal.set_faults(Faults(redirect_to="http://127.0.0.2:9", refuse_head=True, only_paths=("^/files/",)))
+    moved = requests.get(portal.url + "/files/k/x.csv?a=1", allow_redirects=False, timeout=10)
+    assert (moved.status_code, moved.headers["Location"]) == (302, "http://127.0.0.2:9/files/k/x.csv?a=1")
+    assert requests.head(portal.url + "/files/k/x.csv", timeout=10).status_code == 405
+    assert portal.requests.count("/files/k/x.csv") == 2  # the 127.0.0.2 target was never contacted
+
+
+def test_a_drip_sends_the_body_a_byte_at_a_time(sim):
+    portal = sim.add_portal("dcat", GeneratedCatalog(size=2, as_of=AS_OF), Faults(drip_interval_s=0.2))
+    host, port = portal.domain.split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"GET /terms-of-use HTTP/1.1\r\nHost: {portal.domain}\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += connection.recv(65536)
+        already = received.split(b"\r\n\r\n", 1)[1]
+        pieces = [connection.recv(65536) for _ in range(3)]
+    assert len(already) <= 1 and [len(piece) for piece in pieces] == [1, 1, 1]
 
 
 def test_ignore_paging_serves_the_first_page_again(sim):

@@ -187,7 +187,9 @@ def test_harvest_returns_every_asset_once_with_scroll_id(portal_server, client, 
 def test_the_test_server_refuses_offset_paging_past_10000(portal_server, client):
     url = portal_server.base + "/api/catalog/v1"
     with pytest.raises(HttpError, match="HTTP 400: Paging beyond 10000 results requires scroll_id"):
-        client.get_json(url, params={"domains": portal_server.domain, "limit": 1000, "offset": 9500})
+        client.for_portal(portal_for(portal_server)).get_json(
+            url, params={"domains": portal_server.domain, "limit": 1000, "offset": 9500}
+        )
 
 
 def test_harvest_with_the_largest_page_size_is_one_page(portal_server, client):
@@ -217,7 +219,7 @@ def test_an_error_in_a_200_body_is_reported(portal_server, client):
         list(socrata.harvest(portal_for(portal_server), client))
 
 
-def test_sample_rows_through_sodapy(portal_server, client, monkeypatch):
+def test_sample_rows_in_one_get(portal_server, client, monkeypatch):
     monkeypatch.setenv("WWC_TEST_SOCRATA_TOKEN", TOKEN)
     portal = portal_for(portal_server, app_token_env="WWC_TEST_SOCRATA_TOKEN")
     record = DatasetRecord(platform="socrata", portal=portal_server.domain, dataset_id="abcd-1234")
@@ -234,7 +236,7 @@ def test_sample_rows_failure_is_a_one_line_http_error(portal_server, client):
         socrata.sample_rows(portal_for(portal_server), client, record, 10)
     assert caught.value.status == 404
     assert str(caught.value) == (
-        f"GET {portal_server.base}/resource/gone-0000.json?$limit=10 failed: 404 Client Error: Not Found"
+        f"GET {portal_server.base}/resource/gone-0000.json?$limit=10 failed: HTTP 404: Not found"
     )
 
 
@@ -264,8 +266,8 @@ def test_harvest_gets_every_asset_of_a_large_simulated_catalog():
     assert sum(record.is_dataset for page in pages for record in page.records) == 2500
 
 
-def test_sample_rows_through_sodapy_waits_out_a_429():
-    """sodapy makes its own calls: they get the client's retry policy (Retry-After honoured)."""
+def test_sample_rows_wait_out_a_429():
+    """Row samples go through the client's one retry policy (Retry-After honoured)."""
     from wwc_pipeline.config import PortalConfig
     from wwc_pipeline.simulator import Faults, GeneratedCatalog, PortalSimulator
 

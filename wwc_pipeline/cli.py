@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -10,6 +11,8 @@ import typer
 from rich.table import Table
 
 from wwc_pipeline.cliutil import (
+    console,
+    echo,
     fail,
     friendly_errors,
     live_progress,
@@ -17,6 +20,7 @@ from wwc_pipeline.cliutil import (
     parse_as_of,
     quiet_prefect,
     stdout,
+    warn,
 )
 
 app = typer.Typer(
@@ -32,12 +36,17 @@ CitiesFile = Annotated[
 
 
 def _run_flow(call, *args, **kwargs) -> dict:
-    """Run a flow in-process; a city failure ends with exit status 1 naming the city."""
+    """Run a flow in-process against Prefect's API (a temporary server of ours unless one is
+    configured); a city failure ends with exit status 1 naming the city."""
     from wwc_pipeline.flows.errors import CityScanFailed
+    from wwc_pipeline.prefect_local import prefect_api
 
     try:
-        with live_progress():
-            return call(*args, **kwargs)
+        with ExitStack() as stack:
+            with console.status("starting Prefect's API server (the first start takes a while)"):
+                stack.enter_context(prefect_api())
+            with live_progress():
+                return call(*args, **kwargs)
     except CityScanFailed as error:
         _print_summaries(error.summaries)
         failed = [cid for cid, summary in error.summaries.items() if summary.get("status") == "failed"]
@@ -47,28 +56,24 @@ def _run_flow(call, *args, **kwargs) -> dict:
 
 
 def _print_summaries(summaries: dict[str, dict]) -> None:
-    table = Table("city", "run", "status", "detail")
-    for city_id, summary in summaries.items():
-        detail = summary.get("error") or ", ".join(
-            f"{k}: {v}" for k, v in (summary.get("failed_portals") or {}).items()
-        )
-        table.add_row(city_id, str(summary.get("run_id") or "-"), summary.get("status", "?"), detail or "")
-    stdout.print(table)
+    """The cities' table on stdout, then every harvest warning on stderr."""
+    from wwc_pipeline.cliviews import summaries_table, summary_warnings
+
+    stdout.print(summaries_table(summaries))
+    for line in summary_warnings(summaries):
+        warn(line)
 
 
 @app.command()
 @friendly_errors
 def cities(config: CitiesFile = None) -> None:
     """List the configured cities and their portals."""
+    from wwc_pipeline.cliviews import cities_table
     from wwc_pipeline.config import load_cities
 
     loaded = load_cities(config)
-    table = Table("id", "name", "platform", "portal", "token env")
-    for city in loaded.cities:
-        for portal in city.portals:
-            table.add_row(city.id, city.name, portal.platform, portal.url, portal.app_token_env or "-")
-    typer.echo(f"schedule: {loaded.schedule.cron} ({loaded.schedule.timezone})")
-    stdout.print(table)
+    echo(f"schedule: {loaded.schedule.cron} ({loaded.schedule.timezone})")
+    stdout.print(cities_table(loaded.cities))
 
 
 @app.command()
@@ -76,10 +81,12 @@ def cities(config: CitiesFile = None) -> None:
 def nightly(config: CitiesFile = None) -> None:
     """Scan every configured city now (what the nightly schedule runs)."""
     quiet_prefect()
-    from wwc_pipeline.config import load_cities
-    from wwc_pipeline.flows.nightly import nightly_scan
+    from wwc_pipeline.config import load_cities, load_criteria
 
     load_cities(config)  # fail fast on bad config, before Prefect starts
+    load_criteria()
+    from wwc_pipeline.flows.nightly import nightly_scan
+
     summaries = _run_flow(nightly_scan, cities_file=str(config) if config else None, trigger="cli")
     _print_summaries(summaries)
 
@@ -91,10 +98,12 @@ def scan(
 ) -> None:
     """Re-scan one city now."""
     quiet_prefect()
-    from wwc_pipeline.config import load_cities
+    from wwc_pipeline.config import load_cities, load_criteria
+
+    load_cities(config).city(city)  # unknown city: one line, exit 2, before Prefect starts
+    load_criteria()
     from wwc_pipeline.flows.rescan import rescan_city
 
-    load_cities(config).city(city)  # unknown city: one line, exit 2
     summary = _run_flow(rescan_city, city, cities_file=str(config) if config else None, trigger="cli")
     _print_summaries({city: summary})
 
@@ -104,26 +113,49 @@ def scan(
 def runs(
     city: Annotated[str | None, typer.Option("--city", help="only this city")] = None,
     limit: Annotated[int, typer.Option(help="how many runs")] = 20,
+    run: Annotated[
+        int | None, typer.Option("--run", help="show this run whole: portals, counts, reasons, warnings")
+    ] = None,
+    config: CitiesFile = None,
 ) -> None:
-    """Show the run history."""
+    """Show the run history, or one run whole (--run N)."""
+    from wwc_pipeline.cliviews import run_detail, runs_table
     from wwc_pipeline.warehouse import Warehouse
 
     warehouse = Warehouse()
     warehouse.migrate()
-    table = Table("run", "city", "kind", "trigger", "status", "started", "finished", "error")
-    for run in warehouse.runs(city_id=city, limit=limit):
-        table.add_row(
-            str(run["id"]), run["city_id"], run["kind"], run["trigger"], run["status"],
-            str(run["started_at"])[:19], str(run["finished_at"] or "")[:19], (run.get("error") or "")[:80],
-        )  # fmt: skip
-    stdout.print(table)
+    if run is not None:
+        found = warehouse.run(run)
+        if found is None:
+            fail(f"no run {run} in the warehouse; see `wwc runs` for the run ids")
+        stdout.print(run_detail(found, warehouse.city_report(found["city_id"], run)))
+        return
+    history = warehouse.runs(city_id=city, limit=limit)
+    if city is not None and not history:
+        _known_city_or_fail(city, config)
+    stdout.print(runs_table(history))
+
+
+def _known_city_or_fail(city: str, config: Path | None) -> None:
+    """A city with no run yet is fine when configured; any other id is a typo: exit 2."""
+    from wwc_pipeline.config import ConfigError, load_cities
+
+    try:
+        configured = [c.id for c in load_cities(config).cities]
+    except ConfigError:
+        configured = []
+    if city not in configured:
+        known = ", ".join(configured) or "none"
+        fail(f"unknown city {city!r}: no run recorded and not configured (configured: {known})")
 
 
 @app.command()
 @friendly_errors
 def report(
     city: Annotated[str, typer.Option("--city", help="city id")],
-    format: Annotated[str, typer.Option("--format", help="html, json or csv")] = "html",
+    format: Annotated[
+        str, typer.Option("--format", help="html, json, csv, or keydata.csv (the key-datasets table)")
+    ] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="output file (default under the data dir)")
     ] = None,
@@ -133,12 +165,12 @@ def report(
     from wwc_pipeline.reports import write_report
     from wwc_pipeline.warehouse import Warehouse
 
-    if format not in ("html", "json", "csv"):
-        fail(f"--format {format!r} is not one of html, json, csv")
+    if format not in ("html", "json", "csv", "keydata.csv"):
+        fail(f"--format {format!r} is not one of html, json, csv, keydata.csv")
     warehouse = Warehouse()
     warehouse.migrate()
     path = write_report(warehouse.city_report(city, run), format, out)
-    typer.echo(str(path))
+    echo(path)
 
 
 @app.command()
@@ -172,7 +204,7 @@ def evaluate(
                 name, str(counts["pass"]), str(counts["fail"]), str(counts["na"]), str(counts["share"])
             )
     portal = result["portal"] or "portal not named in the file"
-    typer.echo(f"{result['platform']} ({portal}): {result['assets']} assets, {result['datasets']} datasets")
+    echo(f"{result['platform']} ({portal}): {result['assets']} assets, {result['datasets']} datasets")
     stdout.print(table)
     typer.echo("freshness: " + json.dumps(result["metrics"]["freshness"]))
 
@@ -183,17 +215,22 @@ def demo(
     out: Annotated[
         Path, typer.Option("--out", help="where the demo writes its warehouse and reports")
     ] = Path("wwc-data/demo"),
+    scale: Annotated[
+        float, typer.Option(help="size of the simulated catalogs against the demo's own (0.05: a quick try)")
+    ] = 1.0,
 ) -> None:
     """Start the portal simulator, run the nightly flow against it, write the warehouse and reports."""
     quiet_prefect()
+    if not 0 < scale <= 10:
+        fail(f"--scale {scale:g} is out of range; use a number above 0 and at most 10")
     from wwc_pipeline.demo import run_demo
     from wwc_pipeline.flows.nightly import nightly_scan
 
-    index = run_demo(out, lambda **kwargs: _run_flow(nightly_scan, **kwargs))
-    typer.echo(f"warehouse: {index['warehouse']}")
+    index = run_demo(out, lambda **kwargs: _run_flow(nightly_scan, **kwargs), scale=scale)
+    echo(f"warehouse: {index['warehouse']}")
     for entry in index["cities"]:
-        typer.echo(f"report: {entry['path']}  ({entry['city_id']}: {entry['overall']})")
-    typer.echo(f"index: {index['index']}")
+        echo(f"report: {entry['path']}  ({entry['city_id']}: {entry['overall']})")
+    echo(f"index: {index['index']}")
 
 
 @app.command()
@@ -203,12 +240,18 @@ def simulate(
         "wwc-data/simulated-cities.yaml"
     ),
     down_city: Annotated[bool, typer.Option("--down-city", help="add a city whose portal is down")] = False,
+    port: Annotated[
+        int | None,
+        typer.Option(help="first port: the portals listen on PORT, PORT+1, ... (default: free ports)"),
+    ] = None,
 ) -> None:
     """Serve the demo's simulated portals on loopback until Ctrl-C, to try the other commands on."""
     from wwc_pipeline.demo import serve_simulated_cities
 
+    if port is not None and not 1 <= port <= 65535:
+        fail(f"--port {port} is not a port number (1-65535)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    serve_simulated_cities(out, down_city, typer.echo)
+    serve_simulated_cities(out, down_city, echo, base_port=port)
 
 
 @app.command()

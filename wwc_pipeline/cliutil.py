@@ -1,23 +1,58 @@
-"""CLI plumbing: one-line errors with exit status 2, rich progress, date parsing."""
+"""CLI plumbing: one-line errors with exit status 2, rich progress, date parsing.
+
+Text from portals, config and the command line is untrusted: it reaches the consoles only as
+`rich.text.Text` built by `safe_text` (markup never parsed, escape sequences and control
+characters made visible), never as a markup string.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import typer
-from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+# Prefect prints a telemetry notice on import in a terminal and sends usage data unless told
+# not to; the CLI imports Prefect lazily, always after this module (opt in with DO_NOT_TRACK=0).
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from wwc_pipeline import progress
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.text import Text  # noqa: E402
+
+from wwc_pipeline import progress  # noqa: E402
 
 console = Console(stderr=True)
 stdout = Console(width=160 if not Console().is_terminal else None)
+# ANSI/VT escape sequences (CSI, OSC, two-byte ESC x), then any control character left over
+_ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-_])?")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def plain(value: Any) -> str:
+    """Untrusted text made inert for a terminal: escape sequences dropped, other control characters
+    shown as `\\xNN` (tabs and newlines kept). Markup is not touched: print the result as Text."""
+    text = _ESCAPES.sub("", "" if value is None else str(value))
+    return _CONTROLS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def safe_text(value: Any, style: str = "") -> Text:
+    """A rich Text of untrusted text: shown as written, never parsed as markup."""
+    return Text(plain(value), style=style)
+
+
+def echo(*parts: Any) -> None:
+    """One plain line on stdout (no wrapping, no markup), e.g. a path or a report line."""
+    typer.echo(" ".join(plain(part) for part in parts))
+
+
 USAGE_ERRORS: tuple[type[BaseException], ...] = (
     ValueError,
     FileNotFoundError,
@@ -27,7 +62,8 @@ USAGE_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def no_prefect_analytics() -> None:
-    """Prefect's telemetry heartbeat fails noisily against its temporary server; we send none."""
+    """No Prefect telemetry (set at import too; kept for callers that import it by name)."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
@@ -39,9 +75,19 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
 
 
-def fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+def fail(message: str | Iterable[str], code: int = 2) -> None:
+    """Print `error: <message>` (one line per message) on stderr and exit with `code`."""
+    messages = [message] if isinstance(message, str) else list(message)
+    for line in messages:
+        one = " ".join(plain(line).split()) or "failed"
+        console.print(Text.assemble(("error: ", "bold red"), one), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print `warning: <message>` on stderr, as one line of plain text."""
+    one = " ".join(plain(message).split())
+    console.print(Text.assemble(("warning: ", "yellow"), one), highlight=False, soft_wrap=True)
 
 
 def friendly_errors(command: Callable) -> Callable:
@@ -49,14 +95,20 @@ def friendly_errors(command: Callable) -> Callable:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from wwc_pipeline.config import ConfigError
         from wwc_pipeline.http import HttpError
         from wwc_pipeline.paging import PagingError
+        from wwc_pipeline.prefect_local import PrefectStartupError
         from wwc_pipeline.warehouse import WarehouseError
 
         try:
             return command(*args, **kwargs)
         except typer.Exit:
             raise
+        except ConfigError as error:  # every problem found, one line each
+            fail(error.problems)
+        except PrefectStartupError as error:  # the machine, not the input: what to set, exit 1
+            fail(str(error), code=1)
         except (HttpError, PagingError, WarehouseError) as error:
             fail(str(error).splitlines()[0] if str(error) else type(error).__name__)
         except USAGE_ERRORS as error:
@@ -100,7 +152,7 @@ def live_progress(enabled: bool = True) -> Iterator[None]:
         return
     bar = Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=console,
         transient=False,
@@ -108,28 +160,52 @@ def live_progress(enabled: bool = True) -> Iterator[None]:
     tasks: dict[str, Any] = {}
 
     def on_event(event: str, **fields: Any) -> None:
-        portal = fields.get("portal")
+        portal = plain(fields.get("portal") or "")
         if not portal:
             return
         if portal not in tasks:
             tasks[portal] = bar.add_task(f"{portal}: starting", total=None)
         task_id = tasks[portal]
         if event == "page":
-            total = f" of {fields['total']}" if fields.get("total") else ""
-            bar.update(
-                task_id, description=f"{portal}: page {fields['pages']}, {fields['records']}{total} records"
-            )
+            total = f" of {plain(fields['total'])}" if fields.get("total") else ""
+            pages, records = plain(fields.get("pages")), plain(fields.get("records"))
+            bar.update(task_id, description=f"{portal}: page {pages}, {records}{total} records")
         elif event == "check":
-            bar.update(task_id, description=f"{portal}: checking {fields.get('check')}")
+            bar.update(task_id, description=f"{portal}: checking {plain(fields.get('check'))}")
         elif event == "portal" and fields.get("state") in ("done", "failed"):
-            detail = (
-                f"{fields.get('datasets')} datasets" if fields["state"] == "done" else fields.get("error", "")
-            )
+            if fields["state"] == "done":
+                count = len(fields.get("warnings") or [])
+                noted = f", {count} warning{'s' if count != 1 else ''}" if count else ""
+                detail = f"{plain(fields.get('datasets'))} datasets{noted}"
+            else:
+                detail = " ".join(plain(fields.get("error", "")).split())
             bar.update(task_id, description=f"{portal}: {fields['state']} ({detail})", total=1, completed=1)
 
     progress.set_reporter(on_event)
+    handler = ConsoleLogHandler()
+    logger = logging.getLogger("wwc_pipeline")
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # our handler prints it, once and inert
     try:
         with bar:
             yield
     finally:
         progress.set_reporter(None)
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+class ConsoleLogHandler(logging.Handler):
+    """The pipeline's warnings on stderr as `warning: ...` lines of plain text (they quote portals)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            label = "warning" if record.levelno < logging.ERROR else "error"
+            message = " ".join(plain(record.getMessage()).split())
+            console.print(Text.assemble((f"{label}: ", "yellow"), message), highlight=False, soft_wrap=True)
+        except Exception:  # noqa: BLE001 - logging must never break a run
+            self.handleError(record)

@@ -7,17 +7,43 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 LOCAL_CONFIG_DIR = Path("config")  # `config/` in the working directory overrides the packaged defaults
 
 
 class ConfigError(ValueError):
-    """Bad configuration: the message says what is wrong and how to fix it, in one line."""
+    """Bad configuration: one line per problem, each saying what is wrong and how to fix it."""
+
+    def __init__(self, problems: str | list[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+def _known(kind: str) -> set[str]:
+    """Registered platforms, dataset checks (metrics) or portal checks (plugins imported on demand)."""
+    from wwc_pipeline import registry
+
+    registry.load_plugins()
+    if kind == "platform":
+        return set(registry.CONNECTORS)
+    if kind == "metric":
+        return set(registry.DATASET_CHECKS)
+    return set(registry.PORTAL_CHECKS) | {"harvest.catalog"}  # pipeline.HARVEST_CHECK
+
+
+def _unknown(kind: str, names: list[str]) -> str | None:
+    known = _known(kind)
+    unknown = [name for name in names if name not in known]
+    if not unknown:
+        return None
+    return f"unknown {kind} {', '.join(map(repr, unknown))}; known: {', '.join(sorted(known))}"
 
 
 class PortalConfig(BaseModel):
@@ -27,10 +53,23 @@ class PortalConfig(BaseModel):
     url: str  # base URL of the portal, e.g. https://data.cityofchicago.org
     app_token_env: str | None = None  # name of the env var holding the token (never the token)
     catalog_path: str | None = None  # override of the catalog path (e.g. DCAT feed location)
-    sample_datasets: int = 5  # datasets whose rows are sampled for content checks
+    sample_datasets: int = 25  # datasets whose rows are sampled for content checks (stratified, seeded)
     sample_rows: int = 200
     check_links: int = 20  # distributions whose links are probed
     max_pages: int = 1000
+    # limits of what one portal may cost; a portal past one fails with the reason, the others go on
+    request_deadline_s: float = Field(300.0, gt=0)  # one request: connect, answer and whole body
+    harvest_deadline_s: float = Field(3600.0, gt=0)  # the whole catalog harvest, retries included
+    max_body_mb: float = Field(1024.0, gt=0)  # one response body; bodies stream, memory stays flat
+    # hosts that may be reached on internal addresses (besides the portal's own): an intranet mirror
+    allow_internal_hosts: list[str] = []
+
+    @field_validator("platform")
+    @classmethod
+    def _platform_is_registered(cls, value: str) -> str:
+        if problem := _unknown("platform", [value]):
+            raise ValueError(problem)
+        return value
 
     @field_validator("url")
     @classmethod
@@ -66,11 +105,30 @@ class Schedule(BaseModel):
     cron: str = "0 2 * * *"
     timezone: str = "UTC"
 
+    @field_validator("cron")
+    @classmethod
+    def _cron_parses(cls, value: str) -> str:
+        if not croniter.is_valid(value):
+            raise ValueError(
+                f"{value!r} is not a cron expression; five fields, e.g. '0 2 * * *' (02:00 daily)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone_exists(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone; e.g. UTC or America/Chicago") from None
+        return value
+
 
 class CitiesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schedule: Schedule = Schedule()
+    run_deadline_s: float = Field(4 * 3600.0, gt=0)  # one city's scan; portals not done by then fail
     cities: list[CityConfig]
 
     def city(self, city_id: str) -> CityConfig:
@@ -88,18 +146,59 @@ class CriterionConfig(BaseModel):
     component: Literal["Commit", "Measure", "Take Stock", "Act"]
     current: list[str]
     title: str
-    kind: Literal["metrics", "portal", "not_assessable"] = "metrics"
+    kind: Literal["metrics", "portal", "key_datasets", "not_assessable"] = "metrics"
     metrics: dict[str, float] = {}  # metric name -> weight
     portal_checks: list[str] = []
     met: float = 80.0
     partial: float = 50.0
     min_datasets: int = 5
+    # kind key_datasets (config/key_datasets.yaml): which types, and what is measured of them
+    key_set: str | None = None  # a `sets` name of key_datasets.yaml; None: every type
+    key_measure: Literal["open", "disaggregated"] = "open"
+    open_answers: list[Literal["online", "machine_readable", "bulk", "open_license", "fresh"]] = [
+        "online",
+        "machine_readable",
+        "bulk",
+        "open_license",
+    ]  # the answers a match must have to count as published and open
+    found_credit: float = Field(default=50.0, ge=0, le=100)  # points for a type found but not open
+    met_requires_pass: bool = False  # portal criteria: never "met" while one of their checks fails
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CriterionConfig:
+        problems = []
+        if not 0 <= self.partial <= self.met <= 100:
+            problems.append(
+                "thresholds must satisfy 0 <= partial <= met <= 100"
+                f" (partial {self.partial:g}, met {self.met:g})"
+            )
+        if self.kind == "metrics" and not self.metrics:
+            problems.append("kind metrics needs at least one metric under `metrics`")
+        if self.kind == "portal" and not self.portal_checks:
+            problems.append("kind portal needs at least one check under `portal_checks`")
+        if bad := [name for name, weight in self.metrics.items() if weight <= 0]:
+            problems.append(f"metric weights must be above 0 ({', '.join(bad)})")
+        problems += [
+            p
+            for p in (_unknown("metric", list(self.metrics)), _unknown("portal check", self.portal_checks))
+            if p
+        ]
+        if problems:
+            raise ValueError("\n".join(problems))  # one line each in the error
+        return self
 
 
 class CriteriaConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     criteria: list[CriterionConfig]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> CriteriaConfig:
+        ids = [criterion.id for criterion in self.criteria]
+        if twice := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"criterion ids must be unique: {', '.join(twice)} appear more than once")
+        return self
 
 
 def _load_yaml(path: Path, how_to_fix: str = "pass the right --config path") -> object:
@@ -113,10 +212,31 @@ def _load_yaml(path: Path, how_to_fix: str = "pass the right --config path") -> 
         raise ConfigError(f"{path} is not valid YAML{where}; fix the syntax") from None
 
 
-def _validation_message(path: Path, error: ValidationError) -> str:
-    first = error.errors()[0]
-    location = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    return f"{path}: {location}: {first['msg']}"
+def _validation_problems(path: Path, error: ValidationError, data: Any) -> list[str]:
+    """One line per problem: the file, where in it (naming the city or criterion), what is wrong."""
+    problems = []
+    for item in error.errors():
+        where = _where(item["loc"], data)
+        for message in item["msg"].removeprefix("Value error, ").splitlines():
+            problems.append(f"{path}: {where}: {message}")
+    return problems
+
+
+def _where(location: tuple, data: Any) -> str:
+    """`cities[0] (chicago).portals[1].platform` from pydantic's ('cities', 0, 'portals', 1, 'platform')."""
+    parts: list[str] = []
+    node = data
+    for part in location:
+        if isinstance(part, int) and parts:
+            parts[-1] += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            name = node.get("id") if isinstance(node, dict) else None
+            if isinstance(name, str) and len(parts) == 1:
+                parts[-1] += f" ({name})"
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
 
 
 def default_config_file(name: str) -> Path:
@@ -143,7 +263,7 @@ def load_cities(path: Path | None = None) -> CitiesConfig:
     try:
         config = CitiesConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_validation_message(path, error)) from None
+        raise ConfigError(_validation_problems(path, error, data)) from None
     seen: set[str] = set()
     for city in config.cities:
         if city.id in seen:
@@ -158,4 +278,4 @@ def load_criteria(path: Path | None = None) -> CriteriaConfig:
     try:
         return CriteriaConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_validation_message(path, error)) from None
+        raise ConfigError(_validation_problems(path, error, data)) from None

@@ -7,11 +7,21 @@ through a live portal's catalog with the shared HTTP client and paginators.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from wwc_pipeline.model import DatasetRecord
+from wwc_pipeline.http_body import holds_replacement
+from wwc_pipeline.model import UNDECODABLE, Column, DatasetRecord
+
+
+class RowSample(list):
+    """What `sample_rows` may return: the rows (a plain list of dicts) plus the column types the
+    rows endpoint declared (CKAN DataStore `fields`), for platforms whose catalog lists none."""
+
+    def __init__(self, rows: Iterable[dict] = (), columns: list[Column] | None = None) -> None:
+        super().__init__(rows)
+        self.columns = columns
 
 
 @dataclass
@@ -23,6 +33,15 @@ class HarvestPage:
     url: str = ""
     total_hint: int | None = None  # the server's own count (resultSetSize, count, total_count)
     warnings: list[str] = field(default_factory=list)
+
+
+def flag_undecodable(record: DatasetRecord, raw: Any, suspect: bool) -> DatasetRecord:
+    """Flag a record whose raw entry held bytes that were not valid text (now U+FFFD).
+
+    `suspect`: the body it came from had such bytes (only then is the entry searched)."""
+    if suspect and holds_replacement(raw) and UNDECODABLE not in record.flags:
+        record.flags.append(UNDECODABLE)
+    return record
 
 
 class Connector(Protocol):

@@ -5,6 +5,7 @@ Offline by design: every portal is the project's simulator on 127.0.0.1.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from wwc_pipeline.simulator import Faults, GeneratedCatalog, PortalSimulator
+from wwc_pipeline.simulator import vocabulary as vocab
 
 
 @dataclass(frozen=True)
@@ -22,28 +24,75 @@ class DemoPortal:
     size: int
     share_stale: float
     share_missing_metadata: float
+    share_dirty: float  # datasets whose rows carry planted defects (TAKESTOCK-QUALITY)
     include_policy: bool = True
+    key_datasets: tuple[str, ...] = ()  # key dataset types published (simulator vocabulary.KEY_DATASETS)
 
 
+ALL_KEY_DATASETS = tuple(vocab.KEY_DATASETS)
+# Springfield's rows are clean (TAKESTOCK-QUALITY 100); every other city has some dirty datasets.
 DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
-    "springfield": ("City of Springfield", [DemoPortal("socrata", 1200, 0.10, 0.05)]),
-    "capital-city": ("Capital City", [DemoPortal("socrata", 400, 0.30, 0.20)]),
-    "shelbyville": ("City of Shelbyville", [DemoPortal("socrata", 120, 0.60, 0.45, include_policy=False)]),
-    "ogdenville": ("Ogdenville", [DemoPortal("ckan", 300, 0.20, 0.15)]),
-    "north-haverbrook": (
+    "springfield": (
+        "City of Springfield",
+        [DemoPortal("socrata", 1200, 0.10, 0.05, 0.0, key_datasets=ALL_KEY_DATASETS)],
+    ),
+    "capital-city": (
+        "Capital City",
+        [DemoPortal("socrata", 400, 0.30, 0.20, 0.25, key_datasets=ALL_KEY_DATASETS[:10])],
+    ),
+    "shelbyville": (
+        "City of Shelbyville",
+        [
+            DemoPortal(
+                "socrata",
+                120,
+                0.60,
+                0.45,
+                0.6,
+                include_policy=False,
+                key_datasets=("budget", "crime", "service_requests"),
+            )
+        ],
+    ),
+    "ogdenville": (
+        "Ogdenville",
+        [DemoPortal("ckan", 300, 0.20, 0.15, 0.15, key_datasets=ALL_KEY_DATASETS[::2])],
+    ),
+    "north-haverbrook": (  # two portals: the city's key datasets are the best of both
         "North Haverbrook",
-        [DemoPortal("dcat", 250, 0.25, 0.10), DemoPortal("opendatasoft", 150, 0.15, 0.10)],
+        [
+            DemoPortal("dcat", 250, 0.25, 0.10, 0.3, key_datasets=ALL_KEY_DATASETS[:6]),
+            DemoPortal("opendatasoft", 150, 0.15, 0.10, 0.3, key_datasets=ALL_KEY_DATASETS[4:12]),
+        ],
     ),
 }
 
 
 def start_demo_portals(
-    simulator: PortalSimulator, as_of: datetime, with_down_city: bool = False, scale: float = 1.0
+    simulator: PortalSimulator,
+    as_of: datetime,
+    with_down_city: bool = False,
+    scale: float = 1.0,
+    base_port: int | None = None,
 ) -> dict:
     """Add every demo portal to the simulator; return the cities.yaml data pointing at them.
 
     `with_down_city` adds "brockway", whose portal answers 503 to everything (a city that is down).
+    `base_port`: the portals listen on base_port, base_port + 1, ... (None: any free ports).
     """
+    ports = itertools.count(base_port) if base_port is not None else itertools.repeat(0)
+
+    def add(platform: str, catalog: GeneratedCatalog, faults: Faults | None = None):
+        port = next(ports)
+        try:
+            return simulator.add_portal(platform=platform, catalog=catalog, faults=faults, port=port)
+        except OSError as error:
+            if port == 0:
+                raise
+            raise ValueError(
+                f"cannot listen on 127.0.0.1:{port} ({error.strerror}); pick another --port"
+            ) from None
+
     cities = []
     for seed, (city_id, (name, portals)) in enumerate(DEMO_CITIES.items(), start=1):
         entries = []
@@ -56,14 +105,14 @@ def start_demo_portals(
                 name=name,
                 as_of=as_of,
                 include_policy=spec.include_policy,
+                key_datasets=spec.key_datasets,
+                share_dirty=spec.share_dirty,
             )
-            portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
+            portal = add(spec.platform, catalog)
             entries.append({"platform": spec.platform, "url": portal.url})
         cities.append({"id": city_id, "name": name, "portals": entries})
     if with_down_city:
-        down = simulator.add_portal(
-            platform="socrata", catalog=GeneratedCatalog(size=50, as_of=as_of), faults=Faults(down=True)
-        )
+        down = add("socrata", GeneratedCatalog(size=50, as_of=as_of), Faults(down=True))
         cities.append(
             {"id": "brockway", "name": "Brockway", "portals": [{"platform": "socrata", "url": down.url}]}
         )
@@ -111,12 +160,17 @@ def run_demo(out: Path, run_nightly: Callable[..., dict], scale: float = 1.0) ->
     return {"warehouse": str(out / "warehouse.db"), "cities": entries, "index": str(index)}
 
 
-def serve_simulated_cities(cities_file: Path, with_down_city: bool, announce: Callable[[str], None]) -> None:
+def serve_simulated_cities(
+    cities_file: Path,
+    with_down_city: bool,
+    announce: Callable[[str], None],
+    base_port: int | None = None,
+) -> None:
     """Serve the demo's simulated portals until interrupted, with a cities file pointing at them."""
     import time
 
     with PortalSimulator() as simulator:
-        config = start_demo_portals(simulator, datetime.now(UTC), with_down_city)
+        config = start_demo_portals(simulator, datetime.now(UTC), with_down_city, base_port=base_port)
         cities_file.write_text(yaml.safe_dump(config, sort_keys=False))
         for city in config["cities"]:
             for portal in city["portals"]:

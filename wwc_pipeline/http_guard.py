@@ -59,7 +59,8 @@ logging.getLogger("urllib3.connectionpool").addFilter(_SecretQueryFilter())
 
 
 class GuardedSession(requests.Session):
-    """A session that checks every redirect target with the client's URL guard."""
+    """A session that checks every redirect target with the client's URL guard, and never reads
+    the body of a redirect (requests would read it whole: a decompression bomb fits in a 302)."""
 
     def __init__(self, guard: Callable[[str], None]):
         super().__init__()
@@ -69,6 +70,8 @@ class GuardedSession(requests.Session):
         target = super().get_redirect_target(resp)
         if target:
             self._guard(urljoin(resp.url, target))
+            if resp._content is False:  # unread: leave it so, the connection is closed, not reused
+                resp._content = b""
         return target
 
     def rebuild_auth(self, prepared_request, response):  # noqa: ANN001 - requests' signature

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+UNDECODABLE = "undecodable_bytes"  # a flag: the entry held bytes that were not valid text (replaced)
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -56,6 +58,7 @@ class DatasetRecord:
     row_count: int | None = None
     views: int | None = None
     downloads: int | None = None
+    flags: list[str] = field(default_factory=list)  # what the harvest noticed about this entry
 
     @property
     def license(self) -> str | None:
@@ -70,8 +73,12 @@ class DatasetRecord:
         return data
 
     def content_hash(self) -> str:
-        """Digest of the normalized content: a new dataset version only when it changes."""
-        payload = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """Digest of the normalized content: a new dataset version only when it changes.
+
+        `flags` stay out: they describe the harvest, not the entry, and keeping them out leaves
+        the hashes of records stored before flags existed unchanged."""
+        content = {key: value for key, value in self.to_dict().items() if key != "flags"}
+        payload = json.dumps(content, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -88,6 +95,7 @@ class CatalogSnapshot:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
+    server_total: int | None = None  # the portal's own count of its catalog, when it gives one
 
     @property
     def datasets(self) -> list[DatasetRecord]:

@@ -16,6 +16,9 @@ from typing import Any, Protocol
 from wwc_pipeline.http import strip_secrets
 
 log = logging.getLogger(__name__)
+# The server's count may differ from what paging returned by this share of the larger of the two
+# before it is a warning: a busy catalog gains or loses a few entries while it is paged.
+COUNT_TOLERANCE = 0.005
 
 
 class PagingError(Exception):
@@ -41,6 +44,7 @@ class Page:
     digest: str  # sha256 of the raw body
     total: int | None = None  # the server's own count, when it gives one
     warnings: list[str] = field(default_factory=list)
+    undecodable: int = 0  # byte sequences in the body that were not valid text (replaced by U+FFFD)
 
 
 class Paginator(Protocol):
@@ -182,14 +186,16 @@ def paginate(
         total = _total(total_of, response.data)
         if not items:
             page = Page(number, response.url, items, response.data, response.sha256, total)
+            page.undecodable = response.undecodable
             if number == 1 and total:
                 raise PagingError(
                     f"{response.url} lists no items although the server counts {total}: "
                     "the API may not understand a parameter (nothing harvested)"
                 )
-            if number > 1 and total is not None and total != fetched:
-                page.warnings.append(f"server counts {total} items, paging returned {fetched}")
-                log.warning("%s: %s", shown, page.warnings[-1])
+            drift = count_drift(total, fetched) if number > 1 else None
+            if drift:
+                page.warnings.append(drift)
+                log.warning("%s: %s", shown, drift)
             if number == 1 or page.warnings:
                 yield page
             return
@@ -210,6 +216,7 @@ def paginate(
             seen_keys |= keys
         fetched += len(items)
         page = Page(number, response.url, items, response.data, response.sha256, total)
+        page.undecodable = response.undecodable
         following = _next_request(paginator, request, items, response.data, page)
         short = paginator.page_size is not None and len(items) < paginator.page_size
         if short and not (total is not None and fetched < total):
@@ -217,14 +224,25 @@ def paginate(
         if following is not None and number == max_pages:
             page.warnings.append(f"stopped after {max_pages} pages (max_pages); the catalog may hold more")
             following = None
-        if following is None and total is not None and total != fetched:
-            page.warnings.append(f"server counts {total} items, paging returned {fetched}")
+        drift = count_drift(total, fetched) if following is None else None
+        if drift:
+            page.warnings.append(drift)
         for warning in page.warnings:
             log.warning("%s: %s", shown, warning)
         yield page
         if following is None:
             return
         request = following
+
+
+def count_drift(total: int | None, fetched: int) -> str | None:
+    """The warning when the server's own count and what was harvested differ beyond COUNT_TOLERANCE."""
+    if total is None or total == fetched:
+        return None
+    if abs(total - fetched) <= COUNT_TOLERANCE * max(total, fetched):
+        log.info("server counts %d items, paging returned %d (within tolerance)", total, fetched)
+        return None
+    return f"server counts {total} items, paging returned {fetched}"
 
 
 def dedupe_by(key: Callable[[Any], Hashable]) -> Callable[[Iterable[Any]], tuple[list[Any], int]]:

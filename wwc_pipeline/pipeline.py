@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from wwc_pipeline import progress, registry
+from wwc_pipeline import anomalies, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
-from wwc_pipeline.model import CatalogSnapshot, DatasetRecord
+from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
 
@@ -37,6 +37,8 @@ class CityRunResult:
     error: str | None = None
     failed_portals: dict[str, str] = field(default_factory=dict)
     scores: list[dict] = field(default_factory=list)
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # portal url -> its harvest warnings
+    datasets: int = 0  # datasets harvested, all portals
 
 
 def utc_now() -> datetime:
@@ -44,19 +46,32 @@ def utc_now() -> datetime:
 
 
 def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
-    """Page through one portal's catalog into a snapshot (raises on failure: nothing half-counted)."""
+    """Page through one portal's catalog into a snapshot (raises on failure: nothing half-counted).
+
+    The harvest runs under the portal's `harvest_deadline_s`: past it, the request in flight
+    stops and the harvest fails with that reason (http.DeadlineError)."""
     connector = registry.get_connector(portal.platform)
+    deadline = getattr(portal, "harvest_deadline_s", None)
+    client = client.for_portal(portal).within(deadline, "the harvest deadline")
     started = utc_now()
     records: list[DatasetRecord] = []
     digests: list[str] = []
     warnings: list[str] = []
+    server_total: int | None = None
     for page in connector.harvest(portal, client):
+        client.check_deadline()
         records.extend(page.records)
         digests.append(page.raw_digest)
         warnings.extend(page.warnings)
+        server_total = page.total_hint if page.total_hint is not None else server_total
         progress.report(
             "page", portal=portal.url, pages=len(digests), records=len(records), total=page.total_hint
         )
+    undecodable = sum(UNDECODABLE in record.flags for record in records)
+    if undecodable:
+        entries = "entry" if undecodable == 1 else "entries"
+        warnings.append(f"{undecodable} {entries} had undecodable bytes (replaced)")
+    warnings += [w for w in (anomalies.repeated_ids(records), anomalies.empty_catalog(records)) if w]
     return CatalogSnapshot(
         platform=portal.platform,
         portal=portal.url,
@@ -67,21 +82,35 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
         started_at=started,
         finished_at=utc_now(),
         warnings=warnings,
+        server_total=server_total,
     )
 
 
-def harvest_result(evaluation: PortalEvaluation) -> CheckResult:
-    """The portal-level evidence that the catalog was harvested, and how many datasets it lists."""
+def harvest_result(evaluation: PortalEvaluation, snapshot: CatalogSnapshot | None = None) -> CheckResult:
+    """The portal-level evidence that the catalog was harvested, and how many datasets it lists.
+
+    It fails on an empty catalog and on a harvest that disagrees with the portal's own count
+    (score: the share of the larger count the smaller one is), so MEASURE-OD-PORTAL is not met.
+    """
     found = evaluation.datasets > 0
+    reason = f"Catalog harvested: {evaluation.assets} assets, {evaluation.datasets} datasets."
+    score = 100.0 if found else 0.0
+    value: dict[str, Any] = {"assets": evaluation.assets, "datasets": evaluation.datasets}
+    if not found:
+        reason += " A portal that lists no dataset is no evidence of published data."
+    mismatch = anomalies.count_mismatch(snapshot.server_total, snapshot.assets) if snapshot else None
+    if mismatch and snapshot is not None and snapshot.server_total:
+        value["server_total"] = snapshot.server_total
+        larger = max(snapshot.server_total, snapshot.assets)
+        score = min(score, round(100 * min(snapshot.server_total, snapshot.assets) / larger, 1))
+        reason += f" But {mismatch}: the harvest is incomplete, or the portal's count is wrong."
+    if snapshot is not None and snapshot.warnings:
+        value["warnings"] = len(snapshot.warnings)
     return CheckResult(
         check_id=HARVEST_CHECK,
-        status=Status.PASS if found else Status.FAIL,
-        value={
-            "score": 100.0 if found else 0.0,
-            "assets": evaluation.assets,
-            "datasets": evaluation.datasets,
-        },
-        reason=f"Catalog harvested: {evaluation.assets} assets, {evaluation.datasets} datasets.",
+        status=Status.PASS if found and not mismatch else Status.FAIL,
+        value={"score": score, **value},
+        reason=reason,
     )
 
 
@@ -104,8 +133,10 @@ def evaluate_portal(
     records: list[DatasetRecord],
     context: PortalContext,
     portal_label: str,
+    snapshot: CatalogSnapshot | None = None,
 ) -> PortalOutcome:
-    """Dataset metrics (METRICS.md) and portal checks for one portal's records."""
+    """Dataset metrics (METRICS.md) and portal checks for one portal's records (of `snapshot`, when
+    harvested live: its count and warnings join the evidence)."""
     evaluation = evaluate_records(records, context.as_of, context.platform, context.portal)
     check_results: list[CheckResult] = []
     outcomes: list[DatasetOutcome] = []
@@ -118,21 +149,27 @@ def evaluate_portal(
                 metrics={name: result.as_bool for name, result in dataset.results.items()},
             )
         )
-    portal_results = [harvest_result(evaluation), *run_portal_checks(records, context)]
+    portal_results = [harvest_result(evaluation, snapshot), *run_portal_checks(records, context)]
     check_results.extend(portal_results)
     evidence = PortalEvidence(
         portal=portal_label,
         harvested=True,
         datasets=outcomes,
         portal_results={r.check_id: r for r in portal_results if r.dataset_id is None},
+        warnings=list(snapshot.warnings) if snapshot else [],
     )
     return PortalOutcome(evaluation, check_results, evidence)
 
 
-def storable_results(results: list[CheckResult], snapshot: CatalogSnapshot) -> list[CheckResult]:
-    """The warehouse keeps datasets only: a per-asset result about a chart or a page stays out."""
-    dataset_ids = {record.dataset_id for record in snapshot.datasets}
-    return [r for r in results if r.dataset_id is None or r.dataset_id in dataset_ids]
+def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
+    """Position -> the marks a connector put on that entry (a record's `flags`, e.g.
+    "invalid_utf8"), for the warehouse's snapshot entries."""
+    flagged = {}
+    for position, record in enumerate(snapshot.records):
+        marks = getattr(record, "flags", None)  # DatasetRecord may carry them; None when it does not
+        if marks:
+            flagged[position] = [str(mark) for mark in marks]
+    return flagged
 
 
 def scan_city(
@@ -144,13 +181,18 @@ def scan_city(
     kind: str = "rescan",
     trigger: str = "cli",
     as_of: datetime | None = None,
+    run_deadline_s: float | None = None,
 ) -> CityRunResult:
     """Harvest, check and score every portal of a city; write it all to the warehouse.
 
     Each portal is its own transaction; a portal that fails is recorded with its reason and the
     others go on. The run ends `succeeded`, `partial` (some portals failed) or `failed` (all did).
+    Past `run_deadline_s` (cities.yaml `run_deadline_s`), every request stops and the portals
+    not done fail with that reason.
     """
     as_of = as_of or utc_now()
+    if client is not None and run_deadline_s:
+        client = client.within(run_deadline_s, "the run deadline")
     run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
     result = CityRunResult(city_id=city.id, run_id=run_id, status="running")
     evidence: list[PortalEvidence] = []
@@ -158,26 +200,42 @@ def scan_city(
         for portal in city.portals:
             progress.report("portal", city=city.id, portal=portal.url, state="harvesting")
             try:
+                if client is not None:
+                    client.check_deadline()
                 snapshot = harvest_portal(portal, client)
                 context = PortalContext(
                     platform=portal.platform,
                     portal=portal.domain,
                     as_of=as_of,
                     departments=city.departments,
-                    client=client,
+                    client=client.for_portal(portal) if client is not None else None,
                     connector=registry.get_connector(portal.platform),
                     portal_config=portal,
                     previous_columns=warehouse.previous_columns(
                         city.id, portal.platform, portal.url, before_run_id=run_id
                     ),
                 )
-                outcome = evaluate_portal(snapshot.records, context, portal.url)
+                outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot)
                 warehouse.record_portal(
-                    run_id, city.id, portal.platform, portal.url, snapshot, outcome.check_results
+                    run_id,
+                    city.id,
+                    portal.platform,
+                    portal.url,
+                    snapshot,
+                    outcome.check_results,
+                    entry_flags=entry_flags(snapshot),
                 )
                 evidence.append(outcome.evidence)
+                result.datasets += len(snapshot.datasets)
+                if snapshot.warnings:
+                    result.warnings[portal.url] = list(snapshot.warnings)
                 progress.report(
-                    "portal", city=city.id, portal=portal.url, state="done", datasets=len(snapshot.datasets)
+                    "portal",
+                    city=city.id,
+                    portal=portal.url,
+                    state="done",
+                    datasets=len(snapshot.datasets),
+                    warnings=snapshot.warnings,
                 )
             except Exception as error:  # noqa: BLE001 - one portal's failure is data, not a crash
                 reason = one_line(error)

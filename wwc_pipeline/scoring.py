@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wwc_pipeline.config import CriteriaConfig, CriterionConfig
+from wwc_pipeline.keydata.scoring import key_datasets_score
 from wwc_pipeline.results import CheckResult, Status
 
 MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
 INSUFFICIENT, NOT_ASSESSABLE = "insufficient evidence", "not assessable by scan"
 WORST_DATASETS = 10
+WARNINGS_IN_EVIDENCE = 3
 
 
 @dataclass
@@ -34,6 +36,7 @@ class PortalEvidence:
     error: str | None = None
     datasets: list[DatasetOutcome] = field(default_factory=list)
     portal_results: dict[str, CheckResult] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # the harvest's anomalies (count, repeats...)
 
 
 def status_for(score: float | None, criterion: CriterionConfig) -> str:
@@ -109,8 +112,9 @@ def _metrics_evidence(criterion: CriterionConfig, counts: dict) -> str:
 
 def _portal_checks_score(
     criterion: CriterionConfig, portals: list[PortalEvidence]
-) -> tuple[float | None, dict, str]:
-    scores, reasons, counts = [], [], {}
+) -> tuple[float | None, dict, str, list[str]]:
+    """Mean score of the criterion's portal checks, their counts, their reasons, and which failed."""
+    scores, reasons, counts, failed = [], [], {}, []
     for portal in portals:
         for check_id in criterion.portal_checks:
             result = portal.portal_results.get(check_id)
@@ -123,8 +127,25 @@ def _portal_checks_score(
                 reasons.append(result.reason if len(portals) == 1 else f"{portal.portal}: {result.reason}")
             if score is not None and result.status is not Status.NA:
                 scores.append(float(score))
+            if result.status is Status.FAIL:
+                failed.append(f"{check_id} on {portal.portal}")
     score = round(sum(scores) / len(scores), 1) if scores else None
-    return score, counts, " ".join(reasons)
+    return score, counts, " ".join(reasons), failed
+
+
+def _warnings_note(portals: list[PortalEvidence]) -> str:
+    """The harvest warnings behind a score, short: a reviewer reads them beside every criterion."""
+    notes = []
+    for portal in portals:
+        if portal.warnings:
+            shown = "; ".join(portal.warnings[:WARNINGS_IN_EVIDENCE])
+            more = (
+                f" (+{len(portal.warnings) - WARNINGS_IN_EVIDENCE} more)"
+                if len(portal.warnings) > WARNINGS_IN_EVIDENCE
+                else ""
+            )
+            notes.append(f"Harvest warnings on {portal.portal}: {shown}{more}.")
+    return " ".join(notes)
 
 
 def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -> dict:
@@ -159,11 +180,19 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
             applicable = counts["applicable_datasets"]
             evidence += f" (only {applicable} applicable datasets; {criterion.min_datasets} needed)"
         row["worst_datasets"] = _worst_datasets(criterion, harvested)
-    else:
-        score, counts, evidence = _portal_checks_score(criterion, harvested)
+    elif criterion.kind == "key_datasets":
+        score, counts, evidence = key_datasets_score(criterion, harvested)
         status = status_for(score, criterion)
+    else:
+        score, counts, evidence, failed_checks = _portal_checks_score(criterion, harvested)
+        status = status_for(score, criterion)
+        if status == MET and criterion.met_requires_pass and failed_checks:
+            status = PARTIAL
+            evidence += f" Not met while a check fails: {', '.join(failed_checks)}."
     if failures:
         evidence = f"{evidence} Partial evidence: {failures}".strip()
+    if note := _warnings_note(harvested):
+        evidence = f"{evidence} {note}".strip()
     row.update(score=score, status=status, evidence=evidence, counts=counts)
     if len(portals) > 1:
         for portal in portals:

@@ -15,8 +15,11 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wwc_pipeline import __version__
+from wwc_pipeline.reports.keydata import key_datasets_view
+from wwc_pipeline.reports.quality import quality_samples
 from wwc_pipeline.reports.summary import (
     COMPONENTS,
+    NOT_ASSESSABLE,
     ReportError,
     check_order,
     check_report,
@@ -123,6 +126,15 @@ def _check_counts(report: Mapping, check_ids: list[str]) -> list[dict]:
     return rows
 
 
+def _harvest_warnings(report: Mapping) -> list[dict]:
+    """Every portal's harvest warnings, as (portal, warning) rows."""
+    return [
+        {"portal": portal.get("url") or "", "warning": str(warning)}
+        for portal in report.get("portals") or []
+        for warning in portal.get("warnings") or []
+    ]
+
+
 def _criterion_view(report: Mapping, criterion: Mapping, anchors: dict, order: list[str]) -> dict:
     check_ids = [str(c) for c in criterion.get("check_ids") or []]
     dataset_checks = [c for c in check_ids if c in order]
@@ -173,6 +185,9 @@ def _criterion_view(report: Mapping, criterion: Mapping, anchors: dict, order: l
         "rows": [_dataset_row(d, anchors.get(_key(d), ""), dataset_checks) for d in shown],
         "relevant": len(relevant),
         "failing": failing,
+        "samples": quality_samples(report, check_ids, anchors),
+        # every assessable criterion rests on every harvested portal of the city
+        "warnings": _harvest_warnings(report) if criterion.get("status") != NOT_ASSESSABLE else [],
     }
 
 
@@ -223,8 +238,12 @@ def html_context(report: Mapping) -> dict:
         run[key] = format_time(run.get(key))
     portals = [
         {
-            key: _blank(portal.get(key))
-            for key in ("platform", "url", "status", "error", "assets", "datasets", "pages")
+            **{
+                key: _blank(portal.get(key))
+                for key in ("platform", "url", "status", "error", "assets", "datasets", "pages")
+            },
+            "status_class": slug(portal.get("status") or "unknown"),
+            "warnings": [str(warning) for warning in portal.get("warnings") or []],
         }
         for portal in report.get("portals") or []
     ]
@@ -245,6 +264,7 @@ def html_context(report: Mapping) -> dict:
         "portal_checks": _portal_checks(report),
         "detail_limit": DETAIL_LIMIT,
         "version": __version__,
+        "key_datasets": key_datasets_view(report),
     }
 
 

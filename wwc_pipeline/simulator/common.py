@@ -44,6 +44,7 @@ class Response:
     body: bytes
     content_type: str = JSON
     headers: dict[str, str] = field(default_factory=dict)
+    drip_interval_s: float = 0.0  # > 0: the body goes out one byte at a time, this far apart
 
 
 def dumps(value: Any) -> bytes:

@@ -14,6 +14,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,7 +25,7 @@ from wwc_pipeline.simulator.catalog import GeneratedCatalog, RecordedCatalog
 from wwc_pipeline.simulator.ckan import CkanApp
 from wwc_pipeline.simulator.common import Request, Response, Site, dumps, json_response, raw_response
 from wwc_pipeline.simulator.dcat import DcatApp
-from wwc_pipeline.simulator.faults import PAGING_PARAMETERS, Faults, FaultState
+from wwc_pipeline.simulator.faults import PAGING_PARAMETERS, Faults, FaultState, write_body
 from wwc_pipeline.simulator.generator import Entry
 from wwc_pipeline.simulator.opendatasoft import OpenDataSoftApp
 from wwc_pipeline.simulator.requestlog import LoggedRequest, RequestLog
@@ -56,6 +57,11 @@ class _Server(ThreadingHTTPServer):
         finally:
             with self._connections_lock:
                 self._connections.discard(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (a link checker that reads no body) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Cut kept-alive connections too, so a closed portal answers nothing at all."""
@@ -94,7 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(response.body)
+                write_body(self.wfile, response)
         except (ConnectionError, OSError):
             self.close_connection = True
 
@@ -184,7 +190,7 @@ class SimulatedPortal:
 
     def handle(self, request: Request) -> Response:
         faults = self._faults
-        response = faults.before()
+        response = faults.before(request)
         if response is None:
             if faults.faults.ignore_paging:
                 request = _without_paging(request)
@@ -193,7 +199,7 @@ class SimulatedPortal:
             except Exception as error:  # noqa: BLE001 - a test server answers 500, never dies
                 log.exception("simulator error on %s", request.path)
                 response = json_response({"error": f"simulator error: {error}"}, 500)
-            response = faults.after(response)
+            response = faults.after(request, response)
         self.requests.add(
             LoggedRequest(request.method, request.path, request.query, _body(request), response.status)
         )

@@ -1,0 +1,216 @@
+"""The temporary Prefect API server behind the CLI's local runs: started, watched and stopped by us.
+
+Prefect 3 runs no flow without an API server (3.0 removed the in-process API; with no
+`PREFECT_API_URL` its client starts a temporary server in a subprocess). Prefect's own start
+waits 20 s at most, too short for a first start on a busy machine (creating its database takes
+longer), and its server outlives a parent killed with `kill -9`. So the CLI starts that server
+itself, from the main thread, before the flows need it:
+
+- startup timeout: the user's `PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS` (env var or
+  Prefect profile) when set, else `STARTUP_TIMEOUT_S`; one retry; then one line saying what to set;
+- the server process dies with its parent: Linux `PR_SET_PDEATHSIG`, plus a watchdog thread
+  on the parent's pid (any OS);
+- a `PREFECT_API_URL` already configured is used as it is (nothing started).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO
+
+STARTUP_TIMEOUT_S = 120
+ATTEMPTS = 2
+TIMEOUT_SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+STOP_GRACE_S = 10
+# what Prefect's own temporary server runs with: no UI, no background services
+SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class PrefectStartupError(RuntimeError):
+    """The temporary server did not start; the message says what to set."""
+
+
+@dataclass
+class LocalServer:
+    process: subprocess.Popen
+    port: int
+    log: IO[bytes]
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api"
+
+    def healthy(self) -> bool:
+        try:
+            with _NO_PROXY.open(f"{self.api_url}/health", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    def last_log_line(self) -> str:
+        self.log.seek(0)
+        lines = [line for line in self.log.read().decode(errors="replace").splitlines() if line.strip()]
+        return lines[-1].strip()[:300] if lines else ""
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after a grace period; the log file goes with it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def startup_timeout() -> int:
+    """The user's Prefect setting when they set one (env var or profile), else ours."""
+    from prefect.settings import get_current_settings
+
+    ephemeral = get_current_settings().server.ephemeral
+    if "startup_timeout_seconds" in ephemeral.model_fields_set:
+        return int(ephemeral.startup_timeout_seconds)
+    return STARTUP_TIMEOUT_S
+
+
+def configured_api_url() -> str | None:
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url or None
+
+
+def free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_command(port: int) -> list[str]:
+    """This module run as the server: it watches our pid and serves Prefect's app on `port`."""
+    return [sys.executable, "-m", "wwc_pipeline.prefect_local", str(os.getpid()), str(port)]
+
+
+def start_server(timeout: float, attempts: int = ATTEMPTS, command=server_command) -> LocalServer:
+    """Start the server and wait until it answers `/api/health`; retry once; else PrefectStartupError.
+
+    `command(port)` gives the argv (tests pass one that never becomes healthy).
+    """
+    last = ""
+    for _ in range(attempts):
+        server = _launch(command)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:  # it gave up (a taken port, a broken database)
+                break
+            if server.healthy():
+                return server
+            time.sleep(0.2)
+        status = server.process.poll()
+        last = server.last_log_line()
+        server.stop()
+        if status is not None:
+            last = f"it exited with status {status}" + (f": {last}" if last else "")
+    reason = f" ({last})" if last else ""
+    raise PrefectStartupError(
+        f"the temporary Prefect API server did not start within {timeout:g} s, {attempts} tries{reason}; "
+        f"set {TIMEOUT_SETTING} to more seconds, or PREFECT_API_URL to a running Prefect server "
+        "(`prefect server start`)"
+    )
+
+
+def _launch(command) -> LocalServer:
+    port = free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by LocalServer.stop
+    process = subprocess.Popen(
+        command(port),
+        env={**os.environ, **SERVER_ENV},
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return LocalServer(process, port, log)
+
+
+@contextmanager
+def prefect_api() -> Iterator[str]:
+    """The Prefect API this process's flows use: the configured one, else our temporary server."""
+    configured = configured_api_url()
+    if configured:
+        yield configured
+        return
+    server = start_server(startup_timeout())
+    previous = os.environ.get("PREFECT_API_URL")
+    try:
+        _use_api_url(server.api_url)
+        yield server.api_url
+    finally:
+        _use_api_url(previous)
+        server.stop()
+
+
+def _use_api_url(url: str | None) -> None:
+    """Point Prefect at `url` (None: unset) in every thread, Prefect already imported or not."""
+    if url is None:
+        os.environ.pop("PREFECT_API_URL", None)
+    else:
+        os.environ["PREFECT_API_URL"] = url
+    if "prefect.context" in sys.modules:
+        from prefect.context import refresh_global_settings_context
+
+        refresh_global_settings_context()
+
+
+# --- the server process ---------------------------------------------------------------------------
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """End this process when `parent_pid` goes, however it goes (kill -9 included)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: SIGTERM when the parent thread dies
+    if os.getppid() != parent_pid:  # the parent died before the line above
+        os._exit(0)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)  # uvicorn shuts down on SIGTERM
+        time.sleep(STOP_GRACE_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def serve(parent_pid: int, port: int) -> None:
+    die_with_parent(parent_pid)
+    import uvicorn
+
+    uvicorn.run(
+        "prefect.server.api.server:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        log_level="error",
+        lifespan="on",
+    )
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]))
