@@ -128,12 +128,13 @@ def national(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[
         latency_s=args.latency_ms / 1000,
         budget_datasets=args.budget,
         portal_options=options,
+        concurrency=concurrency_of(args),
     ) as nation:
         command = ["nightly", "--config", str(nation.cities_file)]
         first, last = measured_run(nation, command, env, url, log, 0)
         rerun, _ = measured_run(nation, command, env, url, log, last)
         simulator = nation.stats()
-    limit = first["requests"] * args.latency_ms / 1000 / args.concurrency
+    limit = first["requests"] * args.latency_ms / 1000 / args.portals
     return {
         "portals": portals,
         "datasets": nation.datasets,
@@ -148,12 +149,27 @@ def national(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[
     }
 
 
+def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
+    """cities.yaml `concurrency` for this benchmark's runs."""
+    return {
+        "per_host": args.per_host,
+        "portals": args.portals,
+        "task_runner": args.task_runner,
+        "evaluation_workers": args.evaluation_workers,
+        "dask_workers": 2,
+    }
+
+
 def solo(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, Any]:
     """One portal of `--solo` datasets alone, against requests x latency / per-host limit."""
     solo_plan = {"platform": args.solo_platform, "datasets": args.solo, "seed": args.seed}
     url = env["WWC_DATABASE_URL"]
     with ServedNation(
-        {"solo": solo_plan}, work / "solo.yaml", latency_s=args.latency_ms / 1000, budget_datasets=args.budget
+        {"solo": solo_plan},
+        work / "solo.yaml",
+        latency_s=args.latency_ms / 1000,
+        budget_datasets=args.budget,
+        concurrency=concurrency_of(args),
     ) as nation:
         command = ["scan", "--city", "solo-0001", "--config", str(nation.cities_file)]
         last = run_seconds(url, 0)[1] if "runs" in warehouse_rows(url) else 0
@@ -185,8 +201,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--latency-ms", type=float, default=100.0, help="simulated latency per request")
     parser.add_argument("--checks", choices=("default", "catalog"), default="default", help="checks to run")
-    parser.add_argument("--concurrency", type=int, default=4, help="requests in flight the pipeline allows")
-    parser.add_argument("--per-host", type=int, default=2, help="the pipeline's per-host limit")
+    parser.add_argument("--portals", type=int, default=16, help="portal tasks at once (concurrency.portals)")
+    parser.add_argument(
+        "--per-host", type=int, default=2, help="requests in flight per host (concurrency.per_host)"
+    )
+    parser.add_argument("--task-runner", choices=("threads", "dask"), default="threads")
+    parser.add_argument("--evaluation-workers", type=int, default=0, help="processes for dataset metrics")
     parser.add_argument("--solo", type=int, default=0, metavar="N", help="also scan one portal of N datasets")
     parser.add_argument("--solo-platform", default="socrata", help="platform of the --solo portal")
     parser.add_argument("--budget", type=int, default=150_000, help="datasets the simulator holds generated")
@@ -210,8 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "scale": args.scale,
             "latency_ms": args.latency_ms,
             "checks": args.checks,
-            "concurrency": args.concurrency,
-            "per_host": args.per_host,
+            "concurrency": concurrency_of(args),
             **national(args, work, env),
         }
         if args.solo:

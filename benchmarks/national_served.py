@@ -39,7 +39,9 @@ def _serve(plan_arguments: dict[str, Any], options: dict[str, Any], connection: 
         connection.send(("error", f"{type(error).__name__}: {error}"))
         return
     with simulator:
-        path = simulator.write_cities_file(options["cities_file"], options["portal_options"])
+        path = simulator.write_cities_file(
+            options["cities_file"], options["portal_options"], options["concurrency"]
+        )
         specs = [asdict(spec) for spec in plan.portals]
         connection.send(("ready", {"port": simulator.port, "cities_file": str(path), "portals": specs}))
         while True:
@@ -84,6 +86,7 @@ class ServedNation:
         budget_datasets: int = 150_000,
         workers: int = 8,
         portal_options: dict[str, Any] | None = None,
+        concurrency: dict[str, Any] | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self._connection, child_end = context.Pipe()
@@ -93,6 +96,7 @@ class ServedNation:
             "workers": workers,
             "cities_file": str(cities_file),
             "portal_options": portal_options or {},
+            "concurrency": concurrency or {},
         }
         self._process = context.Process(
             target=_serve, args=(dict(plan_arguments), options, child_end), daemon=True

@@ -29,57 +29,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import uvicorn
-import yaml
 from requests.structures import CaseInsensitiveDict
 
 from wwc_pipeline.simulator.common import Request, Response, json_response
+from wwc_pipeline.simulator.national_cities import cities_document, portal_address, write_cities_file
 from wwc_pipeline.simulator.national_plan import NationalPlan
 from wwc_pipeline.simulator.national_portal import CatalogPool, HostedPortal
 
 DEFAULT_BUDGET_DATASETS = 100_000
-FIRST_ADDRESS = (1, 1)  # 127.0.1.1: 127.0.0.x stays free for the ordinary simulator and tests
 START_TIMEOUT_S = 30.0
-
-
-def portal_address(index: int) -> str:
-    """Portal `index`'s loopback address: 127.0.1.1 ... 127.0.1.254, 127.0.2.1, ..."""
-    third, fourth = divmod(index, 254)
-    third += FIRST_ADDRESS[0]
-    if third > 255:
-        raise ValueError(f"portal {index} has no loopback address left (at most {254 * 255} portals)")
-    return f"127.0.{third}.{fourth + FIRST_ADDRESS[1]}"
-
-
-def cities_document(
-    plan: NationalPlan, urls: dict[int, str], portal_options: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """cities.yaml data for the plan, each portal at `urls[index]` with `portal_options` added
-    (e.g. settings that turn content or link checks off)."""
-    options = dict(portal_options or {})
-    cities = [
-        {
-            "id": city.id,
-            "name": city.name,
-            "portals": [
-                {"platform": plan.portals[i].platform, "url": urls[i], **options} for i in city.portals
-            ],
-        }
-        for city in plan.cities
-    ]
-    return {"schedule": {"cron": "0 2 * * *", "timezone": "UTC"}, "cities": cities}
-
-
-def write_cities_file(
-    path: Path | str, plan: NationalPlan, port: int, portal_options: Mapping[str, Any] | None = None
-) -> Path:
-    """Write the cities file of a national plan served on `port` (see `portal_address`)."""
-    urls = {spec.index: f"http://{portal_address(spec.index)}:{port}" for spec in plan.portals}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = f"# National simulator: {len(plan.portals)} portals, {plan.datasets} datasets, seed {plan.seed}.\n"
-    document = cities_document(plan, urls, portal_options)
-    path.write_text(text + yaml.safe_dump(document, sort_keys=False))
-    return path
 
 
 class NationalSimulator:
@@ -112,6 +70,7 @@ class NationalSimulator:
             for spec in plan.portals
         ]
         self._by_address = {portal.address: portal for portal in self.portals}
+        self.in_flight = self.max_total_in_flight = 0  # across every host (the event loop's counters)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="national-app")
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -168,11 +127,18 @@ class NationalSimulator:
     def urls(self) -> dict[int, str]:
         return {portal.spec.index: portal.url for portal in self.portals}
 
-    def cities_document(self, portal_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        return cities_document(self.plan, self.urls(), portal_options)
+    def cities_document(
+        self, portal_options: Mapping[str, Any] | None = None, concurrency: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return cities_document(self.plan, self.urls(), portal_options, concurrency)
 
-    def write_cities_file(self, path: Path | str, portal_options: Mapping[str, Any] | None = None) -> Path:
-        return write_cities_file(path, self.plan, self.port, portal_options)
+    def write_cities_file(
+        self,
+        path: Path | str,
+        portal_options: Mapping[str, Any] | None = None,
+        concurrency: Mapping[str, Any] | None = None,
+    ) -> Path:
+        return write_cities_file(path, self.plan, self.port, portal_options, concurrency)
 
     def portal(self, url_or_index: str | int) -> HostedPortal:
         if isinstance(url_or_index, int):
@@ -189,6 +155,7 @@ class NationalSimulator:
     def reset_counters(self) -> None:
         for portal in self.portals:
             portal.reset_counters()
+        self.max_total_in_flight = self.in_flight
 
     def requests_served(self) -> int:
         return sum(portal.served for portal in self.portals)
@@ -201,6 +168,7 @@ class NationalSimulator:
             "catalog_requests": sum(portal.catalog_requests() for portal in self.portals),
             "not_modified": sum(portal.not_modified for portal in self.portals),
             "max_in_flight_per_host": self.max_in_flight(),
+            "max_in_flight_total": self.max_total_in_flight,
             "generations": sum(portal.generations for portal in self.portals),
             "evictions": self.pool.evictions,
             "datasets_held": self.pool.datasets_held,
@@ -216,6 +184,8 @@ class NationalSimulator:
             return
         portal.in_flight += 1
         portal.max_in_flight = max(portal.max_in_flight, portal.in_flight)
+        self.in_flight += 1
+        self.max_total_in_flight = max(self.max_total_in_flight, self.in_flight)
         try:
             request = await _request(scope, receive)
             latency = self.latency_s if portal.latency_s is None else portal.latency_s
@@ -228,6 +198,7 @@ class NationalSimulator:
             await _send(send, response, getattr(response, "drip_interval_s", 0.0))
         finally:
             portal.in_flight -= 1
+            self.in_flight -= 1
 
 
 async def _request(scope: dict, receive: Any) -> Request:
