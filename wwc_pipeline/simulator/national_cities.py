@@ -17,6 +17,7 @@ import yaml
 from wwc_pipeline.simulator.national_plan import NationalPlan
 
 FIRST_ADDRESS = (1, 1)  # 127.0.1.1
+MAX_PORTALS = 10_000  # a listening socket each, and their connections: open files run out beyond
 
 
 def portal_address(index: int) -> str:
