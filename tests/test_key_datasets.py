@@ -195,9 +195,15 @@ def test_a_new_type_is_one_yaml_entry(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["types"][0]["match"].append({"title": "(unclosed"}), "types.0.match"),
+        (
+            lambda d: d["types"][0]["match"].append({"title": "(unclosed"}),
+            "types[0] (budget).match[1]: invalid regular expression",
+        ),
         (lambda d: d["types"][0]["match"].append({}), "a rule needs at least one of"),
-        (lambda d: d["types"][0]["match"].append({"tags": "x"}), "types.0.match"),
+        (
+            lambda d: d["types"][0]["match"].append({"tags": "x"}),
+            "types[0] (budget).match[1].tags: Extra inputs",
+        ),
         (lambda d: d["types"].append(dict(d["types"][0])), "appears twice"),
         (lambda d: d["disaggregation"]["dimensions"][0]["match"].append("[a-"), "invalid regular expression"),
         (lambda d: d["exclude"][0].update(except_types=["nope"]), "unknown type(s) nope"),

@@ -217,7 +217,7 @@ class CriteriaConfig(BaseModel):
         return self
 
 
-def _load_yaml(path: Path, how_to_fix: str = "pass the right --config path") -> object:
+def load_yaml(path: Path, how_to_fix: str = "pass the right --config path") -> object:
     if not path.is_file():
         raise ConfigError(f"config file {path} not found; create it or {how_to_fix}")
     try:
@@ -228,7 +228,7 @@ def _load_yaml(path: Path, how_to_fix: str = "pass the right --config path") -> 
         raise ConfigError(f"{path} is not valid YAML{where}; fix the syntax") from None
 
 
-def _validation_problems(path: Path, error: ValidationError, data: Any) -> list[str]:
+def validation_problems(path: Path, error: ValidationError, data: Any) -> list[str]:
     """One line per problem: the file, where in it (naming the city or criterion), what is wrong."""
     problems = []
     for item in error.errors():
@@ -275,11 +275,11 @@ def config_file(explicit: Path | None, env_var: str, name: str) -> Path:
 
 def load_cities(path: Path | None = None) -> CitiesConfig:
     path = config_file(path, "WWC_CITIES_FILE", "cities.yaml")
-    data = _load_yaml(path)
+    data = load_yaml(path)
     try:
         config = CitiesConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_validation_problems(path, error, data)) from None
+        raise ConfigError(validation_problems(path, error, data)) from None
     seen: set[str] = set()
     for city in config.cities:
         if city.id in seen:
@@ -290,8 +290,8 @@ def load_cities(path: Path | None = None) -> CitiesConfig:
 
 def load_criteria(path: Path | None = None) -> CriteriaConfig:
     path = config_file(path, "WWC_CRITERIA_FILE", "criteria.yaml")
-    data = _load_yaml(path, "point $WWC_CRITERIA_FILE at a criteria YAML (unset, the default is used)")
+    data = load_yaml(path, "point $WWC_CRITERIA_FILE at a criteria YAML (unset, the default is used)")
     try:
         return CriteriaConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_validation_problems(path, error, data)) from None
+        raise ConfigError(validation_problems(path, error, data)) from None

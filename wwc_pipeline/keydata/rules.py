@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from wwc_pipeline.config import ConfigError, _load_yaml, _validation_message, config_file
+from wwc_pipeline.config import ConfigError, config_file, load_yaml, validation_problems
 
 ENV_VAR = "WWC_KEY_DATASETS_FILE"
 FILE_NAME = "key_datasets.yaml"
@@ -153,11 +153,11 @@ class KeyDatasetsConfig(BaseModel):
 def load_key_datasets(path: Path | None = None) -> KeyDatasetsConfig:
     """The key dataset rules: `path`, else $WWC_KEY_DATASETS_FILE, else the shipped default."""
     path = config_file(path, ENV_VAR, FILE_NAME)
-    data = _load_yaml(path, f"point ${ENV_VAR} at a key datasets YAML (unset, the default is used)")
+    data = load_yaml(path, f"point ${ENV_VAR} at a key datasets YAML (unset, the default is used)")
     try:
         return KeyDatasetsConfig.model_validate(data)
     except ValidationError as error:
-        raise ConfigError(_validation_message(path, error)) from None
+        raise ConfigError(validation_problems(path, error, data)) from None
 
 
 _CACHE: dict[tuple, KeyDatasetsConfig] = {}
