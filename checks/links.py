@@ -10,7 +10,6 @@ refused, with no status, and counts as not reachable: the public cannot reach it
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
 from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
@@ -21,7 +20,6 @@ from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.text import clean_text
 
 CHECK_ID = "links.reachable"
-PROBES_AT_ONCE = 4  # in flight per portal; the HTTP client holds each host to its own limit
 DEFAULT_LINKS = 20
 
 
@@ -95,10 +93,8 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
     if config is not None and hasattr(client, "for_portal"):
         client = client.for_portal(config)  # the portal's host trusted, every other one vetted
     per_dataset, broken = [], []
-    # probes wait on the network: several at once (the client keeps each host to its per-host limit)
-    with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE) as pool:
-        probes = list(pool.map(client.probe, [link for _, link in chosen]))
-    for (record, link), probe in zip(chosen, probes, strict=True):
+    for record, link in chosen:
+        probe = client.probe(link)
         status, error = probe.status, probe.error
         answer = {"url": link, "status": status, "error": None if status is not None else error}
         if getattr(probe, "refused", False):
