@@ -19,10 +19,10 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import evaluation, harvest, warehouse
+from benchmarks import evaluation, harvest, quality, warehouse
 from benchmarks.common import machine
 
-BENCHMARKS = ("harvest", "evaluation", "warehouse")
+BENCHMARKS = ("harvest", "evaluation", "warehouse", "quality")
 DEFAULT_SIZE = 20_000
 DEFAULT_OUT = Path("wwc-data") / "benchmarks.json"
 
@@ -75,6 +75,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=50.0,
         help="per-request latency of the harvest's second pass (0: skip it)",
     )
+    parser.add_argument(
+        "--quality-datasets", type=positive_int, default=25, help="datasets the quality check validates"
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated catalogs")
     return parser.parse_args(argv)
 
@@ -90,6 +93,7 @@ def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text:
             "repeat": args.repeat,
             "warehouse_size": warehouse_size,
             "latency_ms": args.latency_ms,
+            "quality_datasets": args.quality_datasets,
             "seed": args.seed,
         },
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -105,9 +109,12 @@ def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text:
         elif name == "evaluation":
             say(f"evaluation: {args.size} and {evaluation.SCALE * args.size} datasets, {args.repeat} runs")
             results[name] = evaluation.run(args.size, args.repeat, args.seed)
-        else:
+        elif name == "warehouse":
             say(f"warehouse: {warehouse_size} datasets with their check results, {args.repeat} rounds")
             results[name] = warehouse.run(warehouse_size, args.repeat, args.seed)
+        else:
+            say(f"quality: {args.quality_datasets} sampled datasets x 200 rows, {args.repeat} runs")
+            results[name] = quality.run(args.quality_datasets, 200, args.repeat, args.seed)
         results[name]["duration_s"] = round(time.perf_counter() - begun, 1)
     results["duration_s"] = round(time.perf_counter() - started, 1)
     return results
@@ -181,6 +188,8 @@ def evaluation_rows(e: dict[str, Any]) -> list[Row]:
 def warehouse_rows(w: dict[str, Any]) -> list[Row]:
     label = f"warehouse N={w['size']}"
     stats = w["ours_second"]["stats"]
+    first_rows = sum(w["ours_first"]["rows"].values())
+    second_rows = sum(w["ours_second"]["rows"].values()) - first_rows
     return [
         row(label, f"first write, +{w['check_results']} results (A ours, B ORM row by row)",
             seconds(w["ours_first"]["median_s"]), seconds(w["naive"]["median_s"]),
@@ -189,6 +198,21 @@ def warehouse_rows(w: dict[str, Any]) -> list[Row]:
             seconds(w["ours_first"]["median_s"]), w["ratios"]["time_second_over_first"], "second / first"),
         row(label, "second run: new datasets + versions", str(stats["new_datasets"] + stats["new_versions"]),
             "", w["ratios"]["versions_second_over_first"], "version rows added / first run's"),
+        row(label, "rows written: second run (A), first run (B)", str(second_rows), str(first_rows),
+            w["ratios"]["rows_second_over_first"], "second / first"),
+    ]  # fmt: skip
+
+
+def quality_rows(q: dict[str, Any]) -> list[Row]:
+    label = f"quality D={q['datasets']} x {q['rows']} rows"
+    return [
+        row(label, "validate (A one GE context, B one per dataset)", seconds(q["ours"]["median_s"]),
+            seconds(q["context_per_dataset"]["median_s"]), q["ratios"]["time_baseline_over_ours"],
+            "per dataset / one"),
+        row(label, "validate (A at D, B at 2D)", seconds(q["ours"]["median_s"]),
+            seconds(q["ours_2d"]["median_s"]), q["ratios"]["time_2d_over_d"], "2D / D (2 = linear)"),
+        row(label, f"planning in pandas ({q['expectations']} expectations)",
+            seconds(q["planning"]["median_s"]), "", q["ratios"]["planning_share"], "planning / validate"),
     ]  # fmt: skip
 
 
@@ -199,6 +223,7 @@ def table_rows(results: dict[str, Any]) -> list[Row]:
         ("harvest", harvest_rows),
         ("evaluation", evaluation_rows),
         ("warehouse", warehouse_rows),
+        ("quality", quality_rows),
     ):
         if name in results:
             rows.extend(rows_of(results[name]))

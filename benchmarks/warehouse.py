@@ -1,11 +1,13 @@
 """Warehouse write: `Warehouse.record_portal` against row-by-row ORM inserts of the same rows.
 
-Both write one portal's snapshot (datasets, their first versions, the snapshot's dataset list)
-and its check results (12 metrics per dataset, plus the harvest result) into the same schema, on
-a fresh SQLite file each, in one transaction. The baseline is what a first version would do:
-one ORM object per row, `session.add` each, a flush per dataset to learn its id. The second
-run of `record_portal` over the unchanged catalog shows what change detection saves: no new
-dataset or version rows, only the snapshot's list and the run's check results.
+Both write one portal's snapshot (datasets, their first versions, the snapshot's entry list and
+entries) and its check results (12 metrics per dataset, plus the harvest result; content
+addressed, in one result set per check) into the same schema, on a fresh SQLite file each, in one
+transaction. The baseline is what a first version would do: one ORM object per row,
+`session.add` each, a flush per dataset to learn its ids. The second run of `record_portal`
+over the unchanged catalog shows what change detection and content addressing save: it finds
+the entry list and the result sets already stored and writes only its snapshot row and its
+links to those sets.
 """
 
 from __future__ import annotations
@@ -28,17 +30,32 @@ from wwc_pipeline.pipeline import harvest_result
 from wwc_pipeline.results import CheckResult
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.convert import jsonable, portal_key, utc
+from wwc_pipeline.warehouse.digests import check_result_digest, entry_list_digest, result_set_digest
 from wwc_pipeline.warehouse.models import (
     CheckResultRow,
     Dataset,
     DatasetVersion,
+    EntryList,
     Portal,
+    ResultSet,
+    ResultSetMember,
     Snapshot,
-    SnapshotDataset,
+    SnapshotEntry,
+    SnapshotResultSet,
 )
 
 CITY, PLATFORM = "bench", "socrata"
-TABLES = ("datasets", "dataset_versions", "snapshot_datasets", "check_results")
+TABLES = (
+    "datasets",
+    "dataset_versions",
+    "entry_lists",
+    "snapshot_entries",
+    "check_results",
+    "result_sets",
+    "result_set_members",
+    "snapshots",
+    "snapshot_result_sets",
+)
 
 
 def portal_write_input(size: int, seed: int) -> tuple[CatalogSnapshot, list[CheckResult], datetime]:
@@ -74,15 +91,79 @@ def naive_record_portal(
     warehouse: Warehouse, run_id: int, snapshot: CatalogSnapshot, results: list[CheckResult]
 ) -> None:
     """The same rows as `record_portal` (first run), one ORM object and `session.add` per row."""
-    by_dataset: dict[str | None, list[CheckResult]] = {}
+    by_position: dict[int | None, list[CheckResult]] = {}
     for result in results:
-        by_dataset.setdefault(result.dataset_id, []).append(result)
+        by_position.setdefault(result.position, []).append(result)
     url = portal_key(snapshot.portal)
     with Session(warehouse.engine) as session, session.begin():
         portal = Portal(city_id=CITY, platform=PLATFORM, url=url, domain=url.split("://", 1)[-1])
         session.add(portal)
         session.flush()
-        listed = Snapshot(
+        entries, result_rows = [], []
+        for position, record in enumerate(snapshot.records):
+            if not record.is_dataset:
+                continue
+            digest = record.content_hash()
+            dataset = Dataset(
+                portal_id=portal.id,
+                dataset_id=record.dataset_id,
+                occurrence=1,
+                title=record.title,
+                first_seen_run_id=run_id,
+                last_seen_run_id=run_id,
+                current_version=1,
+                current_hash=digest,
+            )
+            session.add(dataset)
+            session.flush()  # its id, for the rows that point at it
+            version = DatasetVersion(
+                dataset_id=dataset.id,
+                version=1,
+                content_hash=digest,
+                title=record.title,
+                record=jsonable(record.to_dict()),
+                first_run_id=run_id,
+            )
+            session.add(version)
+            session.flush()
+            entries.append((position, dataset.id, version.id))
+            for result in by_position.get(position, []):
+                result_rows.append(_result_row(result, run_id, portal.id, version.id))
+        result_rows.extend(_result_row(r, run_id, portal.id, None) for r in by_position.get(None, []))
+        listed = EntryList(
+            portal_id=portal.id,
+            digest=entry_list_digest([(p, d, v, []) for p, d, v in entries]),
+            entries=len(entries),
+            first_run_id=run_id,
+        )
+        by_check: dict[str, list[CheckResultRow]] = {}
+        for row in result_rows:
+            by_check.setdefault(row.check_id, []).append(row)
+        result_sets = {
+            check_id: ResultSet(
+                portal_id=portal.id,
+                check_id=check_id,
+                digest=result_set_digest(row.digest for row in rows),
+                results=len(rows),
+                first_run_id=run_id,
+            )
+            for check_id, rows in by_check.items()
+        }
+        session.add_all([listed, *result_sets.values(), *result_rows])
+        session.flush()
+        for position, dataset_pk, version_pk in entries:
+            session.add(
+                SnapshotEntry(
+                    entry_list_id=listed.id,
+                    position=position,
+                    dataset_id=dataset_pk,
+                    dataset_version_id=version_pk,
+                    flags=[],
+                )
+            )
+        for row in result_rows:
+            session.add(ResultSetMember(result_set_id=result_sets[row.check_id].id, check_result_id=row.id))
+        written = Snapshot(
             run_id=run_id,
             portal_id=portal.id,
             status="complete",
@@ -93,50 +174,25 @@ def naive_record_portal(
             warnings=jsonable(snapshot.warnings),
             started_at=utc(snapshot.started_at),
             finished_at=utc(snapshot.finished_at),
+            entry_list_id=listed.id,
         )
-        session.add(listed)
+        session.add(written)
         session.flush()
-        for position, record in enumerate(snapshot.datasets):
-            digest = record.content_hash()
-            dataset = Dataset(
-                portal_id=portal.id,
-                dataset_id=record.dataset_id,
-                title=record.title,
-                first_seen_run_id=run_id,
-                last_seen_run_id=run_id,
-                current_version=1,
-                current_hash=digest,
-            )
-            session.add(dataset)
-            session.flush()  # its id, for the rows that point at it
-            session.add(
-                DatasetVersion(
-                    dataset_id=dataset.id,
-                    version=1,
-                    content_hash=digest,
-                    title=record.title,
-                    record=jsonable(record.to_dict()),
-                    first_run_id=run_id,
-                )
-            )
-            session.add(
-                SnapshotDataset(snapshot_id=listed.id, dataset_id=dataset.id, version=1, position=position)
-            )
-            for result in by_dataset.get(record.dataset_id, []):
-                session.add(_result_row(result, run_id, portal.id, dataset.id))
-        for result in by_dataset.get(None, []):
-            session.add(_result_row(result, run_id, portal.id, None))
+        for result_set in result_sets.values():
+            session.add(SnapshotResultSet(snapshot_id=written.id, result_set_id=result_set.id))
 
 
-def _result_row(result: CheckResult, run_id: int, portal_id: int, dataset_pk: int | None) -> CheckResultRow:
+def _result_row(result: CheckResult, run_id: int, portal_id: int, version_pk: int | None) -> CheckResultRow:
+    status, value, reason = result.status.value, jsonable(result.value), result.reason or ""
     return CheckResultRow(
-        run_id=run_id,
         portal_id=portal_id,
-        dataset_id=dataset_pk,
+        dataset_version_id=version_pk,
         check_id=result.check_id,
-        status=result.status.value,
-        value=jsonable(result.value),
-        reason=result.reason or "",
+        status=status,
+        value=value,
+        reason=reason,
+        digest=check_result_digest(portal_id, version_pk, result.check_id, status, value, reason),
+        first_run_id=run_id,
     )
 
 
@@ -148,14 +204,21 @@ def content_digest(warehouse: Warehouse) -> str:
     """A digest of what the portal's rows say, free of surrogate keys: two writes of the same
     snapshot and results give the same digest, however they were inserted."""
     queries = (
-        select(Dataset.dataset_id, Dataset.title, Dataset.current_version, Dataset.current_hash),
+        select(Dataset.dataset_id, Dataset.occurrence, Dataset.title, Dataset.current_version,
+               Dataset.current_hash),
         select(Dataset.dataset_id, DatasetVersion.version, DatasetVersion.content_hash, DatasetVersion.record)
         .join(Dataset, Dataset.id == DatasetVersion.dataset_id),
-        select(Dataset.dataset_id, SnapshotDataset.version, SnapshotDataset.position)
-        .join(Dataset, Dataset.id == SnapshotDataset.dataset_id),
+        select(Dataset.dataset_id, SnapshotEntry.position, SnapshotEntry.repeat_of_position,
+               SnapshotEntry.flags)
+        .join(Dataset, Dataset.id == SnapshotEntry.dataset_id),
         select(Dataset.dataset_id, CheckResultRow.check_id, CheckResultRow.status, CheckResultRow.value,
                CheckResultRow.reason)
-        .outerjoin(Dataset, Dataset.id == CheckResultRow.dataset_id),
+        .outerjoin(DatasetVersion, DatasetVersion.id == CheckResultRow.dataset_version_id)
+        .outerjoin(Dataset, Dataset.id == DatasetVersion.dataset_id),
+        select(EntryList.entries, ResultSet.check_id, ResultSet.results)
+        .join(Snapshot, Snapshot.entry_list_id == EntryList.id)
+        .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
+        .join(ResultSet, ResultSet.id == SnapshotResultSet.result_set_id),
     )  # fmt: skip
     digest = hashlib.sha256()
     with warehouse.engine.connect() as connection:
@@ -207,6 +270,9 @@ def run(size: int, repeat: int, seed: int = 1) -> dict[str, Any]:
             "versions_second_over_first": ratio(
                 counts_second["dataset_versions"] - counts_first["dataset_versions"],
                 counts_first["dataset_versions"],
+            ),
+            "rows_second_over_first": ratio(
+                sum(counts_second.values()) - sum(counts_first.values()), sum(counts_first.values())
             ),
         },
     }

@@ -3,4 +3,13 @@
 Adding a check family: one new module using the registry decorators, and one line here.
 """
 
-from wwc_pipeline.checks import content, formats, freshness, licences, links, metadata, portal  # noqa: F401
+from wwc_pipeline.checks import (  # noqa: F401
+    content,
+    formats,
+    freshness,
+    key_datasets,
+    licences,
+    links,
+    metadata,
+    portal,
+)

@@ -6,11 +6,11 @@ freshness counts and these check results always agree.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from wwc_pipeline.checks.metadata import result
 
-from wwc_pipeline.frequency import freshness, parse_frequency
+from wwc_pipeline.frequency import aware, freshness, parse_frequency
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import dataset_check
 from wwc_pipeline.results import CheckResult
@@ -38,15 +38,42 @@ def declares_frequency(record: DatasetRecord, as_of: datetime) -> CheckResult:
     return result("declares_frequency", record, True, declared, reason)
 
 
+def stale_after(record: DatasetRecord, period_days: int | None) -> datetime | None:
+    """When the dataset turns stale (METRICS.md: 1.5 periods plus a day after its last update)."""
+    if record.data_modified_at is None or period_days is None:
+        return None
+    return aware(record.data_modified_at).astimezone(UTC) + timedelta(days=1.5 * period_days + 1)
+
+
+def utc_text(moment: datetime) -> str:
+    return aware(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 @dataset_check("fresh")
 def fresh(record: DatasetRecord, as_of: datetime) -> CheckResult:
-    """Updated within 1.5 periods plus a day of the declared cadence."""
-    status, age, period = freshness_of(record, as_of)
-    value = {"status": status, "age_days": age, "period_days": period}
+    """Updated within 1.5 periods plus a day of the declared cadence.
+
+    The value and reason state the last update, the period and the moment the dataset turns
+    stale, never an age: they do not change from one run to the next while the dataset does
+    not, so the warehouse stores the result once (the age is in `wwc evaluate --details`).
+    """
+    status, _, period = freshness_of(record, as_of)
+    turns_stale = stale_after(record, period)
+    last_update = record.data_modified_at
+    value = {
+        "status": status,
+        "last_update": aware(last_update).astimezone(UTC).isoformat() if last_update else None,
+        "period_days": period,
+        "stale_after": turns_stale.isoformat() if turns_stale else None,
+    }
     if status == "unknown":
         reason = "Freshness unknown: no recognized frequency or no last update."
         return result("fresh", record, None, value, reason)
     if status == "no_cadence":
         return result("fresh", record, None, value, "The dataset declares no fixed cadence.")
-    reason = f"Last updated {age:.1f} days ago; expected every {period} day(s)."
+    when = "stale since" if status == "stale" else "stale after"
+    reason = (
+        f"Last updated {utc_text(last_update)}; expected every {period} day(s); "
+        f"{when} {utc_text(turns_stale)}."
+    )
     return result("fresh", record, status == "fresh", value, reason)

@@ -1,17 +1,17 @@
-"""Portal-level signals (CRITERIA.md): does the catalog show a policy, performance data, procurement
-data, an inventory, a maintained catalog?
+"""Portal-level signals (CRITERIA.md): does the catalog show a policy, an inventory, a maintained
+catalog? (Performance and procurement data are key dataset types: checks/key_datasets.py.)
 
 A signal is a set of whole-word phrases matched on normalized text (lower-cased, every run of
-non-letters/digits one space), so "statistics" is never a "stat" program. Phrases that are
-only telling as a label ("contracts", "goals") are matched in titles and categories only; the
-specific ones are matched in descriptions too. Keywords are not read (portals tag too freely).
+non-letters/digits one space). Phrases that are only telling as a label are matched in titles
+and categories only; the specific ones are matched in descriptions too. Keywords are not read
+(portals tag too freely).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from wwc_pipeline.model import DatasetRecord
@@ -80,46 +80,6 @@ POLICY = Signal(
         r"\bopen government (?:polic(?:y|ies)|directive|ordinance)\b",
     ),
 )
-# A "stat" program (CitiStat, CompStat, KCStat), never "statistics", "estat" or a thermostat.
-STAT_PROGRAM = r"\b(?!(?:thermo|rheo|hemo|haemo|gyro|aero|photo|electro|hydro)stat\b)[a-z]{2,}stat\b"
-PERFORMANCE = Signal(
-    anywhere=(
-        r"\bperformance (?:measures?|measurement|metrics?|indicators?|management|dashboards?|reports?|data"
-        r"|goals?|targets?|scorecards?)\b",
-        r"\bkey performance indicators?\b",
-        r"\bkpis?\b",
-        r"\bscorecards?\b",
-        r"\bgoals? progress\b",
-        r"\bprogress (?:toward|towards|on|against) (?:\w+ ){0,2}goals?\b",
-        r"\bstrategic plan\b",
-        STAT_PROGRAM,
-    ),
-    labels=(r"\bgoals?\b", r"\bstat\b", r"\bdashboards?\b"),
-    category_only=(r"\bperformance\b",),
-)
-PROCUREMENT = Signal(
-    anywhere=(
-        r"\bpurchase orders?\b",
-        r"\bvendor payments?\b",
-        r"\bpayments? to vendors\b",
-        r"\bcontract (?:awards?|spending|payments?)\b",
-        r"\bawarded contracts?\b",
-        r"\brequests? for (?:proposals?|bids?|qualifications?|quotes?)\b",
-        r"\bbid (?:results?|tabulations?|awards?|opportunit(?:y|ies)|solicitations?|openings?)\b",
-        r"\bcompetitive (?:bids?|bidding)\b",
-        r"\bpurchase cards?\b",
-        r"\bopen checkbook\b",
-    ),
-    labels=(
-        r"\bprocurements?\b",
-        r"\bcontracts?\b",
-        r"\bpurchases\b",
-        r"\bbids\b",
-        r"\brfps?\b",
-        r"\bp ?cards?\b",
-        r"\bcheckbook\b",
-    ),
-)
 INVENTORY_TITLES = (
     r"\b(?:open data|data|datasets?)\b(?: \w+){0,3} (?:inventory|catalog|catalogue)\b",
     r"\b(?:inventory|catalog|catalogue) of\b(?: \w+){0,4} (?:data|datasets?)\b",
@@ -175,18 +135,6 @@ def policy_document(records: list[DatasetRecord], context: PortalContext) -> lis
     return signal_result("portal.policy_document", records, POLICY, "an open-data policy")
 
 
-@portal_check("portal.performance_datasets")
-def performance_datasets(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
-    """MEASURE-PERF-PUBLIC: performance measures, KPIs, goals, dashboards or "stat" programs."""
-    return signal_result("portal.performance_datasets", records, PERFORMANCE, "performance, goals or KPIs")
-
-
-@portal_check("portal.procurement_datasets")
-def procurement_datasets(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
-    """ACT-PROCUREMENT: procurement, contracts, purchase orders, vendor payments or bids."""
-    return signal_result("portal.procurement_datasets", records, PROCUREMENT, "procurement or contracts")
-
-
 def find_inventory(records: list[DatasetRecord], as_of: datetime) -> dict:
     """The inventory part: the most recently updated inventory asset and its age."""
     candidates = [r for r in records if any(re.search(p, normalize(r.title)) for p in INVENTORY_TITLES)]
@@ -201,14 +149,14 @@ def find_inventory(records: list[DatasetRecord], as_of: datetime) -> dict:
     moment = updated(best)
     age = age_days(as_of, moment) if moment else None
     recent = age is not None and age <= YEAR_DAYS
-    return {
+    return {  # no age: the value stays the same from run to run while the inventory does
         "found": True,
         "score": 100.0 if recent else 50.0,
         "candidates": len(candidates),
         "dataset_id": best.dataset_id,
         "title": clean_text(best.title or ""),
         "updated_at": moment.isoformat() if moment else None,
-        "age_days": round(age, 1) if age is not None else None,
+        "recent_until": (moment + timedelta(days=YEAR_DAYS)).isoformat() if moment else None,
         "updated_within_year": recent,
     }
 
@@ -253,7 +201,7 @@ def inventory(records: list[DatasetRecord], context: PortalContext) -> list[Chec
     score = round(sum(parts) / len(parts), 1)
     value = {"score": score, "inventory": found, "departments": departments}
     if found["found"]:
-        when = "age unknown" if found["age_days"] is None else f"{found['age_days']:.0f} days old"
+        when = "last update unknown" if found["updated_at"] is None else f"updated {found['updated_at'][:10]}"
         said = f"Inventory {found['title']!r} ({when})"
     else:
         said = "No dataset inventory found"

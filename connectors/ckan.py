@@ -15,9 +15,9 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from wwc_pipeline.connector import HarvestPage
+from wwc_pipeline.connector import HarvestPage, RowSample
 from wwc_pipeline.http import HttpError, NotJsonError
-from wwc_pipeline.model import DatasetRecord, Distribution
+from wwc_pipeline.model import Column, DatasetRecord, Distribution
 from wwc_pipeline.paging import OffsetPaginator, dedupe_by, paginate
 from wwc_pipeline.registry import register_connector
 from wwc_pipeline.text import first_present, parse_time, raw_string, text, text_or_none
@@ -281,7 +281,8 @@ def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> 
     """Rows from the DataStore (`datastore_search`) when the dataset has a resource there, else None.
 
     The package is read again (`package_show`) for its DataStore resource id, which the record
-    does not keep; DataStore-internal columns (`_id`, `_full_text`) are dropped.
+    does not keep; DataStore-internal columns (`_id`, `_full_text`) are dropped. The DataStore's
+    field types (`fields`) travel with the rows as `RowSample.columns`: the package lists none.
     """
     if not any(distribution.format == "datastore" for distribution in record.distributions):
         return None
@@ -306,12 +307,22 @@ def sample_rows(portal: Any, client: Any, record: DatasetRecord, limit: int) -> 
             return None
         params = {"resource_id": resource_id, "limit": limit}
         found = client.get_json(base + "datastore_search", params=params)
-        rows = (_result(found.data, found.url) or {}).get("records") or []
-        return [
-            {key: value for key, value in row.items() if key not in _DATASTORE_INTERNAL}
-            for row in rows[:limit]
-            if isinstance(row, dict)
+        result = _result(found.data, found.url) or {}
+        fields = [f for f in result.get("fields") or [] if isinstance(f, dict) and text_or_none(f.get("id"))]
+        columns = [
+            Column(text(f["id"]), datatype=text_or_none(f.get("type")))
+            for f in fields
+            if text(f["id"]) not in _DATASTORE_INTERNAL
         ]
+        rows = result.get("records") or []
+        return RowSample(
+            (
+                {key: value for key, value in row.items() if key not in _DATASTORE_INTERNAL}
+                for row in rows[:limit]
+                if isinstance(row, dict)
+            ),
+            columns or None,
+        )
     return None
 
 

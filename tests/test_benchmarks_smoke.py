@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from benchmarks import evaluation, harvest, run, warehouse
+from benchmarks import evaluation, harvest, quality, run, warehouse
 from benchmarks.common import bench_client
 from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
@@ -88,25 +88,43 @@ def test_warehouse_benchmark_writes_the_same_rows_both_ways_and_nothing_new_the_
     result = warehouse.run(size, repeat=1)
 
     checks = size * len(METRIC_NAMES) + 1  # every metric of every dataset, plus the harvest result
-    first = {"datasets": size, "dataset_versions": size, "snapshot_datasets": size, "check_results": checks}
+    first = {"datasets": size, "dataset_versions": size, "entry_lists": 1, "snapshot_entries": size}
+    sets = len(METRIC_NAMES) + 1  # one result set per check
+    first |= {"check_results": checks, "result_sets": sets, "result_set_members": checks, "snapshots": 1}
+    first |= {"snapshot_result_sets": sets}
     assert result["check_results"] == checks
     assert result["ours_first"]["rows"] == first
     assert result["naive"]["rows"] == first
     assert result["same_rows"] is True
-    assert result["ours_first"]["stats"] == {"new_datasets": size, "new_versions": 0, "unchanged": 0}
-    assert result["ours_second"]["stats"] == {"new_datasets": 0, "new_versions": 0, "unchanged": size}
-    assert result["ours_second"]["rows"] == {
-        **first,
-        "snapshot_datasets": 2 * size,
-        "check_results": 2 * checks,
+    assert result["ours_first"]["stats"] == {
+        "new_datasets": size,
+        "new_versions": 0,
+        "unchanged": 0,
+        "rows_written": sum(first.values()),
     }
+    second = {"new_datasets": 0, "new_versions": 0, "unchanged": size, "rows_written": 1 + sets}
+    assert result["ours_second"]["stats"] == second
+    # the entry list and the result sets are re-used: a snapshot row and its links to the sets
+    assert result["ours_second"]["rows"] == {**first, "snapshots": 2, "snapshot_result_sets": 2 * sets}
+    assert result["ratios"]["rows_second_over_first"] == round((1 + sets) / sum(first.values()), 3)
     assert result["ratios"]["versions_second_over_first"] == 0
     assert result["ratios"]["time_naive_over_ours"] > 0
 
 
+def test_quality_benchmark_finds_what_was_planted_both_ways():
+    result = quality.run(datasets=3, rows=20, repeat=1, seed=4)
+
+    assert (result["datasets"], result["ours_2d"]["datasets"], result["rows"]) == (3, 6, 20)
+    assert result["dirty_datasets"] >= 1  # something to find
+    assert result["same_defects"] is True and result["found_as_planted"] is True
+    assert result["expectations"] >= 3 * 5  # row count, duplicates, and per column at least nulls
+    assert all(value > 0 for value in result["ratios"].values())
+
+
 def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "results" / "bench.json"
-    code = run.main(["--size", "120", "--repeat", "1", "--latency-ms", "1", "--out", str(out)])
+    argv = ["--size", "120", "--repeat", "1", "--latency-ms", "1", "--quality-datasets", "2"]
+    code = run.main([*argv, "--out", str(out)])
 
     assert code == 0
     results = json.loads(out.read_text())
@@ -115,11 +133,12 @@ def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
         "repeat": 1,
         "warehouse_size": 30,
         "latency_ms": 1.0,
+        "quality_datasets": 2,
         "seed": 1,
     }
-    assert {"harvest", "evaluation", "warehouse", "machine", "duration_s"} <= set(results)
+    assert {"harvest", "evaluation", "warehouse", "quality", "machine", "duration_s"} <= set(results)
     printed = capsys.readouterr().out
-    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", str(out)):
+    for label in ("harvest N=120", "evaluation N=120", "warehouse N=30", "quality D=2 x 200 rows", str(out)):
         assert label in printed
 
 

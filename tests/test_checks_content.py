@@ -17,7 +17,7 @@ from wwc_pipeline.results import PortalContext, Status
 AS_OF = datetime(2025, 1, 1, tzinfo=UTC)
 CLEAN_ROWS = [
     {"case_number": "A1", "amount": "12.5", "ward": 3, "location": {"lat": 41.8, "lon": -87.6}},
-    {"case_number": "A2", "amount": "-4", "ward": 7, "location": {"lat": 41.9, "lon": -87.7}},
+    {"case_number": "A2", "amount": "4", "ward": 7, "location": {"lat": 41.9, "lon": -87.7}},
     {"case_number": "A3", "amount": "1e3", "ward": None, "location": {"lat": 41.9, "lon": -87.7}},
 ]
 DIRTY_ROWS = [
@@ -82,7 +82,6 @@ def quality():
         dataset("c-none"),
         dataset("d-raises"),
         dataset("e-empty", [Column("x")]),
-        dataset("f-not-chosen"),
         DatasetRecord("socrata", "data.example.gov", "0-story", is_dataset=False),
     ]
     connector = FakeConnector(
@@ -98,14 +97,10 @@ def quality():
     return connector, results[0], {r.dataset_id: r for r in results[1:]}
 
 
-def test_quality_samples_the_first_datasets_by_id(quality):
+def test_quality_tries_every_dataset_once_with_the_configured_row_count(quality):
     connector, portal, per_dataset = quality
-    assert connector.calls == [
-        ("a-clean", 50),
-        ("b-dirty", 50),
-        ("c-none", 50),
-        ("d-raises", 50),
-        ("e-empty", 50),
+    assert sorted(connector.calls) == [
+        (d, 50) for d in ("a-clean", "b-dirty", "c-none", "d-raises", "e-empty")
     ]
     assert set(per_dataset) == {"a-clean", "b-dirty", "c-none", "d-raises", "e-empty"}
     assert portal.dataset_id is None and portal.value["sampled"] == 5 and portal.value["validated"] == 3
@@ -113,24 +108,33 @@ def test_quality_samples_the_first_datasets_by_id(quality):
 
 def test_clean_rows_pass_every_expectation(quality):
     clean = quality[2]["a-clean"]
-    assert clean.status is Status.PASS and clean.value["failed"] == []
-    # row count + 4 catalog columns exist + 4 not-all-null + duplicates + 2 numeric columns
-    assert clean.value["expectations"] == 12 and clean.value["share"] == 1.0
+    assert clean.status is Status.PASS and clean.value["failed"] == [] and clean.value["defects"] == []
+    kinds = [(o["kind"], o["column"]) for o in clean.value["outcomes"]]
+    # every column: nulls; the declared numbers and the location: type; the location: coordinates
+    for column in ("Case Number", "Amount", "Ward", "Location"):
+        assert ("nulls", column) in kinds
+    for column in ("Amount", "Ward", "Location"):
+        assert ("wrong_type", column) in kinds
+    assert ("negative_amounts", "Amount") in kinds
+    assert kinds.count(("coordinates", "Location")) == 3  # latitude, longitude, not 0,0
+    assert ("duplicate_rows", None) in kinds
 
 
-def test_dirty_rows_fail_null_duplicate_numeric_and_missing_column(quality):
+def test_dirty_rows_fail_null_duplicate_type_and_missing_column(quality):
     dirty = quality[2]["b-dirty"]
     assert dirty.status is Status.FAIL
-    # row count + 4 catalog columns exist + 3 not-all-null + duplicates + 1 numeric column = 10; 4 fail
-    assert dirty.value["expectations"] == 10 and dirty.value["passed"] == 6 and dirty.value["share"] == 0.6
-    assert sorted(dirty.value["failed"]) == sorted(
-        [
-            "catalog column 'Gone' is missing from the rows",
-            "column 'Notes' is entirely empty",
-            "some rows are exact duplicates",
-            "numeric column 'Count' holds non-numbers",
-        ]
-    )
+    assert dirty.value["defects"] == ["duplicate_rows", "nulls", "wrong_type"]
+    failed = {(o["kind"], o["column"]): o for o in dirty.value["outcomes"] if o["success"] is False}
+    assert set(failed) == {
+        ("nulls", "Notes"),
+        ("nulls", "Gone"),  # declared, absent from every row: empty
+        ("wrong_type", "Count"),
+        ("duplicate_rows", None),
+    }
+    assert failed[("nulls", "Notes")]["observed"] == 1.0 and failed[("nulls", "Notes")]["allowed"] == 0.5
+    assert failed[("wrong_type", "Count")]["observed"] == round(2 / 3, 4)
+    assert failed[("wrong_type", "Count")]["examples"] == ["n/a"]
+    assert failed[("duplicate_rows", None)]["observed"] == round(2 / 3, 4)  # both rows of the pair
 
 
 def test_unsampled_datasets_are_na_with_their_reason(quality):
@@ -141,13 +145,28 @@ def test_unsampled_datasets_are_na_with_their_reason(quality):
     assert "trace" not in raised.reason
     empty = per_dataset["e-empty"]
     assert empty.status is Status.FAIL and empty.value["failed"] == ["the sample has no rows"]
+    assert empty.value["defects"] == ["no_rows"]
 
 
-def test_portal_score_is_the_mean_share(quality):
+def test_portal_score_is_the_share_of_validated_datasets_without_defects(quality):
     portal = quality[1]
-    assert portal.value["score"] == round(100 * (1.0 + 0.6 + 0.0) / 3, 1)
+    assert portal.value["score"] == round(100 * 1 / 3, 1) and portal.value["clean"] == 1
     assert portal.status is Status.FAIL
-    assert [d["dataset_id"] for d in portal.value["datasets"]] == ["a-clean", "b-dirty", "e-empty"]
+    assert sorted(d["dataset_id"] for d in portal.value["datasets"]) == ["a-clean", "b-dirty", "e-empty"]
+    assert portal.value["defects"]["nulls"] == {"datasets": 1, "examples": ["b-dirty"]}
+    assert "1 of 3 sampled datasets show no defect" in portal.reason
+
+
+def test_a_dataset_without_rows_makes_room_for_the_next_one():
+    records = [dataset(f"d{n}", [Column("x", datatype="number")]) for n in range(8)]
+    rows = {f"d{n}": None if n % 2 else [{"x": n}] for n in range(8)}
+    connector = FakeConnector(rows)
+    results = content_quality(records, context(connector, client=object(), sample_datasets=2))
+    portal = results[0]
+    assert portal.value["validated"] == 2 and portal.value["sampled"] == len(connector.calls) <= 4
+    again = FakeConnector(rows)
+    content_quality(records, context(again, client=object(), sample_datasets=2))
+    assert again.calls == connector.calls  # seeded by the portal: the same choice every run
 
 
 def test_quality_offline_is_na_and_never_imports_great_expectations():
@@ -200,3 +219,14 @@ def test_schema_drift_not_assessable(records, previous):
     assert len(results) == 1 and results[0].status is Status.NA and results[0].value["score"] is None
     if all(r.columns is None for r in records):
         assert "no column lists" in results[0].reason
+
+
+def test_a_platform_without_rows_is_na_and_says_why():
+    records = [dataset(f"d{n}", [Column("x")]) for n in range(6)]
+    connector = FakeConnector({f"d{n}": None for n in range(6)})
+    portal = content_quality(records, context(connector, client=object(), sample_datasets=2))[0]
+    assert portal.status is Status.NA and portal.value["score"] is None
+    assert len(connector.calls) == 4  # twice the wanted sample, then it stops trying
+    assert portal.reason == (
+        "None of the 4 sampled datasets gave rows to validate. The platform gives no rows for this dataset."
+    )

@@ -1,4 +1,7 @@
-"""Portal signals on hand-built records: phrases, word boundaries, inventory age, departments."""
+"""Portal signals on hand-built records: phrases, word boundaries, inventory age, departments.
+
+Performance and procurement moved to the key dataset matcher (tests/test_key_datasets.py).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,7 @@ from wwc_pipeline.checks.portal import (
     catalog_activity,
     department_coverage,
     inventory,
-    performance_datasets,
     policy_document,
-    procurement_datasets,
 )
 
 from wwc_pipeline.model import DatasetRecord
@@ -47,23 +48,6 @@ def only(results):
         (policy_document, "Crimes", "Published under the city&#39;s <b>Data Policy</b>.", True),
         (policy_document, "Police Stations", "Locations of police stations.", False),
         (policy_document, "State Health IT Policy Levers", "Health policy levers.", False),
-        (performance_datasets, "Citywide Performance Measures Data", None, True),
-        (performance_datasets, "DC Agency Performance Data (KPI's) - 2012", None, True),
-        (performance_datasets, "CitiStat Meeting Minutes", None, True),
-        (performance_datasets, "Seattle Crime Stats by Precinct", "Statistics on crime.", False),
-        (performance_datasets, "Vital statistics", "Births and deaths statistics by year.", False),
-        (performance_datasets, "Smart thermostat pilot", None, False),
-        (performance_datasets, "Quantitat d'aigua", "Estat dels embassaments.", False),
-        (performance_datasets, "Building Energy Performance Benchmarking", None, False),
-        (performance_datasets, "Street lights", "Tracked at CompStat meetings.", True),
-        (performance_datasets, "Potholes", "Tracks progress toward our street goals.", True),
-        (procurement_datasets, "Purchase Orders in 2017", None, True),
-        (procurement_datasets, "Contracts", None, True),
-        (procurement_datasets, "Payments", "All vendor payments made by the City.", True),
-        (procurement_datasets, "2015 Bid Results", None, True),
-        (procurement_datasets, "Street Vendor Locations", "Licensed street vendors.", False),
-        (procurement_datasets, "Grand Street BID Business Directory", None, False),
-        (procurement_datasets, "Licensed Contractors", "Contractors licensed by the city.", False),
     ],
 )
 def test_signal_phrases(check, title, description, found):
@@ -74,41 +58,31 @@ def test_signal_phrases(check, title, description, found):
 
 
 def test_signal_evidence_lists_title_matches_first_and_at_most_ten():
-    records = [record(f"d{i}", "Street trees", "See the KPI dashboard.") for i in range(12)]
-    records.append(record("perf", "Performance Metrics - Graffiti Removal"))
-    result = only(performance_datasets(records, context()))
+    records = [record(f"d{i}", "Street trees", "Published under the open data policy.") for i in range(12)]
+    records.append(record("pol", "Open Data Policy"))
+    result = only(policy_document(records, context()))
     assert result.value["found"] == 13 and len(result.value["matches"]) == 10
     assert result.value["matches"][0] == {
-        "dataset_id": "perf",
-        "title": "Performance Metrics - Graffiti Removal",
+        "dataset_id": "pol",
+        "title": "Open Data Policy",
         "field": "title",
-        "phrase": "performance metrics",
+        "phrase": "open data policy",
     }
     assert "13" in result.reason
 
 
-def test_signals_read_categories_and_non_dataset_assets():
-    story = record("s-1", "How we work", asset_type="story", is_dataset=False, categories=["Performance"])
-    assert only(performance_datasets([story], context())).status is Status.PASS
+def test_signals_read_non_dataset_assets():
     page = record("h-1", "Open Data Policy (PDF)", asset_type="href", is_dataset=False)
     assert only(policy_document([page], context())).value["matches"][0]["dataset_id"] == "h-1"
 
 
 def test_keywords_alone_are_not_evidence():
-    scooters = record("spin", "Spin", "Scooter trips.", keywords=["rfp", "procurement", "performance"])
-    assert only(procurement_datasets([scooters], context())).status is Status.FAIL
-    assert only(performance_datasets([scooters], context())).status is Status.FAIL
-
-
-def test_label_words_count_in_titles_but_not_descriptions():
-    in_title = record("c", "DFTA Contracts")
-    in_text = record("h", "Healthy Corner Stores", "Stores that joined through a procurement of fresh food.")
-    result = only(procurement_datasets([in_text, in_title], context()))
-    assert [m["dataset_id"] for m in result.value["matches"]] == ["c"]
+    tagged = record("spin", "Spin", "Scooter trips.", keywords=["open data policy"])
+    assert only(policy_document([tagged], context())).status is Status.FAIL
 
 
 def test_signals_without_records_are_na():
-    for check in (policy_document, performance_datasets, procurement_datasets, inventory):
+    for check in (policy_document, inventory):
         result = only(check([], context()))
         assert result.status is Status.NA and result.value["score"] is None
 
@@ -120,12 +94,14 @@ def test_inventory_recent_old_and_missing():
     trees = record("t", "Tree Inventory", data_modified_at=days_ago(1))
 
     found = only(inventory([trees, recent], context()))
-    assert found.value["inventory"]["dataset_id"] == "inv" and found.value["inventory"]["age_days"] == 30.0
+    assert found.value["inventory"]["dataset_id"] == "inv"
+    assert found.value["inventory"]["updated_at"] == days_ago(30).isoformat()
+    assert found.value["inventory"]["recent_until"] == days_ago(30 - 365).isoformat()
     assert found.value["score"] == 100.0 and found.status is Status.PASS
     aged = only(inventory([old], context()))
     assert aged.value["score"] == 50.0 and aged.status is Status.FAIL
     assert aged.value["inventory"]["updated_within_year"] is False
-    assert only(inventory([undated], context())).value["inventory"]["age_days"] is None
+    assert only(inventory([undated], context())).value["inventory"]["updated_at"] is None
     missing = only(inventory([trees, record("a", "Public Art Inventory")], context()))
     assert missing.value["inventory"]["found"] is False and missing.value["score"] == 0.0
 
@@ -197,8 +173,8 @@ def test_every_portal_check_is_registered_under_its_fixed_id():
 
     expected = {
         "portal.policy_document",
-        "portal.performance_datasets",
-        "portal.procurement_datasets",
+        "key_datasets.types",
+        "key_datasets.disaggregated",
         "portal.inventory",
         "portal.catalog_activity",
         "links.reachable",

@@ -21,7 +21,7 @@ import wwc_pipeline.connectors.opendatasoft as ods
 
 from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.http import HttpClient, HttpError
-from wwc_pipeline.model import DatasetRecord, Distribution
+from wwc_pipeline.model import Column, DatasetRecord, Distribution
 from wwc_pipeline.paging import PagingError
 
 Answer = tuple[int, object]  # (status, JSON-able body, or bytes sent as they are)
@@ -172,13 +172,17 @@ def test_ckan_sample_rows_from_the_datastore(fake: FakePortal, client: HttpClien
             return 200, {"success": True, "result": {"id": "pkg-1", "resources": resources}}
         if path == "/api/3/action/datastore_search" and query["resource_id"] == "r-store":
             limit = int(query["limit"])
-            return 200, {"success": True, "result": {"records": rows[:limit], "total": 5}}
+            fields = [{"id": "_id", "type": "int"}, {"id": "name", "type": "text"}]
+            fields.append({"id": "n", "type": "int4"})
+            return 200, {"success": True, "result": {"records": rows[:limit], "fields": fields, "total": 5}}
         return 404, {"success": False, "error": {"message": "Not found"}}
 
     fake.app = app
     record = DatasetRecord("ckan", None, "pkg-1", distributions=[Distribution(format="datastore")])
     sampled = ckan.sample_rows(portal_config(fake, "ckan"), client, record, 3)
     assert sampled == [{"name": "row 0"}, {"name": "row 1"}, {"name": "row 2"}]
+    # the DataStore's field types travel with the rows (the package lists none); internal ones dropped
+    assert sampled.columns == [Column("name", datatype="text"), Column("n", datatype="int4")]
     plain = DatasetRecord("ckan", None, "pkg-2", distributions=[Distribution(format="CSV")])
     fake.requests.clear()
     assert ckan.sample_rows(portal_config(fake, "ckan"), client, plain, 3) is None

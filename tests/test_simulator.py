@@ -46,7 +46,8 @@ def real_file(name: str):
 
 
 def get(portal, path: str, **params) -> requests.Response:
-    return requests.get(portal.url + path, params=params, timeout=10)
+    # a first page renders the whole catalog: slow on a busy machine
+    return requests.get(portal.url + path, params=params, timeout=60)
 
 
 # --- real clients, unchanged ------------------------------------------------------------------

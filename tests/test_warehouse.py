@@ -16,13 +16,23 @@ from sqlalchemy import inspect, text
 
 from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
 from wwc_pipeline.results import CheckResult, Status
-from wwc_pipeline.warehouse import PortalWriteStats, Warehouse, WarehouseError, database_url, writes
+from wwc_pipeline.warehouse import PortalWriteStats, Warehouse, WarehouseError, database_url, result_writes
 from wwc_pipeline.warehouse.models import Base
 
 AS_OF = datetime(2024, 5, 1, tzinfo=UTC)
 PORTAL = "https://data.example.gov"
 OTHER_PORTAL = "https://opendata.example.gov"
-TABLES = ("snapshots", "datasets", "dataset_versions", "snapshot_datasets", "check_results")
+TABLES = (
+    "snapshots",
+    "datasets",
+    "dataset_versions",
+    "entry_lists",
+    "snapshot_entries",
+    "check_results",
+    "result_sets",
+    "result_set_members",
+    "snapshot_result_sets",
+)
 
 
 def record(dataset_id: str, **changes: object) -> DatasetRecord:
@@ -62,15 +72,16 @@ def snapshot(records: list[DatasetRecord]) -> CatalogSnapshot:
 
 
 def results(records: list[DatasetRecord]) -> list[CheckResult]:
-    """Two checks per dataset and one portal-level check."""
+    """Two checks per dataset entry (naming its position) and one portal-level check."""
     rows = []
-    for item in records:
+    for position, item in enumerate(records):
         if not item.is_dataset:
             continue
-        rows.append(CheckResult("has_description", Status.PASS, True, "described", item.dataset_id))
+        rows.append(CheckResult("has_description", Status.PASS, True, "described", item.dataset_id, position))
         fresh = Status.FAIL if item.dataset_id == "bbbb-0002" else Status.PASS
+        value = {"stale_after": "2024-05-02T12:00:00+00:00"}
         rows.append(
-            CheckResult("freshness", fresh, {"age_days": 30.5}, f"{fresh.value} for daily", item.dataset_id)
+            CheckResult("freshness", fresh, value, f"{fresh.value} for daily", item.dataset_id, position)
         )
     rows.append(CheckResult("portal.policy", Status.NA, None, "no policy link found"))
     return rows
@@ -125,7 +136,20 @@ def scenario_versions(wh: Warehouse) -> None:
     assert wh.count_rows("dataset_versions") == 4
     assert wh.count_rows("datasets") == 3
     assert wh.count_rows("snapshots") == 3
-    assert wh.count_rows("check_results") == 3 * 7
+    # runs 1 and 2 share one entry list and their three result sets (one per check); run 3's
+    # bbbb-0002 is a new version, so a new list of 3 entries, and its 2 results (which judge
+    # that version) are new rows, in new sets of their checks; portal.policy's set is shared
+    assert counts(wh) == {
+        "snapshots": 3,
+        "datasets": 3,
+        "dataset_versions": 4,
+        "entry_lists": 2,
+        "snapshot_entries": 6,
+        "check_results": 7 + 2,
+        "result_sets": 3 + 2,
+        "result_set_members": 7 + 3 + 3,
+        "snapshot_result_sets": 3 * 3,
+    }
 
 
 def scenario_rollback(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,7 +164,7 @@ def scenario_rollback(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     grown = [record("aaaa-0001", title="Renamed"), *catalog()[1:], record("dddd-0004")]
     second = start(wh)
     with monkeypatch.context() as patch:
-        patch.setattr(writes, "write_check_results", explode)
+        patch.setattr(result_writes, "write_check_results", explode)
         with pytest.raises(RuntimeError, match="injected crash"):
             wh.record_portal(second, "springfield", "socrata", PORTAL, snapshot(grown), results(grown))
     assert counts(wh) == before
@@ -163,8 +187,12 @@ def scenario_idempotent(wh: Warehouse) -> None:
         "snapshots": 1,
         "datasets": 3,
         "dataset_versions": 3,
-        "snapshot_datasets": 3,
+        "entry_lists": 1,
+        "snapshot_entries": 3,
         "check_results": 7,
+        "result_sets": 3,
+        "result_set_members": 7,
+        "snapshot_result_sets": 3,
     }
     wh.record_portal(first, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
     assert counts(wh) == once
@@ -180,12 +208,17 @@ def scenario_idempotent(wh: Warehouse) -> None:
     assert report["portals"][0]["status"] == "failed"
     assert report["portals"][0]["error"] == "HTTP 503 after 5 retries"
     assert report["datasets"] == []
-    # Written again with the first run's content: nothing changed since run 1.
+    # Written again with the first run's content: nothing changed since run 1, so the second
+    # snapshot re-uses run 1's entry list and result sets and adds only its links to them.
     stats = wh.record_portal(
         second, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog())
     )
     assert stats == PortalWriteStats(new_datasets=0, new_versions=0, unchanged=3)
-    assert counts(wh) == {**once, "snapshots": 2, "snapshot_datasets": 6, "check_results": 14}
+    assert stats.rows_written == 1 + 3  # the snapshot row and its links to 3 result sets
+    assert counts(wh) == {**once, "snapshots": 2, "snapshot_result_sets": 6}
+    assert (
+        wh.city_report("springfield", second)["datasets"] == wh.city_report("springfield", first)["datasets"]
+    )
 
 
 def scenario_report(wh: Warehouse) -> None:
@@ -198,8 +231,8 @@ def scenario_report(wh: Warehouse) -> None:
     wh.record_portal_failure(run, "springfield", "ckan", OTHER_PORTAL, "catalog unreachable")
     wh.record_scores(run, "springfield", [score("MEASURE-OD-METADATA", ["has_description"])])
     wh.finish_run(run, "partial", "1 of 2 portals failed")
-    assert wh.count_rows("check_results") == 9  # both results of the repeated id are kept
-    assert wh.count_rows("datasets") == 3
+    assert wh.count_rows("check_results") == 9  # both entries of the repeated id keep their results
+    assert wh.count_rows("datasets") == 4  # aaaa-0001 occurrences 1 and 2
 
     report = wh.city_report("springfield")
     assert set(report) == {"city", "run", "portals", "criteria", "datasets", "portal_checks"}
@@ -226,13 +259,30 @@ def scenario_report(wh: Warehouse) -> None:
         "catalog unreachable",
     )
     assert report["criteria"] == [score("MEASURE-OD-METADATA", ["has_description"])]
-    assert [entry["dataset_id"] for entry in report["datasets"]] == ["aaaa-0001", "bbbb-0002", "cccc-0003"]
+    rows = [
+        (entry["dataset_id"], entry["position"], entry["occurrence"], entry["repeat_of"])
+        for entry in report["datasets"]
+    ]  # one row per entry, in catalog order; the chart at position 3 is not a dataset
+    assert rows == [
+        ("aaaa-0001", 0, 1, None),
+        ("bbbb-0002", 1, 1, None),
+        ("cccc-0003", 2, 1, None),
+        ("aaaa-0001", 4, 2, 0),
+    ]
+    assert all(
+        entry["checks"] == {"has_description": "pass", "freshness": "pass"}
+        for entry in report["datasets"][::3]
+    )
     second = report["datasets"][1]
     assert second["portal"] == PORTAL
     assert second["title"] == "Dataset bbbb-0002"
     assert second["checks"] == {"has_description": "pass", "freshness": "fail"}
     assert second["reasons"]["freshness"] == "fail for daily"
-    assert second["values"] == {"has_description": True, "freshness": {"age_days": 30.5}}
+    assert second["values"] == {
+        "has_description": True,
+        "freshness": {"stale_after": "2024-05-02T12:00:00+00:00"},
+    }
+    assert second["flags"] == []
     assert report["portal_checks"] == [
         {
             "portal": PORTAL,
@@ -262,18 +312,23 @@ def scenario_score_links(wh: Warehouse) -> None:
     wh.record_portal(second, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
     wh.record_scores(second, "springfield", [score("A", ["freshness", "portal.policy"]), score("B", [])])
     rows = wh.score_check_results(second, "A")
-    assert sorted((row["check_id"], row["dataset_id"] or "", row["status"]) for row in rows) == [
-        ("freshness", "aaaa-0001", "pass"),
-        ("freshness", "bbbb-0002", "fail"),
-        ("freshness", "cccc-0003", "pass"),
-        ("portal.policy", "", "na"),
+    assert sorted(
+        (row["check_id"], row["dataset_id"] or "", row["position"], row["status"]) for row in rows
+    ) == [
+        ("freshness", "aaaa-0001", 0, "pass"),
+        ("freshness", "bbbb-0002", 1, "fail"),
+        ("freshness", "cccc-0003", 2, "pass"),
+        ("portal.policy", "", None, "na"),
     ]
+    assert wh.count_rows("criterion_score_checks") == 2  # A: freshness, portal.policy; B: none
     assert {row["portal"] for row in rows} == {PORTAL}
     assert wh.score_check_results(second, "B") == []
     with pytest.raises(WarehouseError, match="no score for criterion 'A' in run"):
         wh.score_check_results(first, "A")
     wh.record_scores(second, "springfield", [score("A", ["freshness"])])  # replaces, never adds
     assert wh.count_rows("criterion_scores") == 1
+    assert wh.count_rows("criterion_score_checks") == 1
+    assert {row["check_id"] for row in wh.score_check_results(second, "A")} == {"freshness"}
 
 
 def scenario_previous_columns(wh: Warehouse) -> None:
@@ -305,7 +360,7 @@ def scenario_migrations(wh: Warehouse) -> None:
     wh.migrate()
     assert set(inspect(wh.engine).get_table_names()) == tables == {*Base.metadata.tables, "alembic_version"}
     with wh.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0001"]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 

@@ -1,4 +1,5 @@
-"""The warehouse scenarios of test_warehouse.py on PostgreSQL, each in a fresh schema."""
+"""The warehouse scenarios of test_warehouse.py and test_warehouse_trace.py on PostgreSQL, each in a
+fresh schema."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.test_warehouse import (
     snapshot,
     start,
 )
+from tests.test_warehouse_trace import TRACE_SCENARIOS
 from wwc_pipeline.warehouse import PortalWriteStats, Warehouse
 
 pytestmark = pytest.mark.postgres
@@ -40,7 +42,7 @@ def wh(postgres_url: str) -> Warehouse:
         admin.dispose()
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda function: function.__name__)
+@pytest.mark.parametrize("scenario", SCENARIOS + TRACE_SCENARIOS, ids=lambda function: function.__name__)
 def test_scenario_on_postgres(wh: Warehouse, scenario) -> None:
     assert wh.engine.dialect.name == "postgresql"
     scenario(wh)
@@ -58,7 +60,7 @@ def test_tables_live_in_the_test_schema(wh: Warehouse) -> None:
             {"schema": schema},
         ).scalar_one()
     assert schema.startswith("wwc_test_")
-    assert tables == 10  # nine warehouse tables and alembic_version
+    assert tables == 15  # fourteen warehouse tables and alembic_version
 
 
 def test_concurrent_portal_writes_on_postgres(wh: Warehouse) -> None:

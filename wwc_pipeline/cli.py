@@ -123,7 +123,9 @@ def runs(
 @friendly_errors
 def report(
     city: Annotated[str, typer.Option("--city", help="city id")],
-    format: Annotated[str, typer.Option("--format", help="html, json or csv")] = "html",
+    format: Annotated[
+        str, typer.Option("--format", help="html, json, csv, or keydata.csv (the key-datasets table)")
+    ] = "html",
     out: Annotated[
         Path | None, typer.Option("--out", help="output file (default under the data dir)")
     ] = None,
@@ -133,8 +135,8 @@ def report(
     from wwc_pipeline.reports import write_report
     from wwc_pipeline.warehouse import Warehouse
 
-    if format not in ("html", "json", "csv"):
-        fail(f"--format {format!r} is not one of html, json, csv")
+    if format not in ("html", "json", "csv", "keydata.csv"):
+        fail(f"--format {format!r} is not one of html, json, csv, keydata.csv")
     warehouse = Warehouse()
     warehouse.migrate()
     path = write_report(warehouse.city_report(city, run), format, out)

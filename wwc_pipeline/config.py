@@ -27,7 +27,7 @@ class PortalConfig(BaseModel):
     url: str  # base URL of the portal, e.g. https://data.cityofchicago.org
     app_token_env: str | None = None  # name of the env var holding the token (never the token)
     catalog_path: str | None = None  # override of the catalog path (e.g. DCAT feed location)
-    sample_datasets: int = 5  # datasets whose rows are sampled for content checks
+    sample_datasets: int = 25  # datasets whose rows are sampled for content checks (stratified, seeded)
     sample_rows: int = 200
     check_links: int = 20  # distributions whose links are probed
     max_pages: int = 1000
@@ -88,12 +88,22 @@ class CriterionConfig(BaseModel):
     component: Literal["Commit", "Measure", "Take Stock", "Act"]
     current: list[str]
     title: str
-    kind: Literal["metrics", "portal", "not_assessable"] = "metrics"
+    kind: Literal["metrics", "portal", "key_datasets", "not_assessable"] = "metrics"
     metrics: dict[str, float] = {}  # metric name -> weight
     portal_checks: list[str] = []
     met: float = 80.0
     partial: float = 50.0
     min_datasets: int = 5
+    # kind key_datasets (config/key_datasets.yaml): which types, and what is measured of them
+    key_set: str | None = None  # a `sets` name of key_datasets.yaml; None: every type
+    key_measure: Literal["open", "disaggregated"] = "open"
+    open_answers: list[Literal["online", "machine_readable", "bulk", "open_license", "fresh"]] = [
+        "online",
+        "machine_readable",
+        "bulk",
+        "open_license",
+    ]  # the answers a match must have to count as published and open
+    found_credit: float = Field(default=50.0, ge=0, le=100)  # points for a type found but not open
 
 
 class CriteriaConfig(BaseModel):

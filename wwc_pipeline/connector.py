@@ -7,11 +7,20 @@ through a live portal's catalog with the shared HTTP client and paginators.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from wwc_pipeline.model import DatasetRecord
+from wwc_pipeline.model import Column, DatasetRecord
+
+
+class RowSample(list):
+    """What `sample_rows` may return: the rows (a plain list of dicts) plus the column types the
+    rows endpoint declared (CKAN DataStore `fields`), for platforms whose catalog lists none."""
+
+    def __init__(self, rows: Iterable[dict] = (), columns: list[Column] | None = None) -> None:
+        super().__init__(rows)
+        self.columns = columns
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from wwc_pipeline.simulator import Faults, GeneratedCatalog, PortalSimulator
+from wwc_pipeline.simulator import vocabulary as vocab
 
 
 @dataclass(frozen=True)
@@ -22,17 +23,46 @@ class DemoPortal:
     size: int
     share_stale: float
     share_missing_metadata: float
+    share_dirty: float  # datasets whose rows carry planted defects (TAKESTOCK-QUALITY)
     include_policy: bool = True
+    key_datasets: tuple[str, ...] = ()  # key dataset types published (simulator vocabulary.KEY_DATASETS)
 
 
+ALL_KEY_DATASETS = tuple(vocab.KEY_DATASETS)
+# Springfield's rows are clean (TAKESTOCK-QUALITY 100); every other city has some dirty datasets.
 DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
-    "springfield": ("City of Springfield", [DemoPortal("socrata", 1200, 0.10, 0.05)]),
-    "capital-city": ("Capital City", [DemoPortal("socrata", 400, 0.30, 0.20)]),
-    "shelbyville": ("City of Shelbyville", [DemoPortal("socrata", 120, 0.60, 0.45, include_policy=False)]),
-    "ogdenville": ("Ogdenville", [DemoPortal("ckan", 300, 0.20, 0.15)]),
-    "north-haverbrook": (
+    "springfield": (
+        "City of Springfield",
+        [DemoPortal("socrata", 1200, 0.10, 0.05, 0.0, key_datasets=ALL_KEY_DATASETS)],
+    ),
+    "capital-city": (
+        "Capital City",
+        [DemoPortal("socrata", 400, 0.30, 0.20, 0.25, key_datasets=ALL_KEY_DATASETS[:10])],
+    ),
+    "shelbyville": (
+        "City of Shelbyville",
+        [
+            DemoPortal(
+                "socrata",
+                120,
+                0.60,
+                0.45,
+                0.6,
+                include_policy=False,
+                key_datasets=("budget", "crime", "service_requests"),
+            )
+        ],
+    ),
+    "ogdenville": (
+        "Ogdenville",
+        [DemoPortal("ckan", 300, 0.20, 0.15, 0.15, key_datasets=ALL_KEY_DATASETS[::2])],
+    ),
+    "north-haverbrook": (  # two portals: the city's key datasets are the best of both
         "North Haverbrook",
-        [DemoPortal("dcat", 250, 0.25, 0.10), DemoPortal("opendatasoft", 150, 0.15, 0.10)],
+        [
+            DemoPortal("dcat", 250, 0.25, 0.10, 0.3, key_datasets=ALL_KEY_DATASETS[:6]),
+            DemoPortal("opendatasoft", 150, 0.15, 0.10, 0.3, key_datasets=ALL_KEY_DATASETS[4:12]),
+        ],
     ),
 }
 
@@ -56,6 +86,8 @@ def start_demo_portals(
                 name=name,
                 as_of=as_of,
                 include_policy=spec.include_policy,
+                key_datasets=spec.key_datasets,
+                share_dirty=spec.share_dirty,
             )
             portal = simulator.add_portal(platform=spec.platform, catalog=catalog)
             entries.append({"platform": spec.platform, "url": portal.url})

@@ -90,6 +90,15 @@ def evaluate_dataset(
     return DatasetEvaluation(record, results, judged.status, judged.age_days, judged.period_days)
 
 
+def at_position(evaluation: DatasetEvaluation, position: int) -> DatasetEvaluation:
+    """The evaluation with its results naming the entry's position in the record list."""
+    evaluation.results = {
+        name: CheckResult(r.check_id, r.status, r.value, r.reason, r.dataset_id, position)
+        for name, r in evaluation.results.items()
+    }
+    return evaluation
+
+
 def share(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
@@ -133,10 +142,15 @@ def summarize(dataset_evaluations: Iterable[DatasetEvaluation]) -> dict[str, Any
 def evaluate_records(
     records: list[DatasetRecord], as_of: datetime, platform: str, portal: str | None
 ) -> PortalEvaluation:
-    """Every metric over the records that are datasets (catalog order, duplicates kept)."""
+    """Every metric over the records that are datasets (catalog order, duplicates kept); each
+    result carries its record's position in `records`."""
     checks = metric_checks()
     as_of = aware(as_of)
-    evaluations = [evaluate_dataset(record, as_of, checks) for record in records if record.is_dataset]
+    evaluations = [
+        at_position(evaluate_dataset(record, as_of, checks), position)
+        for position, record in enumerate(records)
+        if record.is_dataset
+    ]
     return PortalEvaluation(
         platform=platform,
         portal=portal,

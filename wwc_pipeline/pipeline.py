@@ -129,10 +129,15 @@ def evaluate_portal(
     return PortalOutcome(evaluation, check_results, evidence)
 
 
-def storable_results(results: list[CheckResult], snapshot: CatalogSnapshot) -> list[CheckResult]:
-    """The warehouse keeps datasets only: a per-asset result about a chart or a page stays out."""
-    dataset_ids = {record.dataset_id for record in snapshot.datasets}
-    return [r for r in results if r.dataset_id is None or r.dataset_id in dataset_ids]
+def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
+    """Position -> the marks a connector put on that entry (a record's `flags`, e.g.
+    "invalid_utf8"), for the warehouse's snapshot entries."""
+    flagged = {}
+    for position, record in enumerate(snapshot.records):
+        marks = getattr(record, "flags", None)  # DatasetRecord may carry them; None when it does not
+        if marks:
+            flagged[position] = [str(mark) for mark in marks]
+    return flagged
 
 
 def scan_city(
@@ -173,7 +178,13 @@ def scan_city(
                 )
                 outcome = evaluate_portal(snapshot.records, context, portal.url)
                 warehouse.record_portal(
-                    run_id, city.id, portal.platform, portal.url, snapshot, outcome.check_results
+                    run_id,
+                    city.id,
+                    portal.platform,
+                    portal.url,
+                    snapshot,
+                    outcome.check_results,
+                    entry_flags=entry_flags(snapshot),
                 )
                 evidence.append(outcome.evidence)
                 progress.report(

@@ -20,6 +20,9 @@ class CheckResult:
     value: Any = None
     reason: str = ""
     dataset_id: str | None = None  # None for portal-level results
+    # Index of the judged entry in the snapshot's record list: ids repeat in real catalogs, a
+    # position does not. None: the first entry with `dataset_id` (or the portal, without one).
+    position: int | None = None
 
     @property
     def as_bool(self) -> bool | None:

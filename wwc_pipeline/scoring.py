@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from wwc_pipeline.config import CriteriaConfig, CriterionConfig
+from wwc_pipeline.keydata.scoring import key_datasets_score
 from wwc_pipeline.results import CheckResult, Status
 
 MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
@@ -159,6 +160,9 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
             applicable = counts["applicable_datasets"]
             evidence += f" (only {applicable} applicable datasets; {criterion.min_datasets} needed)"
         row["worst_datasets"] = _worst_datasets(criterion, harvested)
+    elif criterion.kind == "key_datasets":
+        score, counts, evidence = key_datasets_score(criterion, harvested)
+        status = status_for(score, criterion)
     else:
         score, counts, evidence = _portal_checks_score(criterion, harvested)
         status = status_for(score, criterion)

@@ -4,6 +4,7 @@ Everything renders from the plain report data `Warehouse.city_report` returns; n
 reads the warehouse or the network.
 """
 
+from wwc_pipeline.reports.keydata import key_datasets_data, render_key_datasets_csv
 from wwc_pipeline.reports.render import (
     CSV_COLUMNS,
     default_report_path,
@@ -20,11 +21,13 @@ __all__ = [
     "CSV_COLUMNS",
     "ReportError",
     "default_report_path",
+    "key_datasets_data",
     "overall_line",
     "render_csv",
     "render_html",
     "render_index",
     "render_json",
+    "render_key_datasets_csv",
     "render_markdown",
     "write_report",
 ]

@@ -15,6 +15,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wwc_pipeline import __version__
+from wwc_pipeline.reports.keydata import key_datasets_view
+from wwc_pipeline.reports.quality import quality_samples
 from wwc_pipeline.reports.summary import (
     COMPONENTS,
     ReportError,
@@ -173,6 +175,7 @@ def _criterion_view(report: Mapping, criterion: Mapping, anchors: dict, order: l
         "rows": [_dataset_row(d, anchors.get(_key(d), ""), dataset_checks) for d in shown],
         "relevant": len(relevant),
         "failing": failing,
+        "samples": quality_samples(report, check_ids, anchors),
     }
 
 
@@ -245,6 +248,7 @@ def html_context(report: Mapping) -> dict:
         "portal_checks": _portal_checks(report),
         "detail_limit": DETAIL_LIMIT,
         "version": __version__,
+        "key_datasets": key_datasets_view(report),
     }
 
 

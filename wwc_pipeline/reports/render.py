@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wwc_pipeline.reports.html import render_html, render_index
+from wwc_pipeline.reports.keydata import key_datasets_data, render_key_datasets_csv
 from wwc_pipeline.reports.summary import (
     ReportError,
     check_order,
@@ -61,6 +62,9 @@ def render_json(report: Mapping) -> str:
     """The report data plus its overall line, as stable indented JSON (sorted keys, ISO times)."""
     check_report(report)
     data = {**report, "overall": overall_line(report)}
+    key_datasets = key_datasets_data(report)
+    if key_datasets is not None:
+        data["key_datasets"] = key_datasets
     return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=to_jsonable) + "\n"
 
 
@@ -169,6 +173,7 @@ RENDERERS: dict[str, Callable[[Mapping], str]] = {
     "json": render_json,
     "csv": render_csv,
     "md": render_markdown,
+    "keydata.csv": render_key_datasets_csv,  # the key-datasets table, a file of its own
 }
 
 

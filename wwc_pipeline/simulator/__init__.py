@@ -7,7 +7,9 @@
 
 Platforms: "socrata", "ckan", "dcat", "opendatasoft". Catalogs: `GeneratedCatalog` (seeded,
 deterministic; `touch`/`add`/`remove` change it between runs) or `RecordedCatalog(path)` (a real
-recorded file replayed). Limits and fault rules: see the platform modules and `faults.py`.
+recorded file replayed). `GeneratedCatalog(share_dirty=...)` plants known row defects in a share
+of the datasets (ground truth on `entry.planted_defects`, see `defects.py`); the others' rows
+are clean. Limits and fault rules: see the platform modules and `faults.py`.
 """
 
 from wwc_pipeline.simulator.catalog import GeneratedCatalog, RecordedCatalog

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from wwc_pipeline.simulator import generator
 from wwc_pipeline.simulator import vocabulary as vocab
+from wwc_pipeline.simulator.defects import plant_defects
 from wwc_pipeline.simulator.generator import Entry, Plan
 from wwc_pipeline.simulator.rows import generate_rows
 
@@ -36,7 +38,12 @@ class GeneratedCatalog:
     with a recognized cadence, exactly `round(share_stale * that number)` are stale at `as_of`
     (METRICS.md's rule) and the others stay fresh for at least half a period after it.
     `as_of` defaults to a fixed date (2025-06-01 UTC) so that output never depends on the clock;
-    pass the run's time to get a catalog that looks current.
+    pass the run's time to get a catalog that looks current. `key_datasets` names the key dataset
+    types (vocabulary.KEY_DATASETS) the catalog publishes, and `look_alikes` adds titles that read
+    like key datasets and must match none; both take the place of generic datasets. Exactly
+    `round(share_dirty * n)` of the n generic datasets (not the inventory, performance or
+    contracts ones) serve rows with planted defects, listed on `entry.planted_defects`; the rows
+    of every other dataset are clean.
     """
 
     def __init__(
@@ -50,6 +57,9 @@ class GeneratedCatalog:
         share_non_dataset: float = 0.05,
         include_policy: bool = True,
         dcat_page_size: int | None = None,
+        key_datasets: Iterable[str] | None = None,
+        look_alikes: bool = True,
+        share_dirty: float = 0.2,
     ) -> None:
         if size < 0:
             raise ValueError(f"catalog size must be 0 or more, got {size}")
@@ -57,9 +67,15 @@ class GeneratedCatalog:
             ("share_stale", share_stale),
             ("share_missing_metadata", share_missing_metadata),
             ("share_non_dataset", share_non_dataset),
+            ("share_dirty", share_dirty),
         ):
             if not 0.0 <= share <= 1.0:
                 raise ValueError(f"{label} must be between 0 and 1, got {share}")
+        unknown = sorted(set(key_datasets or ()) - set(vocab.KEY_DATASETS))
+        if unknown:
+            raise ValueError(
+                f"unknown key dataset type(s) {', '.join(unknown)}; known: {', '.join(vocab.KEY_DATASETS)}"
+            )
         if dcat_page_size is not None and dcat_page_size < 1:
             raise ValueError(f"dcat_page_size must be 1 or more, got {dcat_page_size}")
         self.as_of = _utc(as_of or DEFAULT_AS_OF)
@@ -75,8 +91,12 @@ class GeneratedCatalog:
             self.as_of,
             share_non_dataset,
             include_policy,
+            key_datasets=vocab.DEFAULT_KEY_DATASETS if key_datasets is None else tuple(key_datasets),
+            look_alikes=look_alikes,
         )
         self._entries = generator.generate_entries(self.plan)
+        self.share_dirty = share_dirty
+        plant_defects(self._entries, share_dirty, seed)
         self._lock = threading.RLock()
         self.version = 0
 
@@ -88,6 +108,11 @@ class GeneratedCatalog:
     @property
     def datasets(self) -> list[Entry]:
         return [entry for entry in self.entries if entry.is_dataset]
+
+    @property
+    def dirty(self) -> list[Entry]:
+        """The datasets whose rows carry planted defects (ground truth for content checks)."""
+        return [entry for entry in self.entries if entry.planted_defects]
 
     def snapshot(self) -> tuple[int, list[Entry]]:
         with self._lock:
@@ -129,6 +154,8 @@ class GeneratedCatalog:
                 False,
                 specials=False,
                 key_prefix=f"a{self.version:03d}-",
+                key_datasets=(),
+                look_alikes=False,
             )
             fresh = generator.generate_entries(
                 plan, {e.uid for e in self._entries}, {e.slug for e in self._entries}
@@ -151,7 +178,8 @@ class GeneratedCatalog:
 
     def rows(self, entry: Entry, start: int, stop: int) -> list[dict]:
         """Rows start..stop-1 of a dataset, as {field_name: value}."""
-        return generate_rows(entry, start, stop, self.entries if entry.kind == "inventory" else [])
+        catalog = self.entries if entry.kind == "inventory" else []
+        return generate_rows(entry, start, stop, catalog, generator.as_epoch(self.as_of))
 
     def __repr__(self) -> str:
         return f"GeneratedCatalog(size={self.plan.size}, seed={self.seed}, name={self.name!r})"

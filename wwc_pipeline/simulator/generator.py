@@ -36,7 +36,7 @@ class Entry:
     uuid: str  # CKAN id
     slug: str  # CKAN name, ODS dataset_id
     asset_type: str  # dataset, chart, map, story, filter
-    kind: str  # generic, inventory, performance, contracts, policy, derived
+    kind: str  # generic, inventory, performance, contracts, key, lookalike, policy, derived
     title: str
     description: str
     tags: list[str]
@@ -58,6 +58,7 @@ class Entry:
     stale: bool = False  # ground truth: judged stale at as_of
     missing_metadata: bool = False
     broken_link: bool = False  # its download files answer 404
+    planted_defects: dict[str, tuple[str, ...]] = field(default_factory=dict)  # kind -> fields (defects.py)
     parent: str | None = None  # uid of the dataset a chart/map derives from
     revision: int = 0  # bumped by every change (render caches key on it)
     extra: dict = field(default_factory=dict)
@@ -120,6 +121,8 @@ class Plan:
     include_policy: bool
     specials: bool = True  # the inventory, performance and contracts datasets
     key_prefix: str = "e"
+    key_datasets: tuple[str, ...] = vocab.DEFAULT_KEY_DATASETS  # key types published (vocab.KEY_DATASETS)
+    look_alikes: bool = True  # titles like key datasets that must match none (vocab.LOOK_ALIKES)
 
 
 def generate_entries(
@@ -134,6 +137,8 @@ def generate_entries(
     as_of = int(plan.as_of.timestamp())
     kinds = ["generic"] * n
     specials = list(vocab.SPECIAL_TITLES) if plan.specials else []
+    specials += [f"key:{key}" for key in plan.key_datasets]
+    specials += [f"lookalike:{i}" for i in range(len(vocab.LOOK_ALIKES) if plan.look_alikes else 0)]
     for position, kind in zip(rng.sample(range(n), min(len(specials), n)), specials, strict=False):
         kinds[position] = kind
     missing = set(rng.sample(range(n), round(plan.share_missing_metadata * n)))
@@ -171,6 +176,8 @@ def _times(rng: random.Random, as_of: int, cadence: str | None, stale: bool) -> 
 def _columns(rng: random.Random, kind: str, drop_descriptions: float) -> list[FakeColumn]:
     if kind in vocab.SPECIAL_COLUMNS:
         specs = vocab.SPECIAL_COLUMNS[kind]
+    elif kind.startswith("key:"):
+        specs = vocab.BASE_COLUMNS + [vocab.KEY_COLUMNS[c] for c in vocab.KEY_DATASETS[kind[4:]][4]]
     else:
         specs = vocab.BASE_COLUMNS + rng.sample(vocab.EXTRA_COLUMNS, rng.randint(1, 6))
     return [
@@ -183,6 +190,12 @@ def _dataset(rng, ids, plan, as_of, kind, cadence, stale, missing, index) -> Ent
     if kind in vocab.SPECIAL_TITLES:
         title, category, department, tags = vocab.SPECIAL_TITLES[kind]
         subject = title
+    elif kind.startswith("key:"):
+        title, category, department, tags, _ = vocab.KEY_DATASETS[kind[4:]]
+        subject = title
+    elif kind.startswith("lookalike:"):
+        title, category, department = vocab.LOOK_ALIKES[int(kind[10:])]
+        subject, tags = title, sorted(set(rng.sample(vocab.TAG_WORDS, 2)))
     else:
         category = rng.choice(list(vocab.CATEGORIES))
         subjects, departments = vocab.CATEGORIES[category]
@@ -202,7 +215,7 @@ def _dataset(rng, ids, plan, as_of, kind, cadence, stale, missing, index) -> Ent
         uuid=ids.uuid(),
         slug=ids.slug(title),
         asset_type="dataset",
-        kind=kind,
+        kind=kind.split(":")[0],
         title=title,
         description="" if missing else description,
         tags=[] if missing else list(tags),
@@ -224,6 +237,7 @@ def _dataset(rng, ids, plan, as_of, kind, cadence, stale, missing, index) -> Ent
         stale=stale,
         missing_metadata=missing,
         broken_link=rng.random() < 0.03,
+        extra={"key_type": kind[4:]} if kind.startswith("key:") else {},
     )
     return entry
 

@@ -1,26 +1,32 @@
 """Generated rows: each row drawn from its own seeded generator, so a page never changes a row.
 
-A few nulls (3 %) and out-of-range values (1 %: negative amounts and counts, latitude 0,
-dates in 2099) give content checks something to find. The inventory dataset lists the catalog.
+Rows are clean unless the entry carries planted defects (defects.py: the ground truth content
+checks are tested against). The inventory dataset lists the catalog.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from wwc_pipeline.simulator import vocabulary as vocab
+from wwc_pipeline.simulator.defects import apply_defects, duplicated_source
 from wwc_pipeline.simulator.generator import Entry
 
 
-def generate_rows(entry: Entry, start: int, stop: int, catalog: list[Entry]) -> list[dict]:
-    """Rows start..stop-1 of an entry: {field_name: value}; a few nulls and out-of-range values."""
+def generate_rows(entry: Entry, start: int, stop: int, catalog: list[Entry], as_of: int) -> list[dict]:
+    """Rows start..stop-1 of an entry: {field_name: value}, with its planted defects (if any).
+
+    `as_of` (epoch seconds): the catalog's date, from which planted future dates are drawn.
+    """
     inventory = [e for e in catalog if e.is_dataset] if entry.kind == "inventory" else []
     rows = []
     for number in range(max(0, start), min(stop, entry.row_count)):
-        rng = random.Random(entry.row_seed * 1_000_003 + number)
-        listed = inventory[number] if number < len(inventory) else None
-        rows.append({c.field_name: _value(rng, c.kind, number, entry, listed) for c in entry.columns})
+        source = duplicated_source(entry, number)
+        rng = random.Random(entry.row_seed * 1_000_003 + source)
+        listed = inventory[source] if source < len(inventory) else None
+        row = {c.field_name: _value(rng, c.kind, source, entry, listed) for c in entry.columns}
+        rows.append(apply_defects(entry, source, row, as_of))
     return rows
 
 
@@ -29,21 +35,15 @@ def _value(rng: random.Random, kind: str, number: int, entry: Entry, listed: Ent
         return number + 1
     if listed is not None:
         return _inventory_value(kind, listed)
-    if rng.random() < 0.03:
-        return None
-    odd = rng.random() < 0.01  # out of range
     if kind == "date":
-        if odd:
-            return date(2099, 1, 1)
         moment = rng.uniform(entry.created, entry.data_modified)
         return datetime.fromtimestamp(moment, UTC).date()
     if kind in ("amount", "count"):
         value = round(rng.uniform(0, 50000 if kind == "amount" else 500), 2 if kind == "amount" else 0)
-        value = value if kind == "amount" else int(value)
-        return -value if odd else value
+        return value if kind == "amount" else int(value)
     if kind in ("latitude", "longitude"):
         base = (41.6, 42.0) if kind == "latitude" else (-87.9, -87.5)
-        return 0.0 if odd else round(rng.uniform(*base), 6)
+        return round(rng.uniform(*base), 6)
     if kind == "bool":
         return rng.random() < 0.5
     choices = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 # category -> (subjects used in titles, the department that usually publishes them)
 CATEGORIES: dict[str, tuple[list[str], list[str]]] = {
     "Public Safety": (
-        ["Crime Incidents", "Fire Inspections", "911 Calls for Service", "Traffic Crashes", "Arrests"],
+        ["Police Stations", "Fire Inspections", "911 Calls for Service", "Speed Camera Locations", "Arrests"],
         ["Police Department", "Fire Department"],
     ),
     "Transportation": (
@@ -17,19 +17,19 @@ CATEGORIES: dict[str, tuple[list[str], list[str]]] = {
         ["Department of Transportation", "Public Works"],
     ),
     "Finance": (
-        ["Budget Appropriations", "Payments to Vendors", "Revenue by Source", "Property Tax Bills"],
+        ["Debt Service Schedule", "Bond Ratings", "Revenue by Source", "Property Tax Bills"],
         ["Finance Department", "Office of Budget and Management"],
     ),
     "Health": (
-        ["Restaurant Inspections", "Vaccination Sites", "Overdose Reports", "Air Quality Readings"],
+        ["Flu Shot Clinics", "Vaccination Sites", "Overdose Reports", "Air Quality Readings"],
         ["Department of Public Health"],
     ),
     "Housing": (
-        ["Building Permits", "Code Violations", "Affordable Housing Units", "Eviction Filings"],
+        ["Vacant Lots", "Rental Registrations", "Affordable Housing Units", "Eviction Filings"],
         ["Planning and Development", "Housing Authority"],
     ),
     "City Government": (
-        ["Employee Salaries", "Council Votes", "Public Meetings", "Service Requests (311)"],
+        ["Board Appointments", "Council Votes", "Public Meetings", "Public Notices"],
         ["Office of the City Clerk", "Human Resources", "Information Technology"],
     ),
     "Environment": (
@@ -240,6 +240,157 @@ SPECIAL_TITLES = {
     "contracts": ("Contracts", "Finance", "Procurement Services", ["procurement", "contracts", "vendors"]),
 }
 POLICY_TITLE = "Open Data Policy"
+
+# Key datasets (config/key_datasets.yaml type ids): a catalog publishes the ones its plan names.
+# The generic subjects above match no key type, so the demo cities differ in what they publish.
+# key type -> (title, category, department, tags, extra columns from KEY_COLUMNS)
+KEY_COLUMNS: dict[str, tuple[str, str, str, str, str]] = {
+    "ward": ("Ward", "ward", "text", "City council ward of the location", "district"),
+    "council_district": ("Council District", "council_district", "text", "Council district", "district"),
+    "census_tract": ("Census Tract", "census_tract", "text", "2020 census tract", "district"),
+    "zip": ("ZIP Code", "zip_code", "text", "ZIP code of the location", "district"),
+    "neighborhood": ("Neighborhood", "neighborhood", "text", "Neighborhood of the location", "type"),
+    "age_group": ("Age Group", "age_group", "text", "Age group of the person", "type"),
+    "sex": ("Sex", "sex", "text", "Sex of the person", "type"),
+    "race": ("Race", "race", "text", "Race or ethnicity of the person", "type"),
+    "amount": ("Amount", "amount", "number", "Amount in US dollars", "amount"),
+    "status": ("Status", "status", "text", "Current status of the record", "status"),
+    "vendor": ("Vendor", "vendor", "text", "Vendor paid", "vendor"),
+    "type": ("Type", "type", "text", "Type of record", "type"),
+}
+KEY_DATASETS: dict[str, tuple[str, str, str, list[str], list[str]]] = {
+    "budget": (
+        "Adopted Budget",
+        "Finance",
+        "Office of Budget and Management",
+        ["budget"],
+        ["amount", "type"],
+    ),
+    "spending": ("Vendor Payments", "Finance", "Finance Department", ["finance"], ["vendor", "amount"]),
+    "procurement_contracts": (
+        "Contract Awards",
+        "Finance",
+        "Procurement Services",
+        ["procurement"],
+        ["vendor", "amount"],
+    ),
+    "employee_compensation": (
+        "Employee Salaries",
+        "City Government",
+        "Human Resources",
+        ["payroll"],
+        ["amount", "sex"],
+    ),
+    "crime": (
+        "Crime Incidents",
+        "Public Safety",
+        "Police Department",
+        ["safety"],
+        ["type", "ward", "zip", "age_group", "sex", "race"],
+    ),
+    "service_requests": (
+        "311 Service Requests",
+        "City Government",
+        "Information Technology",
+        ["311"],
+        ["type", "status", "council_district", "zip"],
+    ),
+    "construction_permits": (
+        "Building Permits",
+        "Housing",
+        "Planning and Development",
+        ["permits"],
+        ["type", "amount", "census_tract"],
+    ),
+    "code_violations": (
+        "Code Violations",
+        "Housing",
+        "Planning and Development",
+        ["housing"],
+        ["type", "status", "ward"],
+    ),
+    "business_listings": (
+        "Business Licenses",
+        "Finance",
+        "Finance Department",
+        ["business"],
+        ["type", "zip", "neighborhood"],
+    ),
+    "restaurant_inspections": (
+        "Restaurant Inspections",
+        "Health",
+        "Department of Public Health",
+        ["inspections"],
+        ["type", "status", "zip"],
+    ),
+    "zoning": ("Zoning Districts", "Housing", "Planning and Development", ["gis"], ["type"]),
+    "parcels": ("Property Parcels", "Housing", "Finance Department", ["gis"], ["amount", "census_tract"]),
+    "transit": (
+        "Bus Stops",
+        "Transportation",
+        "Department of Transportation",
+        ["transit"],
+        ["type", "neighborhood"],
+    ),
+    "lobbying": (
+        "Lobbyist Registrations",
+        "City Government",
+        "Office of the City Clerk",
+        ["ethics"],
+        ["type"],
+    ),
+    "campaign_finance": (
+        "Campaign Contributions",
+        "City Government",
+        "Office of the City Clerk",
+        ["elections"],
+        ["amount"],
+    ),
+    "asset_disclosure": (
+        "Statements of Economic Interests",
+        "City Government",
+        "Office of the City Clerk",
+        ["ethics"],
+        ["type"],
+    ),
+    "public_buildings": (
+        "City Facilities",
+        "City Government",
+        "Public Works",
+        ["facilities"],
+        ["type", "council_district"],
+    ),
+    "traffic_crashes": (
+        "Traffic Crashes",
+        "Transportation",
+        "Department of Transportation",
+        ["safety"],
+        ["type", "ward", "age_group"],
+    ),
+}
+# Titles that read like key datasets and must match none (the performance one: performance only).
+LOOK_ALIKES: list[tuple[str, str, str]] = [
+    ("Crime Codes", "Public Safety", "Police Department"),
+    (
+        "Performance Metrics - Building Permit Processing",
+        "City Government",
+        "Office of Budget and Management",
+    ),
+    ("FOIA Request Log - Procurement", "City Government", "Office of the City Clerk"),
+    ("Violent Crime Rate per 1,000 Residents", "Public Safety", "Police Department"),
+    ("Parking Violations", "Transportation", "Department of Transportation"),
+    ("Evacuation Routes", "Public Safety", "Fire Department"),
+    ("Zoning Board of Appeals Hearings", "Housing", "Planning and Development"),
+    ("Budget Office Staff Directory", "Finance", "Office of Budget and Management"),
+    ("Street Construction Permits", "Transportation", "Department of Transportation"),
+]
+DEFAULT_KEY_DATASETS = (
+    "budget",
+    "crime",
+    "service_requests",
+    "construction_permits",
+    "restaurant_inspections",
+)
 
 STATUSES = ["Open", "Closed", "In Progress", "Pending"]
 TYPES = ["Type A", "Type B", "Type C", "Other"]

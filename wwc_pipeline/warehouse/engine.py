@@ -119,10 +119,31 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """`alembic upgrade head` on this engine; a no-op when already there."""
+    """`alembic upgrade head` on this engine; a no-op when already there.
+
+    On SQLite, foreign keys are off while migrating: a table that a migration rebuilds (copy,
+    drop, rename) would otherwise take its children's rows with it through ON DELETE CASCADE.
+    The keys are checked before the migration commits and turned back on afterwards.
+    """
     config = alembic_config()
-    with engine.connect().execution_options(**WRITE) as connection, connection.begin():
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with engine.connect().execution_options(**WRITE) as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # before BEGIN: SQLite ignores this pragma inside a transaction
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(
+                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY}
+                    )
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise exc.IntegrityError(
+                            "PRAGMA foreign_key_check", None, ValueError(f"{len(broken)} broken references")
+                        )
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")

@@ -1,4 +1,4 @@
-"""Reads for reports and checks: plain dicts out, times as ISO strings."""
+"""Reads for reports and checks: plain dicts out, times as ISO strings (the report: report_reads.py)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from wwc_pipeline.warehouse.convert import portal_key
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.models import (
+    COMPLETE_STATUSES,
     CheckResultRow,
-    City,
     CriterionScore,
+    CriterionScoreCheck,
     Dataset,
     DatasetVersion,
     Portal,
+    ResultSet,
+    ResultSetMember,
     Run,
     Snapshot,
-    SnapshotDataset,
+    SnapshotEntry,
+    SnapshotResultSet,
 )
 
 SCORE_FIELDS = (
@@ -55,6 +59,9 @@ def run_dict(run: Run) -> dict[str, Any]:
         "finished_at": iso(run.finished_at),
         "as_of": iso(run.as_of),
         "error": run.error,
+        "host": run.host,
+        "pid": run.pid,
+        "heartbeat_at": iso(run.heartbeat_at),
     }
 
 
@@ -78,10 +85,49 @@ def score_dicts(session: Session, run_id: int) -> list[dict[str, Any]]:
     return [{field: getattr(row, field) for field in SCORE_FIELDS} for row in rows]
 
 
-def _check_dict(row: Any) -> dict[str, Any]:
+def check_rows(run_id: int) -> Any:
+    """The run's check results, through its snapshots' result sets, with the entry each judges.
+
+    The entry is the one of the snapshot's own entry list that holds the judged version, so
+    every dataset-level result names a position of this run's catalog (null for portal ones).
+    """
+    entry = aliased(SnapshotEntry)
+    return (
+        select(
+            Snapshot.id.label("snapshot_id"),
+            Portal.url,
+            CheckResultRow.dataset_version_id,
+            Dataset.dataset_id.label("dataset_key"),
+            entry.position,
+            CheckResultRow.check_id,
+            CheckResultRow.status,
+            CheckResultRow.value,
+            CheckResultRow.reason,
+        )
+        .select_from(Snapshot)
+        .join(Portal, Portal.id == Snapshot.portal_id)
+        .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
+        .join(ResultSet, ResultSet.id == SnapshotResultSet.result_set_id)
+        .join(ResultSetMember, ResultSetMember.result_set_id == ResultSet.id)
+        .join(CheckResultRow, CheckResultRow.id == ResultSetMember.check_result_id)
+        .outerjoin(
+            entry,
+            (entry.entry_list_id == Snapshot.entry_list_id)
+            & (entry.dataset_version_id == CheckResultRow.dataset_version_id),
+        )
+        .outerjoin(Dataset, Dataset.id == entry.dataset_id)
+        .where(Snapshot.run_id == run_id)
+        .order_by(
+            Snapshot.id, CheckResultRow.dataset_version_id.is_not(None), entry.position, CheckResultRow.id
+        )
+    )
+
+
+def check_dict(row: Any) -> dict[str, Any]:
     return {
         "portal": row.url,
         "dataset_id": row.dataset_key,
+        "position": row.position,
         "check_id": row.check_id,
         "status": row.status,
         "value": row.value,
@@ -89,118 +135,22 @@ def _check_dict(row: Any) -> dict[str, Any]:
     }
 
 
-def _check_rows(run_id: int) -> Any:
-    return (
-        select(
-            CheckResultRow.dataset_id,
-            Dataset.dataset_id.label("dataset_key"),
-            Portal.url,
-            CheckResultRow.check_id,
-            CheckResultRow.status,
-            CheckResultRow.value,
-            CheckResultRow.reason,
-        )
-        .join(Portal, Portal.id == CheckResultRow.portal_id)
-        .outerjoin(Dataset, Dataset.id == CheckResultRow.dataset_id)
-        .where(CheckResultRow.run_id == run_id)
-        .order_by(CheckResultRow.id)
-    )
-
-
 def score_check_results(session: Session, run_id: int, criterion_id: str) -> list[dict[str, Any]]:
-    """The check results a score was derived from: its run's results whose check id it names."""
-    check_ids = session.scalar(
-        select(CriterionScore.check_ids).where(
+    """The check results a score was derived from: criterion_scores -> criterion_score_checks ->
+    the run's snapshots' result sets of those checks -> check_results, each with the entry it
+    judges."""
+    score_id = session.scalar(
+        select(CriterionScore.id).where(
             CriterionScore.run_id == run_id, CriterionScore.criterion_id == criterion_id
         )
     )
-    if check_ids is None:
+    if score_id is None:
         raise WarehouseError(f"no score for criterion {criterion_id!r} in run {run_id}")
-    if not check_ids:
-        return []
-    rows = session.execute(_check_rows(run_id).where(CheckResultRow.check_id.in_(check_ids)))
-    return [_check_dict(row) for row in rows]
-
-
-def city_report(session: Session, city_id: str, run_id: int | None) -> dict[str, Any]:
-    """Everything a report shows for one city's run (the latest completed one by default)."""
-    city = session.get(City, city_id)
-    if run_id is None:
-        query = select(Run).where(Run.city_id == city_id, Run.status.in_(("succeeded", "partial")))
-        run = session.scalars(query.order_by(Run.id.desc()).limit(1)).first()
-        if run is None:
-            raise WarehouseError(
-                f"no completed run for city {city_id}; run `wwc scan --city {city_id}` first"
-            )
-    else:
-        run = session.get(Run, run_id)
-        if run is None or run.city_id != city_id:
-            raise WarehouseError(
-                f"run {run_id} is not a run of city {city_id}; see `wwc runs --city {city_id}`"
-            )
-    portals = [
-        {
-            "platform": portal.platform,
-            "url": portal.url,
-            "status": snap.status,
-            "error": snap.error,
-            "assets": snap.assets,
-            "datasets": snap.datasets,
-            "pages": snap.pages,
-            "warnings": snap.warnings,
-        }
-        for snap, portal in session.execute(
-            select(Snapshot, Portal).join(Portal).where(Snapshot.run_id == run.id).order_by(Snapshot.id)
-        )
-    ]
-    listed = (
-        select(
-            SnapshotDataset.dataset_id,
-            Dataset.dataset_id.label("dataset_key"),
-            Portal.url,
-            DatasetVersion.title,
-        )
-        .join(Snapshot, Snapshot.id == SnapshotDataset.snapshot_id)
-        .join(Portal, Portal.id == Snapshot.portal_id)
-        .join(Dataset, Dataset.id == SnapshotDataset.dataset_id)
-        .join(
-            DatasetVersion,
-            (DatasetVersion.dataset_id == SnapshotDataset.dataset_id)
-            & (DatasetVersion.version == SnapshotDataset.version),
-        )
-        .where(Snapshot.run_id == run.id, Snapshot.status == "complete")
-        .order_by(Snapshot.id, SnapshotDataset.position)
+    linked = check_rows(run_id).join(
+        CriterionScoreCheck,
+        (CriterionScoreCheck.check_id == ResultSet.check_id) & (CriterionScoreCheck.score_id == score_id),
     )
-    datasets: dict[int, dict[str, Any]] = {
-        row.dataset_id: {
-            "portal": row.url,
-            "dataset_id": row.dataset_key,
-            "title": row.title,
-            "checks": {},
-            "reasons": {},
-            "values": {},
-        }
-        for row in session.execute(listed)
-    }
-    portal_checks = []
-    for row in session.execute(_check_rows(run.id)):
-        if row.dataset_id is None:
-            portal_checks.append(
-                {key: value for key, value in _check_dict(row).items() if key != "dataset_id"}
-            )
-            continue
-        entry = datasets[row.dataset_id]
-        entry["checks"][row.check_id] = row.status
-        entry["reasons"][row.check_id] = row.reason
-        entry["values"][row.check_id] = row.value
-    return {
-        "city": {"id": city_id, "name": city.name if city else city_id},
-        "run": {key: value for key, value in run_dict(run).items() if key != "city_id"},
-        "portals": portals,
-        "criteria": score_dicts(session, run.id),
-        "datasets": list(datasets.values()),
-        "portal_checks": portal_checks,
-    }
+    return [check_dict(row) for row in session.execute(linked)]
 
 
 def previous_columns(
@@ -208,33 +158,31 @@ def previous_columns(
 ) -> dict[str, list[str]]:
     """Column names per dataset in the portal's latest complete snapshot (before a run, if given).
 
-    Datasets whose platform gave no column list are left out: there is nothing to compare.
+    Datasets whose platform gave no column list are left out: there is nothing to compare. A
+    repeated id gives the columns of its first listing.
     """
     query = (
-        select(Snapshot.id)
+        select(Snapshot.entry_list_id)
         .join(Portal)
         .where(
             Portal.city_id == city_id,
             Portal.platform == platform,
             Portal.url == portal_key(portal_url),
-            Snapshot.status == "complete",
+            Snapshot.status.in_(COMPLETE_STATUSES),
         )
         .order_by(Snapshot.run_id.desc())
         .limit(1)
     )
     if before_run_id is not None:
         query = query.where(Snapshot.run_id < before_run_id)
-    snapshot_id = session.scalar(query)
-    if snapshot_id is None:
+    entry_list_id = session.scalar(query)
+    if entry_list_id is None:
         return {}
     rows = session.execute(
         select(Dataset.dataset_id, DatasetVersion.record)
-        .join(SnapshotDataset, SnapshotDataset.dataset_id == Dataset.id)
-        .join(
-            DatasetVersion,
-            (DatasetVersion.dataset_id == Dataset.id) & (DatasetVersion.version == SnapshotDataset.version),
-        )
-        .where(SnapshotDataset.snapshot_id == snapshot_id)
+        .join(SnapshotEntry, SnapshotEntry.dataset_id == Dataset.id)
+        .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
+        .where(SnapshotEntry.entry_list_id == entry_list_id, Dataset.occurrence == 1)
     )
     return {
         dataset_id: [column["name"] for column in record["columns"]]

@@ -2,14 +2,17 @@
 
 Plain data in, plain data out. Each portal of a run is written in one transaction, so a failed
 or interrupted write leaves nothing of that portal; writing the same (run, portal) again
-replaces what was there.
+replaces what was there. A run beats (liveness.py) from `start_run` to `finish_run`, and
+runs whose process died are marked failed ("abandoned: ...") when a run starts or runs are
+listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from alembic.util import CommandError
@@ -19,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.results import CheckResult
-from wwc_pipeline.warehouse import reads, writes
+from wwc_pipeline.warehouse import entry_writes, liveness, reads, report_reads, result_writes, writes
 from wwc_pipeline.warehouse.convert import jsonable, now, utc
 from wwc_pipeline.warehouse.engine import (
     WRITE,
@@ -50,12 +53,21 @@ def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 class Warehouse:
-    """SQLite file by default (`WWC_DATA_DIR`), any SQLAlchemy URL via `url` or `WWC_DATABASE_URL`."""
+    """SQLite file by default (`WWC_DATA_DIR`), any SQLAlchemy URL via `url` or `WWC_DATABASE_URL`.
 
-    def __init__(self, url: str | None = None) -> None:
+    `stale_after`: a running run without a heartbeat for that long is abandoned (default
+    `WWC_RUN_STALE_SECONDS`, else five minutes); this process beats every `stale_after` / 10.
+    """
+
+    def __init__(self, url: str | None = None, stale_after: timedelta | None = None) -> None:
         self.url = url or database_url()
         self.engine = get_engine(self.url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        try:
+            self.stale_after = stale_after or liveness.stale_after_default()
+        except ValueError as error:
+            raise WarehouseError(str(error)) from None
+        self._heartbeat = liveness.Heartbeat(self._beat, self.stale_after.total_seconds() / 10)
 
     def __repr__(self) -> str:
         return f"Warehouse({safe_url(self.url)!r})"
@@ -85,16 +97,20 @@ class Warehouse:
             ) from None
 
     def dispose(self) -> None:
-        """Close this URL's pooled connections (the cached engine is rebuilt on next use)."""
+        """Stop beating, close this URL's pooled connections (the cached engine is rebuilt on next use)."""
+        self._heartbeat.stop()
         dispose_engine(self.url)
 
     # -- writes -------------------------------------------------------------------------------
 
     def start_run(self, city_id: str, city_name: str, kind: str, trigger: str, as_of: datetime) -> int:
-        """Record the city (name kept current) and a new run in status `running`; returns its id."""
+        """Record the city (name kept current) and a new run in status `running`, with this
+        process and a first heartbeat; returns its id. Abandoned runs are marked failed first."""
         _one_of("kind", kind, RUN_KINDS)
         _one_of("trigger", trigger, RUN_TRIGGERS)
+        here = liveness.this_process()
         with self._session(write=True) as session:
+            self._reap(session, here)
             city = session.get(City, city_id)
             if city is None:
                 writes.insert_ignoring_conflicts(session, City, {"id": city_id, "name": city_name}, ["id"])
@@ -107,8 +123,45 @@ class Warehouse:
                 "status": "running",
                 "started_at": now(),
                 "as_of": utc(as_of),
+                "host": here.host,
+                "pid": here.pid,
+                "process_started_at": here.started_at,
+                "heartbeat_at": now(),
             }
-            return session.scalar(insert(Run).returning(Run.id), values)
+            run_id = session.scalar(insert(Run).returning(Run.id), values)
+        self._heartbeat.add(run_id)
+        return run_id
+
+    def _beat(self, run_ids: list[int]) -> None:
+        with self._session(write=True) as session:
+            session.execute(
+                update(Run).where(Run.id.in_(run_ids), Run.status == "running").values(heartbeat_at=now())
+            )
+
+    def beat(self, run_id: int) -> None:
+        """Write the run's heartbeat now (the heartbeat thread does this every interval)."""
+        self._beat([run_id])
+
+    def _reap(self, session: Session, here: liveness.ProcessIdentity) -> list[int]:
+        moment = now()
+        reaped = []
+        for run in session.scalars(select(Run).where(Run.status == "running")):
+            reason = liveness.abandoned_reason(run, here, moment, self.stale_after)
+            if reason:
+                run.status, run.error, run.finished_at = "failed", reason, moment
+                reaped.append(run.id)
+        return reaped
+
+    def reap_abandoned(self) -> list[int]:
+        """Mark failed every running run whose process is gone or whose heartbeat is stale;
+        returns their ids. Takes the write lock only when there is something to mark."""
+        here, moment = liveness.this_process(), now()
+        with self._session() as session:
+            suspects = session.scalars(select(Run).where(Run.status == "running")).all()
+            if not any(liveness.abandoned_reason(run, here, moment, self.stale_after) for run in suspects):
+                return []
+        with self._session(write=True) as session:
+            return self._reap(session, here)
 
     def record_portal(
         self,
@@ -117,16 +170,24 @@ class Warehouse:
         platform: str,
         portal_url: str,
         snapshot: CatalogSnapshot,
-        check_results: list[CheckResult],
+        check_results: Sequence[CheckResult],
+        entry_flags: Mapping[int, Sequence[str]] | None = None,
     ) -> PortalWriteStats:
-        """Snapshot, datasets, versions and check results of one portal, all or nothing."""
+        """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
+        all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8")."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
             writes.clear_portal_run(session, run_id, portal_id)
-            _, dataset_ids, stats = writes.write_snapshot(session, run_id, portal_id, snapshot)
-            writes.write_check_results(session, run_id, portal_id, check_results, dataset_ids)
-            return stats
+            entries = entry_writes.write_entries(session, run_id, portal_id, snapshot.records, entry_flags)
+            result_set_ids, result_rows = result_writes.write_check_results(
+                session, run_id, portal_id, check_results, entries
+            )
+            snapshot_rows = writes.write_snapshot_row(
+                session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_ids
+            )
+            written = entries.stats.rows_written + result_rows + snapshot_rows
+            return dataclasses.replace(entries.stats, rows_written=written)
 
     def record_portal_failure(
         self, run_id: int, city_id: str, platform: str, portal_url: str, error: str
@@ -147,18 +208,20 @@ class Warehouse:
                 name = score.get("criterion_id", "?")
                 raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
             row = {field: jsonable(score[field]) for field in reads.SCORE_FIELDS}
-            rows.append({**row, "run_id": run_id, "city_id": city_id, "evidence": row["evidence"] or ""})
+            rows.append({**row, "evidence": row["evidence"] or ""})
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             session.execute(delete(CriterionScore).where(CriterionScore.run_id == run_id))
-            if rows:
-                session.execute(insert(CriterionScore), rows)
+            result_writes.write_scores(session, run_id, city_id, rows)
 
     def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
         _one_of("status", status, RUN_STATUSES)
+        self._heartbeat.discard(run_id)
         with self._session(write=True) as session:
             done = session.execute(
-                update(Run).where(Run.id == run_id).values(status=status, error=error, finished_at=now())
+                update(Run)
+                .where(Run.id == run_id)
+                .values(status=status, error=error, finished_at=now(), heartbeat_at=now())
             )
             if done.rowcount == 0:
                 raise WarehouseError(f"run {run_id} not found")
@@ -166,7 +229,9 @@ class Warehouse:
     # -- reads --------------------------------------------------------------------------------
 
     def runs(self, city_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-        """Newest first: id, city_id, kind, trigger, status, started_at, finished_at, as_of, error."""
+        """Newest first: id, city_id, kind, trigger, status, started_at, finished_at, as_of, error,
+        host, pid, heartbeat_at. Abandoned runs are marked failed before they are listed."""
+        self.reap_abandoned()
         with self._session() as session:
             return reads.runs(session, city_id, limit)
 
@@ -179,11 +244,11 @@ class Warehouse:
     def city_report(self, city_id: str, run_id: int | None = None) -> dict[str, Any]:
         """city, run, portals, criteria, datasets (with their checks), portal_checks."""
         with self._session() as session:
-            return reads.city_report(session, city_id, run_id)
+            return report_reads.city_report(session, city_id, run_id)
 
     def score_check_results(self, run_id: int, criterion_id: str) -> list[dict[str, Any]]:
-        """The check result rows behind a score: portal, dataset_id (None: portal-level), check_id,
-        status, value, reason."""
+        """The check result rows behind a score: portal, dataset_id and position of the entry judged
+        (None: portal-level), check_id, status, value, reason."""
         with self._session() as session:
             return reads.score_check_results(session, run_id, criterion_id)
 

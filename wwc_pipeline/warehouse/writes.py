@@ -1,31 +1,38 @@
-"""The writes of one portal in one run, inside the caller's transaction.
+"""The writes of one portal in one run, inside the caller's transaction: shared helpers, the
+portal and snapshot rows, and undoing an earlier write of the same (run, portal).
 
 Every function here takes an open Session and never commits: `Warehouse.record_portal` wraps
-them in one transaction, so an error anywhere leaves nothing of the portal behind.
+them in one transaction, so an error anywhere leaves nothing of the portal behind. The entries
+are written by entry_writes.py, the check results by result_writes.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from wwc_pipeline.model import CatalogSnapshot, DatasetRecord
-from wwc_pipeline.results import CheckResult, Status
+from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.warehouse.convert import jsonable, now, portal_key, utc
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.models import (
+    COMPLETE_STATUSES,
     CheckResultRow,
     Dataset,
     DatasetVersion,
+    EntryList,
     Portal,
+    ResultSet,
+    ResultSetMember,
     Run,
     Snapshot,
-    SnapshotDataset,
+    SnapshotEntry,
+    SnapshotResultSet,
 )
 
 NO_SYNC = {"synchronize_session": False}
@@ -33,15 +40,28 @@ NO_SYNC = {"synchronize_session": False}
 
 @dataclasses.dataclass(frozen=True)
 class PortalWriteStats:
-    """What one portal write did: new_datasets + new_versions + unchanged = unique datasets."""
+    """What one portal write did: new_datasets + new_versions + unchanged = dataset entries
+    (repeats included). `rows_written` counts every row inserted (not compared)."""
 
     new_datasets: int
     new_versions: int
     unchanged: int
+    rows_written: int = dataclasses.field(default=0, compare=False)
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
-    """One executemany on the table (psycopg 3 pipelines it; SQLite loops in C)."""
+    """Many rows at once: COPY on PostgreSQL (pg_copy.py), one executemany on SQLite (a C loop)."""
+    if not rows:
+        return
+    if is_postgresql(session):
+        from wwc_pipeline.warehouse import pg_copy  # psycopg is there only with PostgreSQL
+
+        pg_copy.copy_rows(session, model.__table__, rows)
+        return
     session.execute(insert(model.__table__), rows)
 
 
@@ -52,10 +72,54 @@ def require_run(session: Session, run_id: int, city_id: str) -> Run:
     return run
 
 
+def upsert_dialect(session: Session) -> Any:
+    return postgresql if is_postgresql(session) else sqlite
+
+
 def insert_ignoring_conflicts(session: Session, model: type, values: dict, keys: list[str]) -> None:
     """INSERT ... ON CONFLICT DO NOTHING (SQLite and PostgreSQL spell it the same way)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(model).values(**values).on_conflict_do_nothing(index_elements=keys))
+    insert_statement = upsert_dialect(session).insert(model)
+    session.execute(insert_statement.values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
+def insert_new_returning(
+    session: Session, model: type, rows: list[dict], keys: list[str], returning: list[str]
+) -> list[Any]:
+    """Bulk INSERT ... ON CONFLICT DO NOTHING RETURNING `returning` columns: the rows this call
+    inserted (a row that a concurrent writer inserted first is skipped; the caller looks it up).
+    Core, not ORM: one executemany, batched by SQLAlchemy's insertmanyvalues."""
+    if not rows:
+        return []
+    table = model.__table__
+    statement = upsert_dialect(session).insert(table).on_conflict_do_nothing(index_elements=keys)
+    return list(session.execute(statement.returning(*(table.c[name] for name in returning)), rows))
+
+
+def bulk_insert_new(session: Session, model: type, rows: list[dict], keys: list[str]) -> None:
+    """Many rows at once, skipping those whose `keys` are taken (by a concurrent writer): COPY
+    through a staging table on PostgreSQL, executemany of INSERT ... ON CONFLICT DO NOTHING on
+    SQLite."""
+    if not rows:
+        return
+    if is_postgresql(session):
+        from wwc_pipeline.warehouse import pg_copy
+
+        pg_copy.copy_new_rows(session, model.__table__, rows, keys)
+        return
+    statement = upsert_dialect(session).insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
+    session.execute(statement, rows)
+
+
+def insert_returning(session: Session, model: type, rows: list[dict], returning: list[str]) -> list[Any]:
+    """Bulk INSERT ... RETURNING `returning` columns (Core, one executemany)."""
+    table = model.__table__
+    return list(session.execute(insert(table).returning(*(table.c[name] for name in returning)), rows))
+
+
+def chunks(items: list, size: int = 2000) -> Iterable[list]:
+    """Slices of a list, to keep IN (...) lists under the database's parameter limits."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def ensure_portal(session: Session, city_id: str, platform: str, portal_url: str) -> int:
@@ -67,27 +131,58 @@ def ensure_portal(session: Session, city_id: str, platform: str, portal_url: str
 
 
 def clear_portal_run(session: Session, run_id: int, portal_id: int) -> None:
-    """Undo an earlier write of this (run, portal), so that writing it again replaces it."""
+    """Undo an earlier write of this (run, portal), so that writing it again replaces it.
+
+    The snapshot goes; so does whatever this run created that no other snapshot shares: its
+    result set, check results, entry list, dataset versions and datasets.
+    """
     snapshot_id = session.scalar(
         select(Snapshot.id).where(Snapshot.run_id == run_id, Snapshot.portal_id == portal_id)
     )
     if snapshot_id is None:
         return
-    session.execute(
-        delete(CheckResultRow).where(CheckResultRow.run_id == run_id, CheckResultRow.portal_id == portal_id)
-    )
-    session.execute(delete(SnapshotDataset).where(SnapshotDataset.snapshot_id == snapshot_id))
     session.execute(delete(Snapshot).where(Snapshot.id == snapshot_id))
+    mine = {"portal_id": portal_id, "first_run_id": run_id}
+    unused_set = ~exists().where(SnapshotResultSet.result_set_id == ResultSet.id)
+    session.execute(delete(ResultSet).filter_by(**mine).where(unused_set).execution_options(**NO_SYNC))
+    unused_result = ~exists().where(ResultSetMember.check_result_id == CheckResultRow.id)
+    session.execute(
+        delete(CheckResultRow).filter_by(**mine).where(unused_result).execution_options(**NO_SYNC)
+    )
+    unused_list = ~exists().where(Snapshot.entry_list_id == EntryList.id)
+    session.execute(delete(EntryList).filter_by(**mine).where(unused_list).execution_options(**NO_SYNC))
     portal_datasets = select(Dataset.id).where(Dataset.portal_id == portal_id)
     session.execute(
-        delete(DatasetVersion).where(
-            DatasetVersion.first_run_id == run_id, DatasetVersion.dataset_id.in_(portal_datasets)
+        delete(DatasetVersion)
+        .where(
+            DatasetVersion.first_run_id == run_id,
+            DatasetVersion.dataset_id.in_(portal_datasets),
+            ~exists().where(SnapshotEntry.dataset_version_id == DatasetVersion.id),
+            ~exists().where(CheckResultRow.dataset_version_id == DatasetVersion.id),
         )
+        .execution_options(**NO_SYNC)
     )
     has_version = exists().where(DatasetVersion.dataset_id == Dataset.id)
     session.execute(
         delete(Dataset).where(Dataset.portal_id == portal_id, ~has_version).execution_options(**NO_SYNC)
     )
+    restore_current_versions(session, portal_id)
+    last_seen = (
+        select(func.max(Snapshot.run_id))
+        .join(SnapshotEntry, SnapshotEntry.entry_list_id == Snapshot.entry_list_id)
+        .where(SnapshotEntry.dataset_id == Dataset.id)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Dataset)
+        .where(Dataset.portal_id == portal_id, Dataset.last_seen_run_id == run_id)
+        .values(last_seen_run_id=func.coalesce(last_seen, Dataset.first_seen_run_id))
+        .execution_options(**NO_SYNC)
+    )
+
+
+def restore_current_versions(session: Session, portal_id: int) -> None:
+    """Datasets whose current version was removed point at their highest remaining one."""
     current_gone = ~exists().where(
         DatasetVersion.dataset_id == Dataset.id, DatasetVersion.version == Dataset.current_version
     )
@@ -113,38 +208,27 @@ def clear_portal_run(session: Session, run_id: int, portal_id: int) -> None:
     }  # the last row per dataset wins: its highest remaining version
     if restored:
         session.execute(update(Dataset), list(restored.values()))
-    last_seen = (
-        select(func.max(Snapshot.run_id))
-        .join(SnapshotDataset, SnapshotDataset.snapshot_id == Snapshot.id)
-        .where(SnapshotDataset.dataset_id == Dataset.id)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Dataset)
-        .where(Dataset.portal_id == portal_id, Dataset.last_seen_run_id == run_id)
-        .values(last_seen_run_id=func.coalesce(last_seen, Dataset.first_seen_run_id))
-        .execution_options(**NO_SYNC)
-    )
 
 
-def unique_records(records: Iterable[DatasetRecord]) -> list[DatasetRecord]:
-    """The first record of each dataset id, in catalog order (catalogs repeat ids)."""
-    seen: dict[str, DatasetRecord] = {}
-    for record in records:
-        seen.setdefault(record.dataset_id, record)
-    return list(seen.values())
-
-
-def write_snapshot(
-    session: Session, run_id: int, portal_id: int, snapshot: CatalogSnapshot
-) -> tuple[int, dict[str, int], PortalWriteStats]:
-    """Snapshot row, datasets, versions (only on a changed hash) and the snapshot's dataset list."""
+def write_snapshot_row(
+    session: Session,
+    run_id: int,
+    portal_id: int,
+    snapshot: CatalogSnapshot,
+    entry_list_id: int,
+    result_set_ids: list[int],
+) -> int:
+    """The snapshot row (status complete or complete_with_warnings, counts, entry list) and its
+    links to its result sets; returns the rows inserted."""
+    status = snapshot.status
+    if status not in COMPLETE_STATUSES:
+        raise WarehouseError(f"snapshot status {status!r} is not one of {', '.join(COMPLETE_STATUSES)}")
     snapshot_id = session.scalar(
         insert(Snapshot).returning(Snapshot.id),
         {
             "run_id": run_id,
             "portal_id": portal_id,
-            "status": "complete",
+            "status": status,
             "assets": snapshot.assets,
             "datasets": len(snapshot.datasets),
             "pages": snapshot.pages,
@@ -152,130 +236,12 @@ def write_snapshot(
             "warnings": jsonable(snapshot.warnings),
             "started_at": utc(snapshot.started_at),
             "finished_at": utc(snapshot.finished_at),
+            "entry_list_id": entry_list_id,
         },
     )
-    records = unique_records(snapshot.datasets)
-    known = {
-        row.dataset_id: row
-        for row in session.execute(
-            select(Dataset.id, Dataset.dataset_id, Dataset.current_version, Dataset.current_hash).where(
-                Dataset.portal_id == portal_id
-            )
-        )
-    }
-    hashes = {record.dataset_id: record.content_hash() for record in records}
-    fresh = [record for record in records if record.dataset_id not in known]
-    ids = {key: row.id for key, row in known.items()}
-    versions = {key: row.current_version for key, row in known.items()}
-    if fresh:
-        rows = [
-            {
-                "portal_id": portal_id,
-                "dataset_id": record.dataset_id,
-                "title": record.title,
-                "first_seen_run_id": run_id,
-                "last_seen_run_id": run_id,
-                "current_version": 1,
-                "current_hash": hashes[record.dataset_id],
-            }
-            for record in fresh
-        ]
-        for row in session.execute(insert(Dataset).returning(Dataset.id, Dataset.dataset_id), rows):
-            ids[row.dataset_id] = row.id
-            versions[row.dataset_id] = 0  # bumped to 1 below
-    changed = [
-        record
-        for record in records
-        if record.dataset_id not in known
-        or known[record.dataset_id].current_hash != hashes[record.dataset_id]
-    ]
-    for record in changed:
-        versions[record.dataset_id] += 1
-    if changed:
-        bulk_insert(
-            session,
-            DatasetVersion,
-            [
-                {
-                    "dataset_id": ids[record.dataset_id],
-                    "version": versions[record.dataset_id],
-                    "content_hash": hashes[record.dataset_id],
-                    "title": record.title,
-                    "record": jsonable(record.to_dict()),
-                    "first_run_id": run_id,
-                }
-                for record in changed
-            ],
-        )
-    bumped = [
-        {
-            "id": ids[record.dataset_id],
-            "current_version": versions[record.dataset_id],
-            "current_hash": hashes[record.dataset_id],
-            "title": record.title,
-        }
-        for record in changed
-        if record.dataset_id in known
-    ]
-    if bumped:
-        session.execute(update(Dataset), bumped)
-    if records:
-        listed = [
-            {
-                "snapshot_id": snapshot_id,
-                "dataset_id": ids[record.dataset_id],
-                "version": versions[record.dataset_id],
-                "position": position,
-            }
-            for position, record in enumerate(records)
-        ]
-        bulk_insert(session, SnapshotDataset, listed)
-        in_snapshot = select(SnapshotDataset.dataset_id).where(SnapshotDataset.snapshot_id == snapshot_id)
-        session.execute(
-            update(Dataset)
-            .where(Dataset.id.in_(in_snapshot), Dataset.last_seen_run_id < run_id)
-            .values(last_seen_run_id=run_id)
-            .execution_options(**NO_SYNC)
-        )
-    stats = PortalWriteStats(
-        new_datasets=len(fresh), new_versions=len(bumped), unchanged=len(records) - len(changed)
-    )
-    return snapshot_id, ids, stats
-
-
-def write_check_results(
-    session: Session, run_id: int, portal_id: int, results: list[CheckResult], dataset_ids: dict[str, int]
-) -> None:
-    """Bulk insert; a dataset-level result must name a dataset of the snapshot."""
-    rows = []
-    for result in results:
-        dataset_pk = None
-        if result.dataset_id is not None:
-            dataset_pk = dataset_ids.get(result.dataset_id)
-            if dataset_pk is None:
-                raise WarehouseError(
-                    f"check {result.check_id!r} has a result for dataset {result.dataset_id!r}, "
-                    "which is not a dataset of this portal's snapshot"
-                )
-        try:
-            status = Status(result.status).value
-        except ValueError:
-            raise WarehouseError(
-                f"check {result.check_id!r} returned status {result.status!r}; expected pass, fail or na"
-            ) from None
-        rows.append(
-            {
-                "run_id": run_id,
-                "portal_id": portal_id,
-                "dataset_id": dataset_pk,
-                "check_id": result.check_id,
-                "status": status,
-                "value": jsonable(result.value),
-                "reason": result.reason or "",
-            }
-        )
-    if rows:
-        bulk_insert(session, CheckResultRow, rows)
+    links = [{"snapshot_id": snapshot_id, "result_set_id": pk} for pk in result_set_ids]
+    bulk_insert(session, SnapshotResultSet, links)
+    return 1 + len(links)
 
 
 def write_failed_snapshot(session: Session, run_id: int, portal_id: int, error: str) -> None:

@@ -1,0 +1,241 @@
+"""A harvest's entries: one dataset row per (id, occurrence), a version when the content
+changes, and the snapshot's ordered entry list, stored once per distinct content.
+
+Positions are indexes in the harvest's record list (`CatalogSnapshot.records`), so position
+i is the i-th entry the portal listed; records that are not datasets have no entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from wwc_pipeline.model import DatasetRecord
+from wwc_pipeline.warehouse.convert import jsonable
+from wwc_pipeline.warehouse.digests import entry_list_digest, record_data, record_digest
+from wwc_pipeline.warehouse.models import Dataset, DatasetVersion, EntryList, SnapshotEntry
+from wwc_pipeline.warehouse.writes import (
+    NO_SYNC,
+    PortalWriteStats,
+    bulk_insert,
+    insert_new_returning,
+    insert_returning,
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One dataset entry of the harvest as written: where it is and what it points at."""
+
+    position: int
+    dataset_id: str  # the portal's id
+    occurrence: int
+    dataset_pk: int
+    version_pk: int
+    repeat_of_position: int | None
+
+
+@dataclass
+class WrittenEntries:
+    """The entry list of a portal write, for the check-result writes that follow."""
+
+    entry_list_id: int
+    by_position: dict[int, Entry] = field(default_factory=dict)
+    first_position: dict[str, int] = field(default_factory=dict)  # dataset id -> first position
+    stats: PortalWriteStats = PortalWriteStats(0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Listing:
+    position: int
+    record: DatasetRecord
+    occurrence: int
+    repeat_of_position: int | None
+    data: dict  # record_data(record): stored when the content changed
+    content_hash: str
+
+
+def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
+    """The dataset entries in catalog order, each with its occurrence of its id."""
+    first: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    out = []
+    for position, record in enumerate(records):
+        if not record.is_dataset:
+            continue
+        occurrence = seen.get(record.dataset_id, 0) + 1
+        seen[record.dataset_id] = occurrence
+        first.setdefault(record.dataset_id, position)
+        repeat_of = first[record.dataset_id] if occurrence > 1 else None
+        data = record_data(record)
+        out.append(Listing(position, record, occurrence, repeat_of, data, record_digest(data)))
+    return out
+
+
+def write_entries(
+    session: Session,
+    run_id: int,
+    portal_id: int,
+    records: Sequence[DatasetRecord],
+    flags: Mapping[int, Sequence[str]] | None = None,
+) -> WrittenEntries:
+    """Datasets and versions (only on a changed hash), then the entry list (re-used when equal)."""
+    flags = flags or {}
+    listed = listings(records)
+    known = {
+        (row.dataset_id, row.occurrence): row
+        for row in session.execute(
+            select(
+                Dataset.id,
+                Dataset.dataset_id,
+                Dataset.occurrence,
+                Dataset.current_version,
+                Dataset.current_hash,
+                DatasetVersion.id.label("version_pk"),
+            )
+            .join(
+                DatasetVersion,
+                (DatasetVersion.dataset_id == Dataset.id)
+                & (DatasetVersion.version == Dataset.current_version),
+            )
+            .where(Dataset.portal_id == portal_id)
+        )
+    }
+    rows_written = 0
+    dataset_pks = {key: row.id for key, row in known.items()}
+    version_pks = {key: row.version_pk for key, row in known.items()}
+    versions = {key: row.current_version for key, row in known.items()}
+    fresh = [item for item in listed if (item.record.dataset_id, item.occurrence) not in known]
+    if fresh:
+        rows = [
+            {
+                "portal_id": portal_id,
+                "dataset_id": item.record.dataset_id,
+                "occurrence": item.occurrence,
+                "title": item.record.title,
+                "first_seen_run_id": run_id,
+                "last_seen_run_id": run_id,
+                "current_version": 1,
+                "current_hash": item.content_hash,
+            }
+            for item in fresh
+        ]
+        for row in insert_returning(session, Dataset, rows, ["id", "dataset_id", "occurrence"]):
+            dataset_pks[(row.dataset_id, row.occurrence)] = row.id
+        rows_written += len(rows)
+    changed = [
+        item
+        for item in listed
+        if (key := (item.record.dataset_id, item.occurrence)) not in known
+        or known[key].current_hash != item.content_hash
+    ]
+    for item in changed:
+        key = (item.record.dataset_id, item.occurrence)
+        versions[key] = versions.get(key, 0) + 1
+    if changed:
+        by_pk = {dataset_pks[(item.record.dataset_id, item.occurrence)]: item for item in changed}
+        rows = [
+            {
+                "dataset_id": pk,
+                "version": versions[(item.record.dataset_id, item.occurrence)],
+                "content_hash": item.content_hash,
+                "title": item.record.title,
+                "record": jsonable(item.data),
+                "first_run_id": run_id,
+            }
+            for pk, item in by_pk.items()
+        ]
+        for row in insert_returning(session, DatasetVersion, rows, ["id", "dataset_id"]):
+            item = by_pk[row.dataset_id]
+            version_pks[(item.record.dataset_id, item.occurrence)] = row.id
+        rows_written += len(rows)
+    bumped = [
+        {
+            "id": dataset_pks[key],
+            "current_version": versions[key],
+            "current_hash": item.content_hash,
+            "title": item.record.title,
+        }
+        for item in changed
+        if (key := (item.record.dataset_id, item.occurrence)) in known
+    ]
+    if bumped:
+        session.execute(update(Dataset), bumped)
+    entries = [
+        Entry(
+            item.position,
+            item.record.dataset_id,
+            item.occurrence,
+            dataset_pks[(item.record.dataset_id, item.occurrence)],
+            version_pks[(item.record.dataset_id, item.occurrence)],
+            item.repeat_of_position,
+        )
+        for item in listed
+    ]
+    entry_list_id, list_rows = write_entry_list(session, run_id, portal_id, entries, flags)
+    rows_written += list_rows
+    mark_seen(session, run_id, entry_list_id)
+    stats = PortalWriteStats(
+        new_datasets=len(fresh),
+        new_versions=len(bumped),
+        unchanged=len(listed) - len(changed),
+        rows_written=rows_written,
+    )
+    written = WrittenEntries(entry_list_id, stats=stats)
+    for entry in entries:
+        written.by_position[entry.position] = entry
+        written.first_position.setdefault(entry.dataset_id, entry.position)
+    return written
+
+
+def write_entry_list(
+    session: Session,
+    run_id: int,
+    portal_id: int,
+    entries: list[Entry],
+    flags: Mapping[int, Sequence[str]],
+) -> tuple[int, int]:
+    """The entry list's id (an equal list written before is re-used) and the rows inserted."""
+    flagged = [sorted({str(flag) for flag in flags.get(entry.position, ())}) for entry in entries]
+    digest = entry_list_digest(
+        [(e.position, e.dataset_pk, e.version_pk, f) for e, f in zip(entries, flagged, strict=True)]
+    )
+    lookup = select(EntryList.id).where(EntryList.portal_id == portal_id, EntryList.digest == digest)
+    existing = session.scalar(lookup)
+    if existing is not None:
+        return existing, 0
+    row = {"portal_id": portal_id, "digest": digest, "entries": len(entries), "first_run_id": run_id}
+    inserted = insert_new_returning(session, EntryList, [row], ["portal_id", "digest"], ["id"])
+    if not inserted:  # a concurrent writer stored the same list a moment ago
+        return session.scalar(lookup), 0
+    entry_list_id = inserted[0].id
+    if entries:
+        bulk_insert(
+            session,
+            SnapshotEntry,
+            [
+                {
+                    "entry_list_id": entry_list_id,
+                    "position": entry.position,
+                    "dataset_id": entry.dataset_pk,
+                    "dataset_version_id": entry.version_pk,
+                    "repeat_of_position": entry.repeat_of_position,
+                    "flags": entry_flags,
+                }
+                for entry, entry_flags in zip(entries, flagged, strict=True)
+            ],
+        )
+    return entry_list_id, 1 + len(entries)
+
+
+def mark_seen(session: Session, run_id: int, entry_list_id: int) -> None:
+    in_list = select(SnapshotEntry.dataset_id).where(SnapshotEntry.entry_list_id == entry_list_id)
+    session.execute(
+        update(Dataset)
+        .where(Dataset.id.in_(in_list), Dataset.last_seen_run_id < run_id)
+        .values(last_seen_run_id=run_id)
+        .execution_options(**NO_SYNC)
+    )

@@ -1,0 +1,129 @@
+"""The report of one city's run: one dataset row per snapshot entry, in catalog order.
+
+Repeated ids are rows of their own, marked with their `occurrence` and the position they
+repeat (`repeat_of`). A check result is placed on the entry that holds the version it judges;
+one that has no such entry (which the write guard prevents) is left out, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from wwc_pipeline.warehouse.engine import WarehouseError
+from wwc_pipeline.warehouse.models import (
+    COMPLETE_STATUSES,
+    City,
+    Dataset,
+    DatasetVersion,
+    Portal,
+    Run,
+    Snapshot,
+    SnapshotEntry,
+)
+from wwc_pipeline.warehouse.reads import check_dict, check_rows, run_dict, score_dicts
+
+PRIVATE_RUN_FIELDS = ("city_id", "host", "pid", "heartbeat_at")  # not for a published report
+
+
+def report_run(session: Session, city_id: str, run_id: int | None) -> Run:
+    """The run asked for, else the city's latest completed one; one-line errors otherwise."""
+    if run_id is None:
+        query = select(Run).where(Run.city_id == city_id, Run.status.in_(("succeeded", "partial")))
+        run = session.scalars(query.order_by(Run.id.desc()).limit(1)).first()
+        if run is None:
+            raise WarehouseError(
+                f"no completed run for city {city_id}; run `wwc scan --city {city_id}` first"
+            )
+        return run
+    run = session.get(Run, run_id)
+    if run is None or run.city_id != city_id:
+        raise WarehouseError(f"run {run_id} is not a run of city {city_id}; see `wwc runs --city {city_id}`")
+    return run
+
+
+def entry_rows(session: Session, run_id: int) -> dict[tuple[int, int], dict[str, Any]]:
+    """(snapshot id, dataset version id) -> the report row of that entry, in catalog order."""
+    listed = (
+        select(
+            Snapshot.id.label("snapshot_id"),
+            Portal.url,
+            SnapshotEntry.position,
+            SnapshotEntry.dataset_version_id,
+            SnapshotEntry.repeat_of_position,
+            SnapshotEntry.flags,
+            Dataset.dataset_id.label("dataset_key"),
+            Dataset.occurrence,
+            DatasetVersion.title,
+        )
+        .join(Portal, Portal.id == Snapshot.portal_id)
+        .join(SnapshotEntry, SnapshotEntry.entry_list_id == Snapshot.entry_list_id)
+        .join(Dataset, Dataset.id == SnapshotEntry.dataset_id)
+        .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
+        .where(Snapshot.run_id == run_id, Snapshot.status.in_(COMPLETE_STATUSES))
+        .order_by(Snapshot.id, SnapshotEntry.position)
+    )
+    return {
+        (row.snapshot_id, row.dataset_version_id): {
+            "portal": row.url,
+            "dataset_id": row.dataset_key,
+            "title": row.title,
+            "position": row.position,
+            "occurrence": row.occurrence,
+            "repeat_of": row.repeat_of_position,
+            "flags": list(row.flags or []),
+            "checks": {},
+            "reasons": {},
+            "values": {},
+        }
+        for row in session.execute(listed)
+    }
+
+
+def city_report(session: Session, city_id: str, run_id: int | None) -> dict[str, Any]:
+    """Everything a report shows for one city's run (the latest completed one by default)."""
+    city = session.get(City, city_id)
+    run = report_run(session, city_id, run_id)
+    portals = [
+        {
+            "platform": portal.platform,
+            "url": portal.url,
+            "status": snap.status,
+            "error": snap.error,
+            "assets": snap.assets,
+            "datasets": snap.datasets,
+            "pages": snap.pages,
+            "warnings": snap.warnings,
+        }
+        for snap, portal in session.execute(
+            select(Snapshot, Portal).join(Portal).where(Snapshot.run_id == run.id).order_by(Snapshot.id)
+        )
+    ]
+    datasets = entry_rows(session, run.id)
+    portal_checks = []
+    for row in session.execute(check_rows(run.id)):
+        if row.dataset_version_id is None:
+            portal_checks.append(
+                {
+                    key: value
+                    for key, value in check_dict(row).items()
+                    if key not in ("dataset_id", "position")
+                }
+            )
+            continue
+        entry = datasets.get((row.snapshot_id, row.dataset_version_id))
+        if entry is None:
+            continue  # not an entry of this run's snapshot: nothing to place it on
+        entry["checks"][row.check_id] = row.status
+        entry["reasons"][row.check_id] = row.reason
+        entry["values"][row.check_id] = row.value
+    return {
+        "city": {"id": city_id, "name": city.name if city else city_id},
+        "run": {key: value for key, value in run_dict(run).items() if key not in PRIVATE_RUN_FIELDS},
+        "portals": portals,
+        "criteria": score_dicts(session, run.id),
+        "datasets": list(datasets.values()),
+        "portal_checks": portal_checks,
+    }

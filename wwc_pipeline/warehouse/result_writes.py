@@ -1,0 +1,186 @@
+"""Check results and criterion scores: written once per distinct content, linked relationally.
+
+A dataset-level result names the entry it judges by position (ids repeat in real catalogs);
+one that only names a dataset id is about the first entry with that id. The write guard holds
+every result to the run's own snapshot: a position or id that is not one of its dataset entries
+is refused. The results are content-addressed (digests.py), so a result that an earlier run
+already stored is not written again; a snapshot's results are grouped in one result set per
+check, and a set equal to one stored before is re-used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from wwc_pipeline.results import CheckResult, Status
+from wwc_pipeline.warehouse.convert import jsonable
+from wwc_pipeline.warehouse.digests import check_result_digest, result_set_digest
+from wwc_pipeline.warehouse.engine import WarehouseError
+from wwc_pipeline.warehouse.entry_writes import WrittenEntries
+from wwc_pipeline.warehouse.models import (
+    CheckResultRow,
+    CriterionScore,
+    CriterionScoreCheck,
+    ResultSet,
+    ResultSetMember,
+)
+from wwc_pipeline.warehouse.writes import (
+    bulk_insert,
+    bulk_insert_new,
+    chunks,
+    insert_new_returning,
+    insert_returning,
+    is_postgresql,
+)
+
+
+def judged_version(result: CheckResult, entries: WrittenEntries) -> int | None:
+    """The dataset version a result judges (None: the portal), or a one-line WarehouseError."""
+    position = result.position
+    if position is not None:
+        entry = entries.by_position.get(position)
+        if entry is None:
+            raise WarehouseError(
+                f"check {result.check_id!r} has a result for position {position}, which is not a "
+                f"dataset entry of this run's snapshot of the portal ({len(entries.by_position)} entries)"
+            )
+        if result.dataset_id is not None and result.dataset_id != entry.dataset_id:
+            raise WarehouseError(
+                f"check {result.check_id!r} has a result for dataset {result.dataset_id!r} at position "
+                f"{position}, where this run's snapshot lists {entry.dataset_id!r}"
+            )
+        return entry.version_pk
+    if result.dataset_id is None:
+        return None
+    first = entries.first_position.get(result.dataset_id)
+    if first is None:
+        raise WarehouseError(
+            f"check {result.check_id!r} has a result for dataset {result.dataset_id!r}, "
+            "which is not a dataset of this run's snapshot of the portal"
+        )
+    return entries.by_position[first].version_pk
+
+
+def result_rows(
+    run_id: int, portal_id: int, results: Sequence[CheckResult], entries: WrittenEntries
+) -> dict[str, dict[str, Any]]:
+    """digest -> row, one per distinct result (the same result twice is one member)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for result in results:
+        try:
+            status = Status(result.status).value
+        except ValueError:
+            raise WarehouseError(
+                f"check {result.check_id!r} returned status {result.status!r}; expected pass, fail or na"
+            ) from None
+        version = judged_version(result, entries)
+        value, reason = jsonable(result.value), result.reason or ""
+        digest = check_result_digest(portal_id, version, result.check_id, status, value, reason)
+        rows.setdefault(
+            digest,
+            {
+                "portal_id": portal_id,
+                "dataset_version_id": version,
+                "check_id": result.check_id,
+                "status": status,
+                "value": value,
+                "reason": reason,
+                "digest": digest,
+                "first_run_id": run_id,
+            },
+        )
+    return rows
+
+
+def result_ids(session: Session, digests: list[str]) -> dict[str, int]:
+    """digest -> id of the stored results among these digests (PostgreSQL: one array parameter;
+    SQLite: IN lists of a few thousand)."""
+    found: dict[str, int] = {}
+    if not digests:
+        return found
+    columns = select(CheckResultRow.digest, CheckResultRow.id)
+    if is_postgresql(session):
+        wanted = bindparam("digests", digests, type_=postgresql.ARRAY(String(64)))
+        queries = [columns.where(CheckResultRow.digest == any_(wanted))]
+    else:
+        queries = [columns.where(CheckResultRow.digest.in_(part)) for part in chunks(digests)]
+    for query in queries:
+        found.update((digest, pk) for digest, pk in session.execute(query))
+    return found
+
+
+def set_ids(session: Session, portal_id: int, digests: list[str]) -> dict[str, int]:
+    query = select(ResultSet.digest, ResultSet.id).where(
+        ResultSet.portal_id == portal_id, ResultSet.digest.in_(digests)
+    )
+    return {digest: pk for digest, pk in session.execute(query)}
+
+
+def write_check_results(
+    session: Session,
+    run_id: int,
+    portal_id: int,
+    results: Sequence[CheckResult],
+    entries: WrittenEntries,
+) -> tuple[list[int], int]:
+    """The snapshot's result sets, one per check (an equal set stored before is re-used), and
+    the rows inserted: results, sets and members only for the checks whose results changed."""
+    rows = result_rows(run_id, portal_id, results, entries)
+    by_check: dict[str, list[str]] = {}
+    for digest, row in rows.items():
+        by_check.setdefault(row["check_id"], []).append(digest)
+    set_digest = {check_id: result_set_digest(digests) for check_id, digests in by_check.items()}
+    stored = set_ids(session, portal_id, list(set_digest.values()))
+    new_checks = [check_id for check_id, digest in set_digest.items() if digest not in stored]
+    written = 0
+    if new_checks:
+        wanted = [digest for check_id in new_checks for digest in by_check[check_id]]
+        ids = result_ids(session, wanted)
+        missing = [rows[digest] for digest in wanted if digest not in ids]
+        bulk_insert_new(session, CheckResultRow, missing, ["digest"])  # (or a concurrent writer did)
+        ids.update(result_ids(session, [row["digest"] for row in missing]))
+        set_rows = [
+            {
+                "portal_id": portal_id,
+                "check_id": check_id,
+                "digest": set_digest[check_id],
+                "results": len(by_check[check_id]),
+                "first_run_id": run_id,
+            }
+            for check_id in new_checks
+        ]
+        made = insert_new_returning(session, ResultSet, set_rows, ["portal_id", "digest"], ["digest", "id"])
+        made_ids = {row.digest: row.id for row in made}
+        members = [
+            {"result_set_id": made_ids[set_digest[check_id]], "check_result_id": ids[digest]}
+            for check_id in new_checks
+            if set_digest[check_id] in made_ids
+            for digest in by_check[check_id]
+        ]
+        bulk_insert(session, ResultSetMember, members)
+        written = len(missing) + len(made) + len(members)
+        stored.update(made_ids)
+        if len(made) < len(new_checks):  # a concurrent writer stored some of these sets
+            stored.update(set_ids(session, portal_id, [set_digest[c] for c in new_checks]))
+    return sorted(stored[digest] for digest in set_digest.values()), written
+
+
+def write_scores(session: Session, run_id: int, city_id: str, rows: list[dict[str, Any]]) -> None:
+    """Score rows, each with one criterion_score_checks row per check id it names."""
+    if not rows:
+        return
+    values = [{**row, "run_id": run_id, "city_id": city_id} for row in rows]
+    made = insert_returning(session, CriterionScore, values, ["id", "criterion_id"])
+    score_ids = {criterion_id: pk for pk, criterion_id in made}
+    links = [
+        {"score_id": score_ids[row["criterion_id"]], "check_id": check_id}
+        for row in rows
+        for check_id in dict.fromkeys(row["check_ids"] or [])
+    ]
+    if links:
+        bulk_insert(session, CriterionScoreCheck, links)
