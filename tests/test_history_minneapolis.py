@@ -37,7 +37,7 @@ def raw_time(value: str) -> datetime:
 def history() -> tuple[list[LoadedSnapshot], list]:
     if not (HISTORY / "MANIFEST.tsv").is_file():
         pytest.skip(f"{HISTORY} not found (../shared absent)")
-    snapshots = list(read_snapshots(HISTORY, HUB))
+    snapshots = list(read_snapshots(HISTORY, lambda platform: HUB))
     assert all(isinstance(snapshot, LoadedSnapshot) for snapshot in snapshots), snapshots
     return snapshots, follow((snapshot.as_of, snapshot.records) for snapshot in snapshots)
 

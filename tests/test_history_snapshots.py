@@ -108,7 +108,7 @@ def test_loaded_snapshot_has_the_portal_and_a_digest_of_the_bytes(tmp_path: Path
     same = write(tmp_path / "20200102.json", DCAT)
     other = write(tmp_path / "20200103.json", {**DCAT, "dataset": DCAT["dataset"][:1]})
     loaded = [
-        load_snapshot(SnapshotFile(p, datetime(2020, 1, 1, tzinfo=UTC)), "hub.example.gov")
+        load_snapshot(SnapshotFile(p, datetime(2020, 1, 1, tzinfo=UTC)), lambda platform: "hub.example.gov")
         for p in (first, same, other)
     ]
     assert loaded[0].digest == loaded[1].digest != loaded[2].digest

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,12 +150,20 @@ def _reason(error: ValueError, path: Path) -> str:
     return line.replace("pass --platform explicitly", f"name its platform in {MANIFEST}")
 
 
-def load_snapshot(entry: SnapshotFile, portal: str | None = None) -> LoadedSnapshot:
-    """Read and normalize one snapshot; SnapshotError (one line) when it cannot be used."""
+PortalOf = Callable[[str], str | None]  # platform -> the portal domain its records belong to
+
+
+def load_snapshot(entry: SnapshotFile, portal_of: PortalOf | None = None) -> LoadedSnapshot:
+    """Read and normalize one snapshot; SnapshotError (one line) when it cannot be used.
+
+    `portal_of(platform)` names the portal (domain) the records belong to, as a live harvest
+    would; it may raise ValueError (no such portal configured), reported as the file's problem.
+    """
     try:
         document = read_document(entry.path)
         platform = entry.platform or detect_platform(document, entry.path)
         connector = registry.get_connector(platform)
+        portal = portal_of(platform) if portal_of else None
     except ValueError as error:
         raise SnapshotError(entry.path, _reason(error, entry.path)) from None
     if not connector.looks_like(document):
@@ -168,7 +176,9 @@ def load_snapshot(entry: SnapshotFile, portal: str | None = None) -> LoadedSnaps
     return LoadedSnapshot(entry.path, entry.as_of, platform, digest, records)
 
 
-def read_snapshots(directory: Path, portal: str | None = None) -> Iterator[LoadedSnapshot | SnapshotProblem]:
+def read_snapshots(
+    directory: Path, portal_of: PortalOf | None = None
+) -> Iterator[LoadedSnapshot | SnapshotProblem]:
     """Every snapshot of a directory, loaded one at a time in as-of order; problems in their place.
 
     The listing's problems come first (a refused entry has no place in the order).
@@ -177,6 +187,6 @@ def read_snapshots(directory: Path, portal: str | None = None) -> Iterator[Loade
     yield from problems
     for entry in entries:
         try:
-            yield load_snapshot(entry, portal)
+            yield load_snapshot(entry, portal_of)
         except SnapshotError as error:
             yield error.problem

@@ -1,0 +1,73 @@
+"""Renames: a dataset listed under a new identifier keeps its dataset row, and the change is
+recorded (never silent). Runs inside `Warehouse.record_portal`'s transaction, before the
+entries are written, so that the new identifier finds the dataset's row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from wwc_pipeline.history.identity import Rename
+from wwc_pipeline.warehouse.models import Dataset, DatasetRename
+from wwc_pipeline.warehouse.writes import NO_SYNC, bulk_insert
+
+
+def clear_renames(session: Session, run_id: int, portal_id: int) -> None:
+    """Forget the renames an earlier write of this (run, portal) recorded (before it is undone)."""
+    session.execute(
+        delete(DatasetRename)
+        .where(DatasetRename.run_id == run_id, DatasetRename.portal_id == portal_id)
+        .execution_options(**NO_SYNC)
+    )
+
+
+def apply_renames(
+    session: Session, run_id: int, portal_id: int, renames: Sequence[tuple[int, Rename]]
+) -> int:
+    """Move each renamed dataset's rows (every occurrence) to its new identifier; returns the rows
+    recorded. `renames`: (key of the dataset row the old identifier was listed under, rename).
+
+    When the new identifier already has a row of its own (an older snapshot loaded after newer
+    runs listed it), both rows stay and the rename links the old row to it.
+    """
+    recorded = []
+    for key, rename in renames:
+        rows = _rows_of(session, portal_id, [rename.old_id, rename.new_id])
+        target = rows.get((rename.new_id, 1))
+        if target is not None and target != key:
+            recorded.append(_row(run_id, portal_id, target, key, rename))
+            continue
+        for (identifier, occurrence), row_key in rows.items():
+            if identifier == rename.old_id and (rename.new_id, occurrence) not in rows:
+                session.execute(
+                    update(Dataset)
+                    .where(Dataset.id == row_key)
+                    .values(dataset_id=rename.new_id)
+                    .execution_options(**NO_SYNC)
+                )
+        recorded.append(_row(run_id, portal_id, key, None, rename))
+    if recorded:
+        bulk_insert(session, DatasetRename, recorded)
+    return len(recorded)
+
+
+def _rows_of(session: Session, portal_id: int, identifiers: list[str]) -> dict[tuple[str, int], int]:
+    query = select(Dataset.dataset_id, Dataset.occurrence, Dataset.id).where(
+        Dataset.portal_id == portal_id, Dataset.dataset_id.in_(identifiers)
+    )
+    return {(identifier, occurrence): key for identifier, occurrence, key in session.execute(query)}
+
+
+def _row(run_id: int, portal_id: int, key: int, from_key: int | None, rename: Rename) -> dict:
+    return {
+        "portal_id": portal_id,
+        "run_id": run_id,
+        "dataset_id": key,
+        "from_dataset_id": from_key,
+        "old_identifier": rename.old_id,
+        "new_identifier": rename.new_id,
+        "rule": rename.rule,
+    }
