@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from wwc_pipeline.history.identity import Rename
 from wwc_pipeline.warehouse.models import Dataset, DatasetRename
-from wwc_pipeline.warehouse.writes import NO_SYNC, bulk_insert
+from wwc_pipeline.warehouse.writes import NO_SYNC, bulk_insert, chunks
 
 
 def clear_renames(session: Session, run_id: int, portal_id: int) -> None:
@@ -33,32 +33,36 @@ def apply_renames(
     When the new identifier already has a row of its own (an older snapshot loaded after newer
     runs listed it), both rows stay and the rename links the old row to it.
     """
-    recorded = []
+    if not renames:
+        return 0
+    rows = _rows_of(session, portal_id, [i for _, r in renames for i in (r.old_id, r.new_id)])
+    recorded, moved = [], []
     for key, rename in renames:
-        rows = _rows_of(session, portal_id, [rename.old_id, rename.new_id])
-        target = rows.get((rename.new_id, 1))
+        old, new = rows.setdefault(rename.old_id, {}), rows.setdefault(rename.new_id, {})
+        target = new.get(1)
         if target is not None and target != key:
             recorded.append(_row(run_id, portal_id, target, key, rename))
             continue
-        for (identifier, occurrence), row_key in rows.items():
-            if identifier == rename.old_id and (rename.new_id, occurrence) not in rows:
-                session.execute(
-                    update(Dataset)
-                    .where(Dataset.id == row_key)
-                    .values(dataset_id=rename.new_id)
-                    .execution_options(**NO_SYNC)
-                )
+        for occurrence in [n for n in old if n not in new]:  # every listing of the id moves along
+            new[occurrence] = old.pop(occurrence)
+            moved.append({"id": new[occurrence], "dataset_id": rename.new_id})
         recorded.append(_row(run_id, portal_id, key, None, rename))
-    if recorded:
-        bulk_insert(session, DatasetRename, recorded)
+    if moved:
+        session.execute(update(Dataset).execution_options(**NO_SYNC), moved)
+    bulk_insert(session, DatasetRename, recorded)
     return len(recorded)
 
 
-def _rows_of(session: Session, portal_id: int, identifiers: list[str]) -> dict[tuple[str, int], int]:
-    query = select(Dataset.dataset_id, Dataset.occurrence, Dataset.id).where(
-        Dataset.portal_id == portal_id, Dataset.dataset_id.in_(identifiers)
-    )
-    return {(identifier, occurrence): key for identifier, occurrence, key in session.execute(query)}
+def _rows_of(session: Session, portal_id: int, identifiers: list[str]) -> dict[str, dict[int, int]]:
+    """identifier -> {occurrence: dataset key}, for the portal's rows with these identifiers."""
+    found: dict[str, dict[int, int]] = {}
+    for part in chunks(sorted(set(identifiers))):
+        query = select(Dataset.dataset_id, Dataset.occurrence, Dataset.id).where(
+            Dataset.portal_id == portal_id, Dataset.dataset_id.in_(part)
+        )
+        for identifier, occurrence, key in session.execute(query):
+            found.setdefault(identifier, {})[occurrence] = key
+    return found
 
 
 def _row(run_id: int, portal_id: int, key: int, from_key: int | None, rename: Rename) -> dict:
