@@ -116,3 +116,19 @@ def test_matches_the_timeline_on_minneapolis(minneapolis_runs) -> None:
         assert {i: k for i, k in seen.keys.items() if k is not None} == {
             i: k for i, k in followed[index].lineage.items() if i in seen.keys and seen.keys[i] is not None
         }
+
+
+def test_an_identifier_that_comes_back_returns_to_its_dataset() -> None:
+    """Listed as a, then as b (same title: a rename), then as https a (new title): one dataset."""
+    runs = [
+        (day(0), [record("http://hub/a", "Scooters", day(-1))]),
+        (day(10), [record("http://hub/b", "Scooters", day(9))]),
+        (day(20), [record("https://hub/a", "Scooters 2019", day(19))]),
+    ]
+    first, second, third = follow(runs)
+    assert first.lineage["http://hub/a"] == second.lineage["http://hub/b"] == third.lineage["https://hub/a"]
+    assert [(r.old_id, r.new_id, r.rule) for _, r in third.observation.renames] == [
+        ("http://hub/b", "https://hub/a", "earlier_identifier")
+    ]
+    assert third.changes.added == ["https://hub/a"] and third.changes.removed == ["http://hub/b"]
+    assert third.observed["https://hub/a"].updates_seen == 3

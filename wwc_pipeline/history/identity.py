@@ -15,6 +15,8 @@ left unmatched, and only where the match is one-to-one:
    portal in both runs.
 
 Every match but the first is a rename. What is left is added (new run) or removed (old run).
+(`observe.assign_keys` adds one more, against all earlier runs: an identifier a dataset was
+listed under before comes back to it, an `earlier_identifier` rename.)
 A catalog that lists one identifier twice lists one dataset: repeats share its identity.
 """
 

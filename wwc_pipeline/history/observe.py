@@ -28,6 +28,7 @@ class PortalHistory:
     previous_records: list[DatasetRecord] = field(default_factory=list)  # the run just before, by as-of
     previous_keys: dict[str, int] = field(default_factory=dict)  # id listed in that run -> dataset key
     known_keys: dict[str, int] = field(default_factory=dict)  # any id listed before, scheme dropped -> key
+    current_ids: dict[int, str] = field(default_factory=dict)  # key -> the identifier its row carries now
     first_as_of: datetime | None = None  # the portal's first run
     first_seen: dict[int, datetime] = field(default_factory=dict)  # key -> as-of of its first listing
     updates: dict[int, dict[datetime, datetime]] = field(default_factory=dict)  # key -> {last update: seen}
@@ -57,11 +58,39 @@ class Observation:
     renames: list[tuple[int, Rename]] = field(default_factory=list)  # (key of the old id's dataset, rename)
 
 
-def _key_of(dataset_id: str, matching: Matching, history: PortalHistory) -> int | None:
-    old_id = matching.pairs.get(dataset_id)
-    if old_id is not None and old_id in history.previous_keys:
-        return history.previous_keys[old_id]
-    return history.known_keys.get(without_scheme(dataset_id))
+def assign_keys(
+    listed: Sequence[str], matching: Matching, history: PortalHistory
+) -> tuple[dict[str, int | None], list[tuple[int, Rename]]]:
+    """Each listed id's dataset key, and the renames the warehouse must apply to keep its rows.
+
+    In order: the key of the previous run's dataset it matched; the key of the row that carries
+    the id now; the key of a row that carried it (scheme aside) in an earlier run, which makes an
+    `earlier_identifier` rename. A key goes to one id only.
+    """
+    keys: dict[str, int | None] = dict.fromkeys(listed)
+    taken: set[int] = set()
+
+    def claim(dataset_id: str, key: int | None) -> bool:
+        if key is None or key in taken or keys[dataset_id] is not None:
+            return False
+        keys[dataset_id] = key
+        taken.add(key)
+        return True
+
+    renames = []
+    for rename in matching.renames:
+        if claim(rename.new_id, history.previous_keys.get(rename.old_id)):
+            renames.append((keys[rename.new_id], rename))
+    for new_id, old_id in matching.pairs.items():
+        claim(new_id, history.previous_keys.get(old_id))
+    carried = {identifier: key for key, identifier in history.current_ids.items()}
+    for dataset_id in listed:
+        claim(dataset_id, carried.get(dataset_id))
+    for dataset_id in listed:
+        key = history.known_keys.get(without_scheme(dataset_id))
+        if claim(dataset_id, key) and history.current_ids.get(key, dataset_id) != dataset_id:
+            renames.append((key, Rename(history.current_ids[key], dataset_id, "earlier_identifier")))
+    return keys, renames
 
 
 def observe(history: PortalHistory, records: Sequence[DatasetRecord], as_of: datetime) -> Observation:
@@ -73,13 +102,7 @@ def observe(history: PortalHistory, records: Sequence[DatasetRecord], as_of: dat
         if record.is_dataset:
             listed_times.setdefault(record.dataset_id, []).append(record.data_modified_at)
     matching = match_datasets(history.previous_records, records)
-    keys: dict[str, int | None] = {}
-    taken: set[int] = set()
-    for dataset_id in current:
-        key = _key_of(dataset_id, matching, history)
-        keys[dataset_id] = key if key not in taken else None  # two ids cannot continue one dataset
-        if key is not None:
-            taken.add(key)
+    keys, renames = assign_keys(list(current), matching, history)
     since = as_of - timedelta(days=ACTIVITY_DAYS)
     activity = Activity(ACTIVITY_DAYS, since, history.first_as_of)
     observed: dict[str, ObservedFreshness] = {}
@@ -95,11 +118,6 @@ def observe(history: PortalHistory, records: Sequence[DatasetRecord], as_of: dat
             activity.added.append(dataset_id)
         elif _changed_since(seen, first, record.data_modified_at, since):
             activity.data_changed.append(dataset_id)
-    renames = [
-        (history.previous_keys[rename.old_id], rename)
-        for rename in matching.renames
-        if rename.old_id in history.previous_keys and keys.get(rename.new_id) is not None
-    ]
     return Observation(matching, keys, observed, activity, renames)
 
 

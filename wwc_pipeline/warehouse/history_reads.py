@@ -112,7 +112,14 @@ def portal_history(
         select(Dataset.id, Dataset.dataset_id).where(Dataset.portal_id == portal_id, Dataset.occurrence == 1)
     )
     for key, dataset_id in rows:
+        history.current_ids[key] = dataset_id
         history.known_keys[without_scheme(dataset_id)] = merged.get(key, key)
+    for old_identifier, key in session.execute(  # identifiers a row carried before a rename
+        select(DatasetRename.old_identifier, DatasetRename.dataset_id).where(
+            DatasetRename.portal_id == portal_id
+        )
+    ):
+        history.known_keys.setdefault(without_scheme(old_identifier), merged.get(key, key))
     earlier = complete_snapshots(portal_id).where(before(as_of, run_id)).subquery()
     listings = session.execute(
         select(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id, func.min(earlier.c.as_of))

@@ -28,21 +28,27 @@ def apply_renames(
     session: Session, run_id: int, portal_id: int, renames: Sequence[tuple[int, Rename]]
 ) -> int:
     """Move each renamed dataset's rows (every occurrence) to its new identifier; returns the rows
-    recorded. `renames`: (key of the dataset row the old identifier was listed under, rename).
+    recorded. `renames`: (key of the dataset's row, rename); the row moves from whatever
+    identifier it carries now.
 
     When the new identifier already has a row of its own (an older snapshot loaded after newer
     runs listed it), both rows stay and the rename links the old row to it.
     """
     if not renames:
         return 0
-    rows = _rows_of(session, portal_id, [i for _, r in renames for i in (r.old_id, r.new_id)])
+    carried = _identifiers_of(session, [key for key, _ in renames])
+    rows = _rows_of(session, portal_id, [*carried.values(), *(rename.new_id for _, rename in renames)])
     recorded, moved = [], []
     for key, rename in renames:
-        old, new = rows.setdefault(rename.old_id, {}), rows.setdefault(rename.new_id, {})
+        identifier = carried.get(key)
+        if identifier is None:
+            continue  # the row is gone: nothing to continue
+        new = rows.setdefault(rename.new_id, {})
         target = new.get(1)
         if target is not None and target != key:
             recorded.append(_row(run_id, portal_id, target, key, rename))
             continue
+        old = rows.setdefault(identifier, {})
         for occurrence in [n for n in old if n not in new]:  # every listing of the id moves along
             new[occurrence] = old.pop(occurrence)
             moved.append({"id": new[occurrence], "dataset_id": rename.new_id})
@@ -51,6 +57,16 @@ def apply_renames(
         session.execute(update(Dataset).execution_options(**NO_SYNC), moved)
     bulk_insert(session, DatasetRename, recorded)
     return len(recorded)
+
+
+def _identifiers_of(session: Session, keys: list[int]) -> dict[int, str]:
+    """Dataset key -> the identifier its row carries now."""
+    found: dict[int, str] = {}
+    for part in chunks(sorted(set(keys))):
+        found.update(
+            session.execute(select(Dataset.id, Dataset.dataset_id).where(Dataset.id.in_(part))).all()
+        )
+    return found
 
 
 def _rows_of(session: Session, portal_id: int, identifiers: list[str]) -> dict[str, dict[int, int]]:
