@@ -99,9 +99,21 @@ def test_usage_errors_are_one_line(tmp_path: Path, cli_env: Path) -> None:
         "backfill", "--city", "minneapolis", "--snapshots", str(tmp_path / "no"), "--config", str(cli_env)
     )
     assert missing.exit_code == 2 and "snapshot directory" in missing.output
+    portal = wwc(
+        "backfill",
+        "--city",
+        "minneapolis",
+        "--snapshots",
+        str(tmp_path),
+        "--portal",
+        "https://x.org",
+        "--config",
+        str(cli_env),
+    )
+    assert portal.exit_code == 2 and "--portal https://x.org is not a portal of minneapolis" in portal.output
     nothing = wwc("history", "--city", "minneapolis")
     assert nothing.exit_code == 2 and "no completed run for city minneapolis" in nothing.output
-    for result in (unknown, missing, nothing):
+    for result in (unknown, missing, portal, nothing):
         assert len([line for line in result.output.splitlines() if line.strip()]) == 1
 
 

@@ -31,6 +31,13 @@ class BackfillResult:
         return not self.problems
 
 
+def require_portal(city: CityConfig, portal_url: str | None) -> None:
+    """A `--portal` that is not one of the city's is a usage error (one line), before any work."""
+    if portal_url is not None and portal_url.rstrip("/") not in {p.url for p in city.portals}:
+        known = ", ".join(p.url for p in city.portals)
+        raise ValueError(f"--portal {portal_url} is not a portal of {city.id} (its portals: {known})")
+
+
 def portal_chooser(city: CityConfig, portal_url: str | None) -> Any:
     """platform -> the city's portal of that platform (`portal_url` picks one when several)."""
 
@@ -63,6 +70,7 @@ def backfill_city(
     portal_url: str | None = None,
 ) -> BackfillResult:
     """Load every snapshot of `directory` for `city`, in as-of order (history/snapshots.py)."""
+    require_portal(city, portal_url)
     entries, refused = list_snapshots(directory)
     result = BackfillResult(problems=[str(problem) for problem in refused])
     choose = portal_chooser(city, portal_url)

@@ -90,11 +90,12 @@ def backfill(
 ) -> None:
     """Load archived catalog snapshots of a city as runs of kind `backfill`, in as-of order."""
     from wwc_pipeline.config import load_cities, load_criteria
-    from wwc_pipeline.history.backfill import backfill_city
+    from wwc_pipeline.history.backfill import backfill_city, require_portal
     from wwc_pipeline.history.snapshots import list_snapshots
     from wwc_pipeline.warehouse import Warehouse
 
     city_config = load_cities(config).city(city)
+    require_portal(city_config, portal)
     list_snapshots(snapshots)  # a folder that cannot be used fails now, in one line, before any bar
     criteria = load_criteria()
     warehouse = Warehouse()
