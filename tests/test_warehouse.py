@@ -235,7 +235,7 @@ def scenario_report(wh: Warehouse) -> None:
     assert wh.count_rows("datasets") == 4  # aaaa-0001 occurrences 1 and 2
 
     report = wh.city_report("springfield")
-    assert set(report) == {"city", "run", "portals", "criteria", "datasets", "portal_checks"}
+    assert set(report) == {"city", "run", "portals", "criteria", "datasets", "portal_checks", "history"}
     assert report["city"] == {"id": "springfield", "name": "Springfield"}
     assert report["run"]["id"] == run
     assert (report["run"]["kind"], report["run"]["trigger"]) == ("nightly", "cli")
@@ -360,7 +360,7 @@ def scenario_migrations(wh: Warehouse) -> None:
     wh.migrate()
     assert set(inspect(wh.engine).get_table_names()) == tables == {*Base.metadata.tables, "alembic_version"}
     with wh.engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0002"]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0003"]
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
 
 
