@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from wwc_pipeline import __version__
+from wwc_pipeline.reports.history import history_view
 from wwc_pipeline.reports.keydata import key_datasets_view
 from wwc_pipeline.reports.quality import quality_samples
 from wwc_pipeline.reports.summary import (
@@ -265,6 +266,7 @@ def html_context(report: Mapping) -> dict:
         "detail_limit": DETAIL_LIMIT,
         "version": __version__,
         "key_datasets": key_datasets_view(report),
+        "history": history_view(report),
     }
 
 

@@ -23,7 +23,7 @@ from wwc_pipeline.warehouse.models import (
     Snapshot,
     SnapshotEntry,
 )
-from wwc_pipeline.warehouse.reads import check_dict, check_rows, run_dict, score_dicts
+from wwc_pipeline.warehouse.reads import check_dict, check_rows, listed_id, run_dict, score_dicts
 
 PRIVATE_RUN_FIELDS = ("city_id", "host", "pid", "heartbeat_at")  # not for a published report
 
@@ -32,7 +32,7 @@ def report_run(session: Session, city_id: str, run_id: int | None) -> Run:
     """The run asked for, else the city's latest completed one; one-line errors otherwise."""
     if run_id is None:
         query = select(Run).where(Run.city_id == city_id, Run.status.in_(("succeeded", "partial")))
-        run = session.scalars(query.order_by(Run.id.desc()).limit(1)).first()
+        run = session.scalars(query.order_by(Run.as_of.desc(), Run.id.desc()).limit(1)).first()
         if run is None:
             raise WarehouseError(
                 f"no completed run for city {city_id}; run `wwc scan --city {city_id}` first"
@@ -54,7 +54,7 @@ def entry_rows(session: Session, run_id: int) -> dict[tuple[int, int], dict[str,
             SnapshotEntry.dataset_version_id,
             SnapshotEntry.repeat_of_position,
             SnapshotEntry.flags,
-            Dataset.dataset_id.label("dataset_key"),
+            listed_id(DatasetVersion).label("dataset_key"),  # as this run listed it (renames later)
             Dataset.occurrence,
             DatasetVersion.title,
         )
