@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import pytest
 import yaml
 
+from wwc_pipeline.config import load_criteria
+from wwc_pipeline.scoring import score_city
 from wwc_pipeline.simulator import Faults
 from wwc_pipeline.simulator.national import NationalSimulator
 from wwc_pipeline.simulator.national_plan import national_plan
@@ -63,6 +65,7 @@ def test_no_portal_host_ever_sees_more_than_its_limit(prefect_harness, warehouse
         assert all(portal.served >= 4 for portal in sim.portals)  # every city harvested every portal
 
 
+@pytest.mark.filterwarnings("error::sqlalchemy.exc.SAWarning")
 def test_a_failing_portal_fails_alone_and_a_retry_of_it_completes_the_run(
     prefect_harness, warehouse_url, tmp_path
 ):
@@ -71,6 +74,7 @@ def test_a_failing_portal_fails_alone_and_a_retry_of_it_completes_the_run(
     from wwc_pipeline.flows.nightly import nightly_scan
     from wwc_pipeline.flows.retry import retry_portals
 
+    criteria = load_criteria()
     plan = national_plan(3, datasets=90, seed=4, as_of=AS_OF)
     with NationalSimulator(plan, latency_s=0.0) as sim:
         cities = two_cities(sim, tmp_path / "cities.yaml", {"portal_retries": 1, "portal_retry_delay_s": 0})
@@ -82,6 +86,13 @@ def test_a_failing_portal_fails_alone_and_a_retry_of_it_completes_the_run(
         assert list(twin["failed_portals"]) == [down.url] and "503" in twin["failed_portals"][down.url]
 
         warehouse = Warehouse()
+        # the evidence read back from the warehouse scores the city as the run itself did
+        rebuilt = warehouse.run_evidence(solo["run_id"])
+        scores = {
+            row["criterion_id"]: (row["score"], row["status"])
+            for row in score_city(criteria, [*rebuilt.values()])
+        }
+        assert scores == solo["scores"] and all(d.title for e in rebuilt.values() for d in e.datasets)
         info = warehouse.run_info(twin["run_id"])
         assert info["status"] == "partial" and info["prefect_flow_run_id"]
         assert info["portals"][down.url]["status"] == "failed"

@@ -16,7 +16,7 @@ from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence
 from wwc_pipeline.warehouse import reads
 from wwc_pipeline.warehouse.convert import portal_key
 from wwc_pipeline.warehouse.engine import WarehouseError
-from wwc_pipeline.warehouse.models import Dataset, Portal, Run, Snapshot
+from wwc_pipeline.warehouse.models import Dataset, Portal, Run, Snapshot, SnapshotEntry
 
 STATUS_BOOL = {"pass": True, "fail": False}
 
@@ -74,8 +74,19 @@ def run_evidence(session: Session, run_id: int) -> dict[str, PortalEvidence]:
         evidence[row.url] = PortalEvidence(portal=row.url, harvested=harvested, error=row.error)
         if hasattr(evidence[row.url], "warnings"):
             evidence[row.url].warnings = list(row.warnings or [])
+    titles = dict(
+        ((row.url, row.position), row.title)
+        for row in session.execute(
+            select(Portal.url, SnapshotEntry.position, Dataset.title)
+            .select_from(Snapshot)
+            .join(Portal, Portal.id == Snapshot.portal_id)
+            .join(SnapshotEntry, SnapshotEntry.entry_list_id == Snapshot.entry_list_id)
+            .join(Dataset, Dataset.id == SnapshotEntry.dataset_id)
+            .where(Snapshot.run_id == run_id)
+        )
+    )
     datasets: dict[tuple[str, int], DatasetOutcome] = {}
-    for row in session.execute(reads.check_rows(run_id).add_columns(Dataset.title)):
+    for row in session.execute(reads.check_rows(run_id)):
         portal = evidence.get(row.url)
         if portal is None:
             continue
@@ -88,7 +99,7 @@ def run_evidence(session: Session, run_id: int) -> dict[str, PortalEvidence]:
         key = (row.url, row.position)
         outcome = datasets.get(key)
         if outcome is None:
-            outcome = datasets[key] = DatasetOutcome(row.dataset_key, row.title, {})
+            outcome = datasets[key] = DatasetOutcome(row.dataset_key, titles.get(key), {})
             portal.datasets.append(outcome)
         outcome.metrics[row.check_id] = STATUS_BOOL.get(row.status)
     return evidence
