@@ -148,9 +148,25 @@ def _warnings_note(portals: list[PortalEvidence]) -> str:
     return " ".join(notes)
 
 
+def thresholds(criterion: CriterionConfig) -> dict:
+    """The rules a score is judged by, stored with it so an old run shows the cut-offs of its day."""
+    rules: dict = {
+        "kind": criterion.kind,
+        "met": criterion.met,
+        "partial": criterion.partial,
+        "min_datasets": criterion.min_datasets,
+        "met_requires_pass": criterion.met_requires_pass,
+        "weights": dict(criterion.metrics),
+    }
+    if criterion.kind == "key_datasets":
+        rules.update(key_measure=criterion.key_measure, found_credit=criterion.found_credit)
+    return rules
+
+
 def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -> dict:
     """One criterion's score row for a city (all its portals together), with a per-portal breakdown."""
     row = {
+        "thresholds": thresholds(criterion),
         "criterion_id": criterion.id,
         "component": criterion.component,
         "current": list(criterion.current),

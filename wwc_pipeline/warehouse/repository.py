@@ -200,14 +200,15 @@ class Warehouse:
             writes.write_failed_snapshot(session, run_id, portal_id, error)
 
     def record_scores(self, run_id: int, city_id: str, scores: list[dict[str, Any]]) -> None:
-        """The run's criterion scores, replacing any written before for this run."""
+        """The run's criterion scores, replacing any written before for this run (`thresholds`, the
+        rules each was judged by, is optional: None when the caller has none)."""
         rows = []
         for score in scores:
-            missing = [field for field in reads.SCORE_FIELDS if field not in score]
+            missing = [f for f in reads.SCORE_FIELDS if f not in score and f not in reads.OPTIONAL_SCORE_FIELDS]
             if missing:
                 name = score.get("criterion_id", "?")
                 raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
-            row = {field: jsonable(score[field]) for field in reads.SCORE_FIELDS}
+            row = {field: jsonable(score.get(field)) for field in reads.SCORE_FIELDS}
             rows.append({**row, "evidence": row["evidence"] or ""})
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
