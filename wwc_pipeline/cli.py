@@ -188,6 +188,7 @@ def evaluate(
 ) -> None:
     """Evaluate a recorded catalog offline, exactly as METRICS.md defines the metrics."""
     from wwc_pipeline.offline import evaluate_files
+    from wwc_pipeline.wording import plural
 
     result, lines = evaluate_files(catalog_file, platform, parse_as_of(as_of))
     if details:
@@ -204,7 +205,8 @@ def evaluate(
                 name, str(counts["pass"]), str(counts["fail"]), str(counts["na"]), str(counts["share"])
             )
     portal = result["portal"] or "portal not named in the file"
-    echo(f"{result['platform']} ({portal}): {result['assets']} assets, {result['datasets']} datasets")
+    counted = f"{plural(result['assets'], 'asset')}, {plural(result['datasets'], 'dataset')}"
+    echo(f"{result['platform']} ({portal}): {counted}")
     stdout.print(table)
     typer.echo("freshness: " + json.dumps(result["metrics"]["freshness"]))
 

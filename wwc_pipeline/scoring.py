@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from wwc_pipeline.config import CriteriaConfig, CriterionConfig
 from wwc_pipeline.keydata.scoring import key_datasets_score
 from wwc_pipeline.results import CheckResult, Status
+from wwc_pipeline.wording import plural
 
 MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
 INSUFFICIENT, NOT_ASSESSABLE = "insufficient evidence", "not assessable by scan"
@@ -104,9 +105,9 @@ def _metrics_evidence(criterion: CriterionConfig, counts: dict) -> str:
         if c["share"] is None:
             parts.append(f"{metric}: not applicable to any dataset")
         else:
-            parts.append(
-                f"{metric}: {c['pass']} of {c['pass'] + c['fail']} datasets pass ({100 * c['share']:.1f}%)"
-            )
+            verb = "passes" if c["pass"] == 1 else "pass"
+            judged = plural(c["pass"] + c["fail"], "dataset")
+            parts.append(f"{metric}: {c['pass']} of {judged} {verb} ({100 * c['share']:.1f}%)")
     return "; ".join(parts)
 
 
@@ -194,7 +195,7 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
         status = status_for(score, criterion) if enough else INSUFFICIENT
         if not enough:
             applicable = counts["applicable_datasets"]
-            evidence += f" (only {applicable} applicable datasets; {criterion.min_datasets} needed)"
+            evidence += f" (only {plural(applicable, 'applicable dataset')}; {criterion.min_datasets} needed)"
         row["worst_datasets"] = _worst_datasets(criterion, harvested)
     elif criterion.kind == "key_datasets":
         score, counts, evidence = key_datasets_score(criterion, harvested)

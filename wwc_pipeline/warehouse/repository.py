@@ -204,7 +204,8 @@ class Warehouse:
         rules each was judged by, is optional: None when the caller has none)."""
         rows = []
         for score in scores:
-            missing = [f for f in reads.SCORE_FIELDS if f not in score and f not in reads.OPTIONAL_SCORE_FIELDS]
+            optional = reads.OPTIONAL_SCORE_FIELDS
+            missing = [f for f in reads.SCORE_FIELDS if f not in score and f not in optional]
             if missing:
                 name = score.get("criterion_id", "?")
                 raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
@@ -251,6 +252,11 @@ class Warehouse:
         """city, run, portals, criteria, datasets (with their checks), portal_checks."""
         with self._session() as session:
             return report_reads.city_report(session, city_id, run_id)
+
+    def report_cities(self, city_ids: list[str] | None = None) -> list[tuple[str, str]]:
+        """(id, name) of these cities, or of every city with a run, ordered by name."""
+        with self._session() as session:
+            return report_reads.report_cities(session, city_ids)
 
     def score_check_results(self, run_id: int, criterion_id: str) -> list[dict[str, Any]]:
         """The check result rows behind a score: portal, dataset_id and position of the entry judged
