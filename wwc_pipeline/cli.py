@@ -152,25 +152,90 @@ def _known_city_or_fail(city: str, config: Path | None) -> None:
 @app.command()
 @friendly_errors
 def report(
-    city: Annotated[str, typer.Option("--city", help="city id")],
+    city: Annotated[str | None, typer.Option("--city", help="city id")] = None,
+    all_cities: Annotated[
+        bool, typer.Option("--all", help="every city's latest report in every format, and the index")
+    ] = False,
     format: Annotated[
-        str, typer.Option("--format", help="html, json, csv, or keydata.csv (the key-datasets table)")
+        str,
+        typer.Option(
+            "--format", help="html, json, criteria.csv, datasets.csv (or csv), keydata.csv (key datasets)"
+        ),
     ] = "html",
     out: Annotated[
-        Path | None, typer.Option("--out", help="output file (default under the data dir)")
+        Path | None,
+        typer.Option("--out", help="output file, or with --all the folder (default under the data dir)"),
     ] = None,
     run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest completed)")] = None,
 ) -> None:
-    """Write a city's evidence report."""
+    """Write a city's evidence report, or (--all) every city's reports and the index across cities."""
     from wwc_pipeline.reports import write_report
+    from wwc_pipeline.reports.render import RENDERERS
     from wwc_pipeline.warehouse import Warehouse
 
-    if format not in ("html", "json", "csv", "keydata.csv"):
-        fail(f"--format {format!r} is not one of html, json, csv, keydata.csv")
+    if all_cities == (city is not None):
+        fail("give --city ID for one report, or --all for every city's reports and the index")
+    if format not in RENDERERS or format == "md":
+        fail(f"--format {format!r} is not one of html, json, criteria.csv, datasets.csv, csv, keydata.csv")
     warehouse = Warehouse()
     warehouse.migrate()
+    if all_cities:
+        if run is not None:
+            fail("--run names one city's run; it cannot go with --all")
+        from wwc_pipeline.reports.bundle import write_all_reports
+        from wwc_pipeline.reports.render import data_dir
+
+        written = write_all_reports(warehouse, out or data_dir() / "reports-all", progress=echo)
+        echo(f"index: {written['index']}")
+        return
     path = write_report(warehouse.city_report(city, run), format, out)
     echo(path)
+
+
+@app.command()
+@friendly_errors
+def publish(
+    out: Annotated[Path, typer.Option("--out", help="folder to write the tables and data.json into")],
+    contact_email: Annotated[
+        str | None,
+        typer.Option(
+            "--contact-email", help="who answers questions about the data (or $WWC_PUBLISH_CONTACT_EMAIL)"
+        ),
+    ] = None,
+    contact_name: Annotated[
+        str, typer.Option("--contact-name", help="the contact's name")
+    ] = "Open data team",
+    publisher: Annotated[
+        str, typer.Option("--publisher", help="organisation publishing the evidence")
+    ] = "What Works Cities evidence (wwc-pipeline)",
+    base_url: Annotated[
+        str | None,
+        typer.Option("--base-url", help="URL where the folder will be served (default: its file:// URL)"),
+    ] = None,
+) -> None:
+    """Publish every city's latest evidence as an open dataset: CSV and Parquet tables, a data
+    dictionary, and a DCAT-US 1.1 data.json describing them."""
+    import os
+    import re
+
+    from wwc_pipeline.publish import publish as publish_evidence
+    from wwc_pipeline.publish.catalog import Publisher
+    from wwc_pipeline.warehouse import Warehouse
+
+    email = contact_email or os.environ.get("WWC_PUBLISH_CONTACT_EMAIL")
+    if not email or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        fail(
+            "give --contact-email NAME@DOMAIN (or set WWC_PUBLISH_CONTACT_EMAIL):"
+            " data.json must name a contact"
+        )
+    warehouse = Warehouse()
+    warehouse.migrate()
+    written = publish_evidence(
+        warehouse, out, Publisher(publisher, contact_name, email), base_url, progress=echo
+    )
+    for table, files in written["tables"].items():
+        echo(f"{table}: {files['rows']} rows -> {files['csv']}, {files['parquet']}")
+    echo(f"catalog: {written['data_json']} ({written['cities']} cities)")
 
 
 @app.command()
@@ -220,16 +285,22 @@ def demo(
     scale: Annotated[
         float, typer.Option(help="size of the simulated catalogs against the demo's own (0.05: a quick try)")
     ] = 1.0,
+    nights: Annotated[
+        int, typer.Option(help="runs per city, one simulated night apart (the portals change between them)")
+    ] = 3,
 ) -> None:
-    """Start the portal simulator, run the nightly flow against it, write the warehouse and reports."""
+    """Start the portal simulator, run the nightly flow over several simulated nights, write the
+    warehouse, every city's reports and the index."""
     quiet_prefect()
     if not 0 < scale <= 10:
         fail(f"--scale {scale:g} is out of range; use a number above 0 and at most 10")
+    if not 1 <= nights <= 30:
+        fail(f"--nights {nights} is out of range; use 1 to 30")
     from wwc_pipeline.demo import run_demo
     from wwc_pipeline.flows.nightly import nightly_scan
 
-    index = run_demo(out, lambda **kwargs: _run_flow(nightly_scan, **kwargs), scale=scale)
-    echo(f"warehouse: {index['warehouse']}")
+    index = run_demo(out, nightly_scan, scale=scale, nights=nights, around=_run_flow)
+    echo(f"warehouse: {index['warehouse']} ({nights} night{'s' if nights != 1 else ''})")
     for entry in index["cities"]:
         echo(f"report: {entry['path']}  ({entry['city_id']}: {entry['overall']})")
     echo(f"index: {index['index']}")

@@ -186,7 +186,7 @@ def run_demo(
             return summaries
 
         summaries = around(every_night)
-    written = write_all_reports(Warehouse(), out / "reports", list(summaries))
+    written = write_all_reports(Warehouse(), out, list(summaries))
     return {"warehouse": str(out / "warehouse.db"), "nights": nights, **written}
 
 

@@ -110,10 +110,14 @@ def _path_part(value: Any, what: str) -> str:
     return text
 
 
+def data_dir() -> Path:
+    """WWC_DATA_DIR, else ./wwc-data."""
+    return Path(os.environ.get("WWC_DATA_DIR") or "wwc-data")
+
+
 def default_report_path(city_id: Any, run_id: Any, fmt: str) -> Path:
     """<WWC_DATA_DIR or ./wwc-data>/reports/<city_id>/<run_id>.<fmt>."""
-    data_dir = Path(os.environ.get("WWC_DATA_DIR") or "wwc-data")
-    return data_dir / "reports" / _path_part(city_id, "city id") / f"{_path_part(run_id, 'run id')}.{fmt}"
+    return data_dir() / "reports" / _path_part(city_id, "city id") / f"{_path_part(run_id, 'run id')}.{fmt}"
 
 
 def write_report(report: Mapping, fmt: str, out: Path | str | None = None) -> Path:
