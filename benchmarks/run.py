@@ -19,10 +19,10 @@ from typing import Any, NoReturn
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks import evaluation, feed, harvest, quality, warehouse
+from benchmarks import backfill, evaluation, feed, harvest, quality, warehouse
 from benchmarks.common import machine
 
-BENCHMARKS = ("harvest", "evaluation", "warehouse", "quality", "feed")
+BENCHMARKS = ("harvest", "evaluation", "warehouse", "quality", "feed", "backfill")
 DEFAULT_SIZE = 20_000
 DEFAULT_OUT = Path("wwc-data") / "benchmarks.json"
 
@@ -78,6 +78,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--quality-datasets", type=positive_int, default=25, help="datasets the quality check validates"
     )
+    parser.add_argument(
+        "--backfill-snapshots",
+        type=positive_int,
+        metavar="S",
+        help="the first S Minneapolis snapshots the backfill loads (default: all 12)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated catalogs")
     parser.add_argument(
         "--feed-mb", type=positive_int, default=100, metavar="MB", help="size of the big DCAT feed (100)"
@@ -97,6 +103,7 @@ def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text:
             "warehouse_size": warehouse_size,
             "latency_ms": args.latency_ms,
             "quality_datasets": args.quality_datasets,
+            "backfill_snapshots": args.backfill_snapshots,
             "seed": args.seed,
             "feed_mb": args.feed_mb,
         },
@@ -119,9 +126,12 @@ def run_all(args: argparse.Namespace, say: Callable[[str], None] = lambda _text:
         elif name == "quality":
             say(f"quality: {args.quality_datasets} sampled datasets x 200 rows, {args.repeat} runs")
             results[name] = quality.run(args.quality_datasets, 200, args.repeat, args.seed)
-        else:
+        elif name == "feed":
             say(f"feed: a {args.feed_mb} MB DCAT feed, each harvest twice in a child process of its own")
             results[name] = feed.run(args.feed_mb)
+        else:
+            say(f"backfill: {args.backfill_snapshots or 'all'} Minneapolis snapshots, {args.repeat} runs")
+            results[name] = backfill.run(args.repeat, args.backfill_snapshots)
         results[name]["duration_s"] = round(time.perf_counter() - begun, 1)
     results["duration_s"] = round(time.perf_counter() - started, 1)
     return results
@@ -240,6 +250,22 @@ def feed_rows(f: dict[str, Any]) -> list[Row]:
     ]  # fmt: skip
 
 
+def backfill_rows(b: dict[str, Any]) -> list[Row]:
+    if "skipped" in b:
+        return [row("backfill", f"skipped: {b['skipped']}", "", "", None, "")]
+    label = f"backfill S={b['snapshots']} ({b['datasets']} datasets)"
+    ours, base = b["backfill"], b["evaluate"]
+    return [
+        row(label, "load as runs (A backfill, B wwc evaluate of the files)", seconds(ours["median_s"]),
+            seconds(base["median_s"]), b["ratios"]["time_backfill_over_evaluate"], "backfill / evaluate"),
+        row(label, "datasets per second (A backfill, B evaluate)", f"{ours['datasets_per_s']}/s",
+            f"{base['datasets_per_s']}/s", None, "context"),
+        row(label, "backfill again, all already loaded (A) vs first (B)",
+            seconds(b["backfill_again"]["median_s"]), seconds(ours["median_s"]),
+            b["ratios"]["time_again_over_first"], "again / first"),
+    ]  # fmt: skip
+
+
 def table_rows(results: dict[str, Any]) -> list[Row]:
     """(benchmark, measure, A, B, ratio, what the ratio is) for every headline number."""
     rows: list[Row] = []
@@ -249,6 +275,7 @@ def table_rows(results: dict[str, Any]) -> list[Row]:
         ("warehouse", warehouse_rows),
         ("quality", quality_rows),
         ("feed", feed_rows),
+        ("backfill", backfill_rows),
     ):
         if name in results:
             rows.extend(rows_of(results[name]))

@@ -7,6 +7,7 @@ from wwc_pipeline.checks import (  # noqa: F401
     content,
     formats,
     freshness,
+    history,
     key_datasets,
     licences,
     links,

@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from benchmarks import evaluation, feed, harvest, quality, run, warehouse
+from benchmarks import backfill, evaluation, feed, harvest, quality, run, warehouse
 from benchmarks.common import bench_client
 from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
@@ -142,7 +142,7 @@ def test_feed_benchmark_harvests_every_entry_both_ways_and_splits_the_memory():
 def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
     out = tmp_path / "results" / "bench.json"
     argv = ["--size", "120", "--repeat", "1", "--latency-ms", "1", "--quality-datasets", "2"]
-    argv += ["--feed-mb", "1"]
+    argv += ["--feed-mb", "1", "--backfill-snapshots", "1"]
     code = run.main([*argv, "--out", str(out)])
 
     assert code == 0
@@ -153,6 +153,7 @@ def test_run_prints_the_table_and_writes_json(tmp_path, capsys):
         "warehouse_size": 30,
         "latency_ms": 1.0,
         "quality_datasets": 2,
+        "backfill_snapshots": 1,
         "seed": 1,
         "feed_mb": 1,
     }
@@ -195,3 +196,20 @@ def test_an_unwritable_out_file_fails_before_running(tmp_path, capsys):
     assert run.main(["--size", "10", "--out", str(blocker / "bench.json")]) == 2
     error = capsys.readouterr().err
     assert "cannot write" in error and len(error.strip().splitlines()) == 1
+
+
+def test_backfill_benchmark_loads_each_snapshot_once_and_nothing_the_second_time():
+    """Two Minneapolis snapshots (MANIFEST.tsv: 111 and 128 entries, every one a dataset)."""
+    if not (backfill.HISTORY / "MANIFEST.tsv").is_file():
+        assert backfill.run(1, 2)["skipped"]
+        return
+    result = backfill.run(1, 2)
+    assert (result["snapshots"], result["datasets"]) == (2, 111 + 128)
+    assert result["backfill"]["runs"] == 2 and result["backfill"]["problems"] == 0
+    assert result["evaluate"]["datasets"] == 111 + 128 and result["same_datasets"] is True
+    assert (result["backfill_again"]["runs"], result["backfill_again"]["already"]) == (0, 2)
+    assert result["backfill"]["datasets_per_s"] > 0 and result["ratios"]["time_backfill_over_evaluate"] > 0
+
+
+def test_backfill_benchmark_without_the_snapshots_says_so(tmp_path):
+    assert "not found" in backfill.run(1, history=tmp_path)["skipped"]

@@ -238,7 +238,7 @@ def scenario_report(wh: Warehouse) -> None:
     assert wh.count_rows("datasets") == 4  # aaaa-0001 occurrences 1 and 2
 
     report = wh.city_report("springfield")
-    assert set(report) == {"city", "run", "portals", "criteria", "datasets", "portal_checks"}
+    assert set(report) == {"city", "run", "portals", "criteria", "datasets", "portal_checks", "history"}
     assert report["city"] == {"id": "springfield", "name": "Springfield"}
     assert report["run"]["id"] == run
     assert (report["run"]["kind"], report["run"]["trigger"]) == ("nightly", "cli")

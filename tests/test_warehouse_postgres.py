@@ -60,7 +60,7 @@ def test_tables_live_in_the_test_schema(wh: Warehouse) -> None:
             {"schema": schema},
         ).scalar_one()
     assert schema.startswith("wwc_test_")
-    assert tables == 15  # fourteen warehouse tables and alembic_version
+    assert tables == 16  # fifteen warehouse tables and alembic_version
 
 
 def test_concurrent_portal_writes_on_postgres(wh: Warehouse) -> None:

@@ -22,6 +22,7 @@ from wwc_pipeline.cliutil import (
     stdout,
     warn,
 )
+from wwc_pipeline.history import commands as history_commands
 
 app = typer.Typer(
     help="Read city open-data portals as evidence for What Works Cities certification.",
@@ -336,6 +337,11 @@ def serve(config: CitiesFile = None) -> None:
     from wwc_pipeline.flows.deployments import serve_deployments
 
     serve_deployments(load_cities(config))
+
+
+# History (issue 15): wwc_pipeline/history/commands.py
+app.command()(friendly_errors(history_commands.backfill))
+app.command()(friendly_errors(history_commands.history))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -139,6 +139,17 @@ class CitiesConfig(BaseModel):
         raise ConfigError(f"unknown city {city_id!r}; configured cities: {known} (see `wwc cities`)")
 
 
+class MetricFallback(BaseModel):
+    """Where a dataset's `unless` metric does not pass, metric `use` judges it instead."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    use: str  # e.g. observed_fresh
+    unless: str  # e.g. declares_frequency
+    label: str  # how the evidence names datasets judged by `use`, e.g. "observed cadence"
+    own_label: str  # how it names the others, e.g. "declared cadence"
+
+
 class CriterionConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -148,6 +159,7 @@ class CriterionConfig(BaseModel):
     title: str
     kind: Literal["metrics", "portal", "key_datasets", "not_assessable"] = "metrics"
     metrics: dict[str, float] = {}  # metric name -> weight
+    fallbacks: dict[str, MetricFallback] = {}  # metric name -> what judges a dataset it does not
     portal_checks: list[str] = []
     met: float = 80.0
     partial: float = 50.0

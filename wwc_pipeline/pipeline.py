@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from wwc_pipeline import anomalies, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
+from wwc_pipeline.history.observe import observe
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
@@ -153,6 +155,11 @@ def evaluate_portal(
         )
     portal_results = [harvest_result(evaluation, snapshot), *run_portal_checks(records, context)]
     check_results.extend(portal_results)
+    positions = [position for position, record in enumerate(records) if record.is_dataset]
+    by_position = dict(zip(positions, outcomes, strict=True))
+    for result in portal_results:  # a portal check's per-dataset results count as the dataset's metrics
+        if result.dataset_id is not None and result.position in by_position:
+            by_position[result.position].metrics[result.check_id] = result.as_bool
     evidence = PortalEvidence(
         portal=portal_label,
         harvested=True,
@@ -184,17 +191,22 @@ def scan_city(
     trigger: str = "cli",
     as_of: datetime | None = None,
     run_deadline_s: float | None = None,
+    harvest: Callable[[PortalConfig], CatalogSnapshot] | None = None,
 ) -> CityRunResult:
     """Harvest, check and score every portal of a city; write it all to the warehouse.
 
     Each portal is its own transaction; a portal that fails is recorded with its reason and the
     others go on. The run ends `succeeded`, `partial` (some portals failed) or `failed` (all did).
     Past `run_deadline_s` (cities.yaml `run_deadline_s`), every request stops and the portals
-    not done fail with that reason.
+    not done fail with that reason. `harvest` replaces the live harvest (a backfill hands over an
+    archived snapshot); each portal is set against the warehouse's history of it before this
+    run's as-of time.
     """
     as_of = as_of or utc_now()
     if client is not None and run_deadline_s:
         client = client.within(run_deadline_s, "the run deadline")
+    live_client = client
+    harvest = harvest or (lambda portal: harvest_portal(portal, live_client))
     run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
     result = CityRunResult(city_id=city.id, run_id=run_id, status="running")
     evidence: list[PortalEvidence] = []
@@ -204,7 +216,9 @@ def scan_city(
             try:
                 if client is not None:
                     client.check_deadline()
-                snapshot = harvest_portal(portal, client)
+                snapshot = harvest(portal)
+                history = warehouse.portal_history(city.id, portal.platform, portal.url, as_of, run_id)
+                observation = observe(history, snapshot.records, as_of)
                 context = PortalContext(
                     platform=portal.platform,
                     portal=portal.domain,
@@ -216,6 +230,7 @@ def scan_city(
                     previous_columns=warehouse.previous_columns(
                         city.id, portal.platform, portal.url, before_run_id=run_id
                     ),
+                    history=observation,
                 )
                 outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot)
                 warehouse.record_portal(
@@ -226,6 +241,7 @@ def scan_city(
                     snapshot,
                     outcome.check_results,
                     entry_flags=entry_flags(snapshot),
+                    renames=observation.renames,
                 )
                 evidence.append(outcome.evidence)
                 result.datasets += len(snapshot.datasets)

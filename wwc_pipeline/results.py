@@ -48,3 +48,4 @@ class PortalContext:
     connector: Any = None
     portal_config: Any = None  # config.PortalConfig
     previous_columns: dict[str, list[str]] | None = None  # dataset_id -> column names, last run
+    history: Any = None  # history.observe.Observation: this run against the portal's earlier runs

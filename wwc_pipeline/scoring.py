@@ -50,23 +50,42 @@ def status_for(score: float | None, criterion: CriterionConfig) -> str:
     return NOT_MET
 
 
-def _metric_counts(portals: list[PortalEvidence], metric: str) -> dict:
+def judged(criterion: CriterionConfig, dataset: DatasetOutcome, metric: str) -> tuple[bool | None, str]:
+    """A dataset's outcome on a criterion's metric, and by what it was judged (config fallbacks)."""
+    fallback = criterion.fallbacks.get(metric)
+    if fallback is None:
+        return dataset.metrics.get(metric), metric
+    if dataset.metrics.get(fallback.unless) is True:
+        return dataset.metrics.get(metric), fallback.own_label
+    return dataset.metrics.get(fallback.use), fallback.label
+
+
+def _metric_counts(portals: list[PortalEvidence], metric: str, criterion: CriterionConfig) -> dict:
     passed = failed = not_applicable = 0
+    judged_by: dict[str, int] = {}
     for portal in portals:
         for dataset in portal.datasets:
-            outcome = dataset.metrics.get(metric)
+            outcome, how = judged(criterion, dataset, metric)
             if outcome is True:
                 passed += 1
             elif outcome is False:
                 failed += 1
             else:
                 not_applicable += 1
+            if outcome is not None:
+                judged_by[how] = judged_by.get(how, 0) + 1
     share = round(passed / (passed + failed), 4) if passed + failed else None
-    return {"pass": passed, "fail": failed, "na": not_applicable, "share": share}
+    counts = {"pass": passed, "fail": failed, "na": not_applicable, "share": share}
+    if metric in criterion.fallbacks:
+        fallback = criterion.fallbacks[metric]
+        counts["judged_by"] = {
+            label: judged_by.get(label, 0) for label in (fallback.own_label, fallback.label)
+        }
+    return counts
 
 
 def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) -> tuple[float | None, dict]:
-    counts = {metric: _metric_counts(portals, metric) for metric in criterion.metrics}
+    counts = {metric: _metric_counts(portals, metric, criterion) for metric in criterion.metrics}
     weighted = [
         (counts[m]["share"], w) for m, w in criterion.metrics.items() if counts[m]["share"] is not None
     ]
@@ -74,7 +93,7 @@ def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) ->
         1
         for portal in portals
         for dataset in portal.datasets
-        if any(dataset.metrics.get(metric) is not None for metric in criterion.metrics)
+        if any(judged(criterion, dataset, metric)[0] is not None for metric in criterion.metrics)
     )
     counts["applicable_datasets"] = applicable
     total_weight = sum(weight for _, weight in weighted)
@@ -88,7 +107,7 @@ def _worst_datasets(criterion: CriterionConfig, portals: list[PortalEvidence]) -
     ranked = []
     for portal in portals:
         for dataset in portal.datasets:
-            failed = [m for m in criterion.metrics if dataset.metrics.get(m) is False]
+            failed = [m for m in criterion.metrics if judged(criterion, dataset, m)[0] is False]
             if failed:
                 ranked.append((-len(failed), len(ranked), portal.portal, dataset, failed))
     ranked.sort(key=lambda item: (item[0], item[1]))
@@ -107,7 +126,12 @@ def _metrics_evidence(criterion: CriterionConfig, counts: dict) -> str:
         else:
             verb = "passes" if c["pass"] == 1 else "pass"
             judged = plural(c["pass"] + c["fail"], "dataset")
-            parts.append(f"{metric}: {c['pass']} of {judged} {verb} ({100 * c['share']:.1f}%)")
+            text = f"{metric}: {c['pass']} of {judged} {verb} ({100 * c['share']:.1f}%)"
+            if "judged_by" in c:
+                text += ", judged by " + " and ".join(
+                    f"{label} for {n}" for label, n in c["judged_by"].items()
+                )
+            parts.append(text)
     return "; ".join(parts)
 
 
@@ -178,7 +202,12 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
         "counts": {},
         "worst_datasets": [],
         "portal_breakdown": {},
-        "check_ids": list(criterion.metrics) + list(criterion.portal_checks),
+        "check_ids": list(
+            dict.fromkeys(
+                [*criterion.metrics, *[m for f in criterion.fallbacks.values() for m in (f.use, f.unless)]]
+            )
+        )
+        + list(criterion.portal_checks),
     }
     if criterion.kind == "not_assessable":
         return row

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from wwc_pipeline import __version__
 from wwc_pipeline.reports.criteria_view import DETAIL_LIMIT, criterion_view
 from wwc_pipeline.reports.datasets_view import PAGE_SIZE, anchors, portal_index, ranked, row_view, table_data
+from wwc_pipeline.reports.history import history_view
 from wwc_pipeline.reports.keydata import key_datasets_view
 from wwc_pipeline.reports.portal_evidence import portal_evidence
 from wwc_pipeline.reports.summary import (
@@ -138,6 +139,7 @@ def html_context(report: Mapping) -> dict:
         "key_datasets": key_datasets_view(report),
         "trend": trend,
         "changes": changes_view(report),
+        "history": history_view(report),
     }
 
 

@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-RUN_KINDS = ("nightly", "rescan", "demo", "evaluate")
+RUN_KINDS = ("nightly", "rescan", "demo", "evaluate", "backfill")
 RUN_TRIGGERS = ("schedule", "cli", "deployment", "demo")
 RUN_STATUSES = ("running", "succeeded", "failed", "partial")
 SNAPSHOT_STATUSES = ("complete", "complete_with_warnings", "failed")
@@ -96,6 +96,7 @@ class Run(Base):
         _one_of("trigger", RUN_TRIGGERS),
         _one_of("status", RUN_STATUSES),
         Index("ix_runs_city_id_id", "city_id", "id"),
+        Index("ix_runs_city_id_as_of", "city_id", "as_of"),  # history runs in as-of order
         Index("ix_runs_status", "status"),
     )
 
@@ -301,3 +302,25 @@ class CriterionScoreCheck(Base):
         ForeignKey("criterion_scores.id", ondelete="CASCADE"), primary_key=True
     )
     check_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class DatasetRename(Base):
+    """A dataset listed under a new identifier (history/identity.py matched it, by `rule`).
+
+    The dataset row keeps its identity: its `dataset_id` becomes the new identifier and this row
+    records the change, so no rename is ever silent. When the new identifier already had a row
+    of its own (an older snapshot loaded after newer runs), the two rows stay and
+    `from_dataset_id` links the old one to it.
+    """
+
+    __tablename__ = "dataset_renames"
+    __table_args__ = (Index("ix_dataset_renames_portal_id_run_id", "portal_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    from_dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"))
+    old_identifier: Mapped[str] = mapped_column(Text)
+    new_identifier: Mapped[str] = mapped_column(Text)
+    rule: Mapped[str] = mapped_column(String(32))

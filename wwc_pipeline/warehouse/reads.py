@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wwc_pipeline.warehouse.convert import portal_key
@@ -50,6 +50,12 @@ def iso(moment: datetime | None) -> str | None:
     return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).isoformat()
 
 
+def listed_id(version: Any) -> Any:
+    """The dataset id as the version's record lists it: a renamed dataset's row carries its newest
+    id, and each run shows the id it listed."""
+    return version.record["dataset_id"].as_string()
+
+
 def run_dict(run: Run) -> dict[str, Any]:
     return {
         "id": run.id,
@@ -80,8 +86,8 @@ def run(session: Session, run_id: int) -> dict[str, Any] | None:
 
 
 def latest_run(session: Session, city_id: str, status_in: tuple[str, ...]) -> dict[str, Any] | None:
-    query = select(Run).where(Run.city_id == city_id, Run.status.in_(status_in)).order_by(Run.id.desc())
-    run = session.scalars(query.limit(1)).first()
+    query = select(Run).where(Run.city_id == city_id, Run.status.in_(status_in))
+    run = session.scalars(query.order_by(Run.as_of.desc(), Run.id.desc()).limit(1)).first()  # as-of order
     return run_dict(run) if run else None
 
 
@@ -99,12 +105,13 @@ def check_rows(run_id: int) -> Any:
     every dataset-level result names a position of this run's catalog (null for portal ones).
     """
     entry = aliased(SnapshotEntry)
+    judged = aliased(DatasetVersion)
     return (
         select(
             Snapshot.id.label("snapshot_id"),
             Portal.url,
             CheckResultRow.dataset_version_id,
-            Dataset.dataset_id.label("dataset_key"),
+            listed_id(judged).label("dataset_key"),
             entry.position,
             CheckResultRow.check_id,
             CheckResultRow.status,
@@ -122,7 +129,7 @@ def check_rows(run_id: int) -> Any:
             (entry.entry_list_id == Snapshot.entry_list_id)
             & (entry.dataset_version_id == CheckResultRow.dataset_version_id),
         )
-        .outerjoin(Dataset, Dataset.id == entry.dataset_id)
+        .outerjoin(judged, judged.id == entry.dataset_version_id)
         .where(Snapshot.run_id == run_id)
         .order_by(
             Snapshot.id, CheckResultRow.dataset_version_id.is_not(None), entry.position, CheckResultRow.id
@@ -171,17 +178,19 @@ def previous_columns(
     query = (
         select(Snapshot.entry_list_id)
         .join(Portal)
+        .join(Run, Run.id == Snapshot.run_id)
         .where(
             Portal.city_id == city_id,
             Portal.platform == platform,
             Portal.url == portal_key(portal_url),
             Snapshot.status.in_(COMPLETE_STATUSES),
         )
-        .order_by(Snapshot.run_id.desc())
+        .order_by(Run.as_of.desc(), Run.id.desc())  # the previous run in as-of order, not insertion
         .limit(1)
     )
     if before_run_id is not None:
-        query = query.where(Snapshot.run_id < before_run_id)
+        current = select(Run.as_of).where(Run.id == before_run_id).scalar_subquery()
+        query = query.where(or_(Run.as_of < current, and_(Run.as_of == current, Run.id < before_run_id)))
     entry_list_id = session.scalar(query)
     if entry_list_id is None:
         return {}

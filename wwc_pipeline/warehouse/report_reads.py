@@ -23,7 +23,7 @@ from wwc_pipeline.warehouse.models import (
     Snapshot,
     SnapshotEntry,
 )
-from wwc_pipeline.warehouse.reads import check_dict, check_rows, run_dict, score_dicts
+from wwc_pipeline.warehouse.reads import check_dict, check_rows, listed_id, run_dict, score_dicts
 from wwc_pipeline.warehouse.score_trend_reads import changes, previous_run, score_trend
 
 PRIVATE_RUN_FIELDS = ("city_id", "host", "pid", "heartbeat_at")  # not for a published report
@@ -55,7 +55,7 @@ def entry_rows(session: Session, run_id: int) -> dict[tuple[int, int], dict[str,
             SnapshotEntry.dataset_version_id,
             SnapshotEntry.repeat_of_position,
             SnapshotEntry.flags,
-            Dataset.dataset_id.label("dataset_key"),
+            listed_id(DatasetVersion).label("dataset_key"),  # as this run listed it (renames later)
             Dataset.occurrence,
             DatasetVersion.title,
             DatasetVersion.record["landing_page"].as_string().label("landing_page"),

@@ -20,9 +20,19 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from wwc_pipeline.history.identity import Rename
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.results import CheckResult
-from wwc_pipeline.warehouse import entry_writes, liveness, reads, report_reads, result_writes, writes
+from wwc_pipeline.warehouse import (
+    entry_writes,
+    liveness,
+    reads,
+    rename_writes,
+    report_reads,
+    result_writes,
+    trend_reads,
+    writes,
+)
 from wwc_pipeline.warehouse.convert import jsonable, now, utc
 from wwc_pipeline.warehouse.engine import (
     WRITE,
@@ -34,6 +44,7 @@ from wwc_pipeline.warehouse.engine import (
     safe_url,
     upgrade,
 )
+from wwc_pipeline.warehouse.history_store import HistoryStore
 from wwc_pipeline.warehouse.models import (
     RUN_KINDS,
     RUN_STATUSES,
@@ -52,7 +63,7 @@ def _one_of(what: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-class Warehouse:
+class Warehouse(HistoryStore):
     """SQLite file by default (`WWC_DATA_DIR`), any SQLAlchemy URL via `url` or `WWC_DATABASE_URL`.
 
     `stale_after`: a running run without a heartbeat for that long is abandoned (default
@@ -172,13 +183,17 @@ class Warehouse:
         snapshot: CatalogSnapshot,
         check_results: Sequence[CheckResult],
         entry_flags: Mapping[int, Sequence[str]] | None = None,
+        renames: Sequence[tuple[int, Rename]] = (),
     ) -> PortalWriteStats:
         """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
-        all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8")."""
+        all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8").
+        `renames`: (dataset key, rename) from `history.observe`, applied before the entries."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
+            rename_writes.clear_renames(session, run_id, portal_id)
             writes.clear_portal_run(session, run_id, portal_id)
+            rename_writes.apply_renames(session, run_id, portal_id, renames)
             entries = entry_writes.write_entries(session, run_id, portal_id, snapshot.records, entry_flags)
             result_set_ids, result_rows = result_writes.write_check_results(
                 session, run_id, portal_id, check_results, entries
@@ -196,6 +211,7 @@ class Warehouse:
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
+            rename_writes.clear_renames(session, run_id, portal_id)
             writes.clear_portal_run(session, run_id, portal_id)
             writes.write_failed_snapshot(session, run_id, portal_id, error)
 
@@ -249,9 +265,12 @@ class Warehouse:
             return reads.latest_run(session, city_id, tuple(status_in))
 
     def city_report(self, city_id: str, run_id: int | None = None) -> dict[str, Any]:
-        """city, run, portals, criteria, datasets (with their checks), portal_checks."""
+        """city, run, portals, criteria, datasets (with their checks), portal_checks, and history
+        (the trend over all runs, this run's changes since the previous one: trend_reads)."""
         with self._session() as session:
-            return report_reads.city_report(session, city_id, run_id)
+            report = report_reads.city_report(session, city_id, run_id)
+            report["history"] = trend_reads.history_section(session, city_id, report["run"]["id"])
+            return report
 
     def report_cities(self, city_ids: list[str] | None = None) -> list[tuple[str, str]]:
         """(id, name) of these cities, or of every city with a run, ordered by name."""

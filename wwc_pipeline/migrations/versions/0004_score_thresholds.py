@@ -6,7 +6,7 @@ was scored, so an old run's report shows the cut-offs of its own day. Rows score
 migration keep NULL: their thresholds were never recorded, and are not guessed.
 
 Revision ID: 0003_score_thresholds
-Revises: 0002
+Revises: 0003 (history)
 """
 
 from collections.abc import Sequence
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 
 revision: str = '0003_score_thresholds'
-down_revision: str | Sequence[str] | None = '0002'
+down_revision: str | Sequence[str] | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
