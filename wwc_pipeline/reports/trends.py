@@ -23,6 +23,17 @@ SHARE_SERIES = (  # metric -> label, drawn when some run has it
     ("machine_readable", "Machine-readable"),
 )
 CHANGE_ROWS_SHOWN = 100
+HISTORY_SHARES = (  # the history work's trend fields (warehouse/trend_reads.py) -> label
+    ("share_with_description", "With a description"),
+    ("share_open_licence", "Open licence"),
+    ("share_fresh_declared", "Fresh (declared cadence)"),
+    ("share_fresh_observed", "Fresh (observed cadence)"),
+)
+HISTORY_COUNTS = (
+    ("updated_last_365_days", "Updated in the past 365 days"),
+    ("observed_added_365_days", "Added in the past 365 days (observed)"),
+    ("observed_data_changed_365_days", "Data changed in the past 365 days (observed)"),
+)
 
 
 def _labels(points: list[Mapping]) -> list[str]:
@@ -94,6 +105,7 @@ def trend_view(report: Mapping, criteria: list[Mapping]) -> dict[str, Any] | Non
                     "svg": line_chart("scores-" + slug(component), labels, series, score_range=True),
                 }
             )
+    charts += history_charts(report)
     rows = []
     for label, point in zip(labels, points, strict=True):
         statuses = [c.get("status") for c in (point.get("criteria") or {}).values()]
@@ -180,3 +192,32 @@ def changes_view(report: Mapping) -> dict[str, Any] | None:
         )
     )
     return {"previous": previous, "summary": summary, "moved": moved, "lists": lists}
+
+
+def history_charts(report: Mapping) -> list[dict[str, Any]]:
+    """Charts of the history series (report["history"]["trend"]): freshness declared and observed,
+    and the past year's activity; none when the report has no history."""
+    history = report.get("history")
+    points = [p for p in (history or {}).get("trend") or [] if isinstance(p, Mapping)]
+    if not points:
+        return []
+    labels = _labels(points)
+    charts = []
+    for name, title, fields, percent in (
+        (
+            "history-shares",
+            "Description, licence and freshness (declared and observed) per run",
+            HISTORY_SHARES,
+            True,
+        ),
+        ("history-activity", "Activity in the past 365 days per run", HISTORY_COUNTS, False),
+    ):
+        series = [
+            (label, [p.get(field) for p in points])
+            for field, label in fields
+            if any(p.get(field) is not None for p in points)
+        ]
+        if series:
+            svg = line_chart(name, labels, series, percent=percent)
+            charts.append({"id": name, "title": title, "points": len(points), "svg": svg})
+    return charts
