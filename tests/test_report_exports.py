@@ -205,3 +205,22 @@ def test_the_overall_line_names_every_status():
         plural(1, "catalog entry") == "1 catalog entry" and plural(2, "catalog entry") == "2 catalog entries"
     )
     assert plural(1, "asset") == "1 asset" and plural(3, "asset") == "3 assets"
+
+
+def test_report_all_writes_every_format_and_the_index(city, tmp_path):
+    from typer.testing import CliRunner
+
+    from wwc_pipeline.cli import app
+
+    runner = CliRunner()
+    env = {"WWC_DATABASE_URL": city.warehouse.url}
+    result = runner.invoke(app, ["report", "--all", "--out", str(tmp_path)], env=env)
+    assert result.exit_code == 0, result.output
+    run = city.run_ids[-1]
+    for fmt in ("html", "json", "criteria.csv", "datasets.csv", "keydata.csv"):
+        assert (tmp_path / "reports" / city.city_id / f"{run}.{fmt}").stat().st_size > 0
+    index = (tmp_path / "index.html").read_text()
+    assert f'href="reports/{city.city_id}/{run}.html"' in index
+    assert index.count('<td class="cell ') == len(load_criteria().criteria)
+    neither = runner.invoke(app, ["report"], env=env)
+    assert neither.exit_code == 2 and "--all" in neither.output

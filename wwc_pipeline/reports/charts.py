@@ -68,6 +68,7 @@ def line_chart(
         range=(0, 100) if percent or score_range else None,
         value_formatter=(lambda v: f"{v:.1f}%") if percent else (lambda v: f"{v:g}"),
         margin=8,
+        margin_right=40,  # room for the last date label
         spacing=8,
         no_data_text="no data",
     )

@@ -42,8 +42,8 @@ COLUMN_HELP = {  # the criteria table's headers, explained above it
     "Contracting, BF = Budget & Finance, EVAL = Evaluations, CI = Community Impact.",
     "Score": "0-100, computed from the checks named under the criterion; the bar places it between "
     "the partial (amber) and met (green) cut-offs.",
-    "Thresholds": "The cut-offs this run was judged by, stored with its scores: met at or above `met`, "
-    "partially met at or above `partial`; metric criteria need `min` applicable datasets.",
+    "Thresholds": "The cut-offs this run was judged by, stored with its scores: met at or above met, "
+    "partially met at or above partial; metric criteria need at least min applicable datasets.",
     "Status": "See the legend.",
     "Evidence": "What the scan found, in one line.",
     "What would change it": "Computed from the counts: the fewest datasets that would have to change "

@@ -22,9 +22,9 @@ MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
 INSUFFICIENT, NOT_ASSESSABLE = "insufficient evidence", "not assessable by scan"
 STATUSES = (MET, PARTIAL, NOT_MET, INSUFFICIENT, NOT_ASSESSABLE)
 STATUS_LEGEND = {  # CRITERIA.md "Statuses"
-    MET: "the score is at or above the criterion's `met` threshold",
-    PARTIAL: "the score is at or above its `partial` threshold, below `met`",
-    NOT_MET: "the score is below the `partial` threshold",
+    MET: "the score is at or above the criterion's met threshold",
+    PARTIAL: "the score is at or above its partial threshold, below met",
+    NOT_MET: "the score is below the partial threshold",
     INSUFFICIENT: "too few applicable datasets (min_datasets), the portal could not be harvested, "
     "or the platform does not expose the needed field",
     NOT_ASSESSABLE: "the criterion needs evidence no portal holds (budgets, evaluations, decisions)",
