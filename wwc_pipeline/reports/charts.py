@@ -48,17 +48,22 @@ def line_chart(
     height: int = 230,
 ) -> str:
     """A line chart as an inline <svg>: one dot per run and series, dashed lines at the thresholds."""
+    labels = [label for label, _ in series] + [
+        f"{level} ≥ {value:g}" for level, value in (thresholds or {}).items()
+    ]
+    columns = 2 if any(len(label) > 28 for label in labels) else 3
+    legend_rows = (len(labels) + columns - 1) // columns
     chart = pygal.Line(
         style=STYLE,
         js=[],
         css=["file://style.css", "file://graph.css"],  # pygal's own stylesheets, inlined from the package
         disable_xml_declaration=True,
         width=720,
-        height=height,
+        height=height + 16 * legend_rows,
         show_legend=True,
         legend_at_bottom=True,
-        legend_at_bottom_columns=3,
-        truncate_legend=40,
+        legend_at_bottom_columns=columns,
+        truncate_legend=60,
         show_dots=True,
         dots_size=3.5,
         x_label_rotation=0,
@@ -69,6 +74,7 @@ def line_chart(
         value_formatter=(lambda v: f"{v:.1f}%") if percent else (lambda v: f"{v:g}"),
         margin=8,
         margin_right=40,  # room for the last date label
+        margin_bottom=12 + 16 * legend_rows,  # room for the legend's rows
         spacing=8,
         no_data_text="no data",
     )
