@@ -23,6 +23,7 @@ from wwc_pipeline.cliutil import (
     warn,
 )
 from wwc_pipeline.history import commands as history_commands
+from wwc_pipeline.publish import command as publish_command
 
 app = typer.Typer(
     help="Read city open-data portals as evidence for What Works Cities certification.",
@@ -195,52 +196,6 @@ def report(
 
 @app.command()
 @friendly_errors
-def publish(
-    out: Annotated[Path, typer.Option("--out", help="folder to write the tables and data.json into")],
-    contact_email: Annotated[
-        str | None,
-        typer.Option(
-            "--contact-email", help="who answers questions about the data (or $WWC_PUBLISH_CONTACT_EMAIL)"
-        ),
-    ] = None,
-    contact_name: Annotated[
-        str, typer.Option("--contact-name", help="the contact's name")
-    ] = "Open data team",
-    publisher: Annotated[
-        str, typer.Option("--publisher", help="organisation publishing the evidence")
-    ] = "What Works Cities evidence (wwc-pipeline)",
-    base_url: Annotated[
-        str | None,
-        typer.Option("--base-url", help="URL where the folder will be served (default: its file:// URL)"),
-    ] = None,
-) -> None:
-    """Publish every city's latest evidence as an open dataset: CSV and Parquet tables, a data
-    dictionary, and a DCAT-US 1.1 data.json describing them."""
-    import os
-    import re
-
-    from wwc_pipeline.publish import publish as publish_evidence
-    from wwc_pipeline.publish.catalog import Publisher
-    from wwc_pipeline.warehouse import Warehouse
-
-    email = contact_email or os.environ.get("WWC_PUBLISH_CONTACT_EMAIL")
-    if not email or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
-        fail(
-            "give --contact-email NAME@DOMAIN (or set WWC_PUBLISH_CONTACT_EMAIL):"
-            " data.json must name a contact"
-        )
-    warehouse = Warehouse()
-    warehouse.migrate()
-    written = publish_evidence(
-        warehouse, out, Publisher(publisher, contact_name, email), base_url, progress=echo
-    )
-    for table, files in written["tables"].items():
-        echo(f"{table}: {files['rows']} rows -> {files['csv']}, {files['parquet']}")
-    echo(f"catalog: {written['data_json']} ({written['cities']} cities)")
-
-
-@app.command()
-@friendly_errors
 def evaluate(
     catalog_file: Annotated[
         list[Path], typer.Option("--catalog-file", help="recorded catalog JSON (repeatable)")
@@ -342,6 +297,8 @@ def serve(config: CitiesFile = None) -> None:
 # History (issue 15): wwc_pipeline/history/commands.py
 app.command()(friendly_errors(history_commands.backfill))
 app.command()(friendly_errors(history_commands.history))
+# The evidence as an open dataset (issue 17): wwc_pipeline/publish/command.py
+app.command()(friendly_errors(publish_command.publish))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -33,7 +33,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 def _fact(label: str, text: Any, link: str | None = None) -> dict[str, Any]:
-    return {"label": label, "text": cut(text, 400), "link": web_link(link)}
+    inside = link if isinstance(link, str) and link.startswith("#") else None  # a section of the page
+    return {"label": label, "text": cut(text, 400), "link": inside or web_link(link)}
 
 
 def _days_between(later: Any, earlier: Any) -> int | None:
