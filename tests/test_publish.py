@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.report_city import scanned_city
 from wwc_pipeline.cli import app
 from wwc_pipeline.offline import evaluate_files
 
@@ -73,20 +72,20 @@ DCAT_US_11 = {
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory):
+def published(tmp_path_factory, scanned_testville):
     folder = tmp_path_factory.mktemp("published")
-    with scanned_city(tmp_path_factory.mktemp("city"), nights=2) as city:
-        runner = CliRunner()
-        env = {"WWC_DATABASE_URL": city.warehouse.url}
-        result = runner.invoke(
-            app, ["publish", "--out", str(folder), "--contact-email", "data@example.org"], env=env
-        )
-        assert result.exit_code == 0, result.output
-        refused = runner.invoke(
-            app, ["publish", "--out", str(folder / "x")], env={**env, "WWC_PUBLISH_CONTACT_EMAIL": ""}
-        )
-        assert refused.exit_code == 2 and "--contact-email" in refused.output
-        yield folder, city
+    city = scanned_testville
+    runner = CliRunner()
+    env = {"WWC_DATABASE_URL": city.warehouse.url}
+    result = runner.invoke(
+        app, ["publish", "--out", str(folder), "--contact-email", "data@example.org"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(
+        app, ["publish", "--out", str(folder / "x")], env={**env, "WWC_PUBLISH_CONTACT_EMAIL": ""}
+    )
+    assert refused.exit_code == 2 and "--contact-email" in refused.output
+    yield folder, city
 
 
 def test_data_json_has_every_dcat_us_11_required_field(published):

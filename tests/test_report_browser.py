@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.report_city import scanned_city
 from wwc_pipeline.reports import render_html
 from wwc_pipeline.reports.bundle import write_all_reports
 
@@ -30,7 +29,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-NIGHTS = 3
+NIGHTS = 3  # the scanned_testville fixture (conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -47,24 +46,24 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
+def served(tmp_path_factory, scanned_testville):
     """Every report and the index, written by `write_all_reports`, served from a loopback server."""
     folder = tmp_path_factory.mktemp("served")
-    with scanned_city(tmp_path_factory.mktemp("city"), nights=NIGHTS) as city:
-        written = write_all_reports(city.warehouse, folder)
-        handler = functools.partial(QuietHandler, directory=str(folder))
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield {
-                "origin": f"http://127.0.0.1:{server.server_port}",
-                "folder": folder,
-                "written": written,
-                "city": city,
-            }
-        finally:
-            server.shutdown()
+    city = scanned_testville
+    written = write_all_reports(city.warehouse, folder)
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {
+            "origin": f"http://127.0.0.1:{server.server_port}",
+            "folder": folder,
+            "written": written,
+            "city": city,
+        }
+    finally:
+        server.shutdown()
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -15,7 +15,6 @@ import jsonschema
 import pytest
 from sqlalchemy import func, select
 
-from tests.report_city import scanned_city
 from wwc_pipeline.config import load_criteria
 from wwc_pipeline.reports import render_criteria_csv, render_datasets_csv, render_html, render_json
 from wwc_pipeline.reports.summary import overall_line
@@ -24,10 +23,9 @@ from wwc_pipeline.warehouse.models import CriterionScore, Snapshot
 from wwc_pipeline.wording import plural
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory):
-    with scanned_city(tmp_path_factory.mktemp("city"), nights=3) as scanned:
-        yield scanned
+@pytest.fixture
+def city(scanned_testville):
+    return scanned_testville
 
 
 def _scores_from_sql(city) -> dict[str, tuple]:
