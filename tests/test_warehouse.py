@@ -238,7 +238,10 @@ def scenario_report(wh: Warehouse) -> None:
     assert wh.count_rows("datasets") == 4  # aaaa-0001 occurrences 1 and 2
 
     report = wh.city_report("springfield")
-    assert set(report) == {"city", "run", "portals", "criteria", "datasets", "portal_checks", "history"}
+    assert set(report) == {
+        *("city", "run", "portals", "criteria", "datasets", "portal_checks", "history"),
+        *("score_trend", "since_previous"),  # the reports' trend of scores and changes since the previous run
+    }
     assert report["city"] == {"id": "springfield", "name": "Springfield"}
     assert report["run"]["id"] == run
     assert (report["run"]["kind"], report["run"]["trigger"]) == ("nightly", "cli")
