@@ -18,6 +18,7 @@ from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import portal_check
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.text import clean_text
+from wwc_pipeline.wording import plural
 
 EVIDENCE_LIMIT = 10  # matched datasets listed in a result's value
 YEAR_DAYS = 365
@@ -121,11 +122,15 @@ def signal_result(
     }
     if not matches:
         return [
-            portal_result(check_id, Status.FAIL, value, f"No {what} among {len(records)} catalog entries.")
+            portal_result(
+                check_id,
+                Status.FAIL,
+                value,
+                f"No catalog entry about {what} ({plural(len(records), 'catalog entry')} examined).",
+            )
         ]
     first = matches[0]
-    entries = "entry" if len(matches) == 1 else "entries"
-    reason = f"{len(matches)} catalog {entries} about {what}, e.g. {first['title']!r}."
+    reason = f"{plural(len(matches), 'catalog entry')} about {what}, e.g. {first['title']!r}."
     return [portal_result(check_id, Status.PASS, value, reason)]
 
 

@@ -68,3 +68,13 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=60):
         yield
+
+
+@pytest.fixture(scope="session")
+def scanned_testville(tmp_path_factory):
+    """One small simulated city scanned on three nights (tests/report_city.py), shared by the report,
+    browser and publish tests; its simulator stays up for the session (dataset links answer)."""
+    from tests.report_city import scanned_city
+
+    with scanned_city(tmp_path_factory.mktemp("testville"), nights=3) as city:
+        yield city

@@ -182,7 +182,7 @@ def test_demo_writes_the_warehouse_a_report_per_city_and_an_index(prefect_harnes
 
     monkeypatch.setenv("WWC_DATA_DIR", str(tmp_path))  # run_demo sets its own; restored after
     monkeypatch.setenv("WWC_DATABASE_URL", "sqlite:///unused.db")
-    index = run_demo(tmp_path / "demo", lambda **kwargs: nightly_scan(**kwargs), scale=0.05)
+    index = run_demo(tmp_path / "demo", nightly_scan, scale=0.05, nights=2)
     assert (tmp_path / "demo" / "warehouse.db").is_file()
     assert {entry["city_id"] for entry in index["cities"]} == set(DEMO_CITIES)
     platforms = {portal.platform for _, portals in DEMO_CITIES.values() for portal in portals}
@@ -209,3 +209,9 @@ def test_demo_writes_the_warehouse_a_report_per_city_and_an_index(prefect_harnes
             assert row["score"] == 100.0 and row["status"] == "met", row["evidence"]
         else:
             assert row["score"] is not None and row["score"] < 100.0, (city, row["evidence"])
+    # the demo makes history: two runs per city, a day apart, the last one the report's
+    for entry in index["cities"]:
+        trend = warehouse.city_report(entry["city_id"], entry["run_id"])["score_trend"]
+        assert len(trend) == 2 and trend[-1]["run_id"] == entry["run_id"]
+        first, last = (datetime.fromisoformat(point["as_of"]) for point in trend)
+        assert round((last - first).total_seconds() / 3600) == 24

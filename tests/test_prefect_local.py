@@ -149,7 +149,8 @@ def test_demo_with_a_fresh_prefect_home_passes_beside_two_busy_processes(tmp_pat
     try:
         workdir = tmp_path / "empty"
         workdir.mkdir()
-        command = [sys.executable, "-m", "wwc_pipeline.cli", "demo", "--scale", "0.03", "--out", "demo"]
+        demo = ["demo", "--scale", "0.03", "--nights", "1", "--out", "demo"]  # one night: the server start
+        command = [sys.executable, "-m", "wwc_pipeline.cli", *demo]
         result = subprocess.run(
             command, capture_output=True, text=True, env=cli_env(tmp_path), cwd=workdir, timeout=900
         )

@@ -131,7 +131,7 @@ def make_report() -> dict:
 
 
 EXPECTED_LINE = (
-    "3 of 9 assessable criteria met (evidence for OD3, DM2, OD2), 2 partially met, "
+    "3 of 9 assessable criteria met (evidence for OD3, DM2, OD2), 2 partially met, 2 not met, "
     "2 with insufficient evidence; 2 not assessable by scan."
 )
 
@@ -152,7 +152,9 @@ def test_overall_line_never_claims_a_certification_level(status):
 
 def test_overall_line_edge_cases():
     one = {"criteria": [_criterion("A", "Measure", ["OD3"], "not met", 1.0, [])]}
-    assert overall_line(one) == "0 of 1 assessable criterion met."
+    assert overall_line(one) == (
+        "0 of 1 assessable criterion met, 0 partially met, 1 not met, 0 with insufficient evidence."
+    )
     none = {"criteria": [_criterion("A", "Act", ["BF1"], "not assessable by scan", None, [])]}
     assert overall_line(none) == "No criterion could be assessed by scan."
 
@@ -166,18 +168,28 @@ def test_html_shows_every_criterion_overall_line_and_traceable_checks():
     assert page.count('<details class="criterion"') == 11
     headings = [page.index(f"<h3>{name}</h3>") for name in ("Commit", "Measure", "Take Stock", "Act")]
     assert headings == sorted(headings)
-    assert "machine_readable, open_format" in page  # the checks that fed MEASURE-OD-MACHINE
+    machine = page[page.index('id="crit-MEASURE-OD-MACHINE"') :]
+    machine = machine[: machine.index("</details>")]
+    for check_id in ("machine_readable", "open_format"):  # the checks that fed MEASURE-OD-MACHINE
+        assert f'<td class="id">{check_id}</td>' in machine
     assert "policy page found, no document" in page  # portal check under COMMIT-OD-POLICY
     assert 'title="has_license: fail — No &#34;licence&#34; field' in page
-    assert '<tr id="ds-1">' in page  # most failures first: frm-0003 (3), Potholes (1), the script title (0)
-    assert '<a href="#ds-1">Potholes</a> <span class="id">bad-0001</span>: has_license</li>' in page
+    # most failures first: frm-0003 (3), Potholes (1), the script title (0); anchors: portal, position
+    rows = re.findall(r'<tr id="(ds-[0-9-]+)">', page)
+    assert rows == ["ds-0-2", "ds-0-0", "ds-0-1"]
+    assert '<a href="#ds-0-0">Potholes</a>: has_license</li>' in page
     assert not any(level in page for level in LEVELS)
 
 
 def test_html_escapes_portal_text_and_is_self_contained():
     page = render_html(make_report())
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "<script" not in page
+    # one inline script (the table's paging) and its JSON data: no source, link or import
+    assert re.findall(r"<script[^>]*>", page) == [
+        '<script type="application/json" id="dataset-data">',
+        "<script>",
+    ]
+    assert "\\u003cscript\\u003ealert(1)" in page  # inert inside the JSON data too
     assert not re.search(r"<link|\ssrc=|@import|url\(", page)
 
 
@@ -199,16 +211,36 @@ def test_csv_has_one_row_per_dataset_and_check_plus_portal_checks():
     assert row["criteria"] == "MEASURE-OD-LICENSE;TAKESTOCK-FRESH"
     formula = next(r for r in dataset_rows if r["dataset_id"] == "frm-0003")
     assert formula["title"] == '\'=HYPERLINK("http://x")'
-    assert next(r for r in portal_rows if r["check_id"] == "harvest.catalog")["value"] == '{"score": 100}'
+    harvest = next(r for r in portal_rows if r["check_id"] == "harvest.catalog")
+    assert (harvest["value_json"], harvest["value_number"], harvest["value_text"]) == (
+        '{"score": 100}',
+        "",
+        "",
+    )
 
 
 def test_json_round_trips_with_the_overall_line():
     report = make_report()
     text = render_json(report)
+    assert render_json(copy.deepcopy(report)) == text
     data = json.loads(text)
     assert data.pop("overall") == EXPECTED_LINE
+    assert (data.pop("schema_version"), data.pop("generator")["name"]) == ("1.0", "wwc-pipeline")
+    assert data.pop("status_counts")["not met"] == 2
+    assert data.pop("key_datasets") is None
+    for exported, original in zip(data.pop("criteria"), report.pop("criteria"), strict=True):
+        assert {
+            k: v for k, v in exported.items() if k not in ("counts", "thresholds", "what_would_change")
+        } == {k: v for k, v in original.items() if k not in ("counts", "thresholds")}
+        assert set(exported["counts"]) == {
+            "applicable_datasets",
+            "metrics",
+            "portal_checks",
+            "key_types",
+            "totals",
+        }
+    assert data.pop("datasets") == [{**d, "link": None} for d in report.pop("datasets")]
     assert data == report
-    assert render_json(copy.deepcopy(report)) == text
 
 
 def test_json_writes_times_as_iso_text():
@@ -267,6 +299,7 @@ def test_write_report_default_path_uses_wwc_data_dir(tmp_path, monkeypatch):
         json.loads((tmp_path / "data/reports/springfield/r42.json").read_text())["overall"] == EXPECTED_LINE
     )
     assert sorted(p.name for p in path.parent.iterdir()) == ["r42.csv", "r42.html", "r42.json"]
+    assert write_report(make_report(), "criteria.csv", None).name == "r42.criteria.csv"
 
 
 def test_write_report_explicit_file_and_directory(tmp_path):
@@ -305,8 +338,8 @@ def test_large_catalog_renders():
         for i in range(5000)
     ]
     page = render_html(report)
-    assert page.count('<tr id="ds-') == 5000
-    assert "<details>\n<summary>Dataset × check table" in page
-    assert page.count("Showing the 200 with the most failures") == 2
+    assert page.count('<tr id="ds-') == 200  # the first page; the script pages through the rest
+    assert page.count('["ds-0-') == 5000  # every row in the table's data
+    assert page.count("Showing the 50 with the most failures") == 2
     rows = list(csv.DictReader(io.StringIO(render_csv(report))))
     assert sum(r["level"] == "dataset" for r in rows) == 5000 * 12

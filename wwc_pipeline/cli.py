@@ -23,6 +23,7 @@ from wwc_pipeline.cliutil import (
     warn,
 )
 from wwc_pipeline.history import commands as history_commands
+from wwc_pipeline.publish import command as publish_command
 
 app = typer.Typer(
     help="Read city open-data portals as evidence for What Works Cities certification.",
@@ -153,23 +154,42 @@ def _known_city_or_fail(city: str, config: Path | None) -> None:
 @app.command()
 @friendly_errors
 def report(
-    city: Annotated[str, typer.Option("--city", help="city id")],
+    city: Annotated[str | None, typer.Option("--city", help="city id")] = None,
+    all_cities: Annotated[
+        bool, typer.Option("--all", help="every city's latest report in every format, and the index")
+    ] = False,
     format: Annotated[
-        str, typer.Option("--format", help="html, json, csv, or keydata.csv (the key-datasets table)")
+        str,
+        typer.Option(
+            "--format", help="html, json, criteria.csv, datasets.csv (or csv), keydata.csv (key datasets)"
+        ),
     ] = "html",
     out: Annotated[
-        Path | None, typer.Option("--out", help="output file (default under the data dir)")
+        Path | None,
+        typer.Option("--out", help="output file, or with --all the folder (default under the data dir)"),
     ] = None,
     run: Annotated[int | None, typer.Option("--run", help="run id (default: the latest completed)")] = None,
 ) -> None:
-    """Write a city's evidence report."""
+    """Write a city's evidence report, or (--all) every city's reports and the index across cities."""
     from wwc_pipeline.reports import write_report
+    from wwc_pipeline.reports.render import RENDERERS
     from wwc_pipeline.warehouse import Warehouse
 
-    if format not in ("html", "json", "csv", "keydata.csv"):
-        fail(f"--format {format!r} is not one of html, json, csv, keydata.csv")
+    if all_cities == (city is not None):
+        fail("give --city ID for one report, or --all for every city's reports and the index")
+    if format not in RENDERERS or format == "md":
+        fail(f"--format {format!r} is not one of html, json, criteria.csv, datasets.csv, csv, keydata.csv")
     warehouse = Warehouse()
     warehouse.migrate()
+    if all_cities:
+        if run is not None:
+            fail("--run names one city's run; it cannot go with --all")
+        from wwc_pipeline.reports.bundle import write_all_reports
+        from wwc_pipeline.reports.render import data_dir
+
+        written = write_all_reports(warehouse, out or data_dir() / "reports-all", progress=echo)
+        echo(f"index: {written['index']}")
+        return
     path = write_report(warehouse.city_report(city, run), format, out)
     echo(path)
 
@@ -189,6 +209,7 @@ def evaluate(
 ) -> None:
     """Evaluate a recorded catalog offline, exactly as METRICS.md defines the metrics."""
     from wwc_pipeline.offline import evaluate_files
+    from wwc_pipeline.wording import plural
 
     result, lines = evaluate_files(catalog_file, platform, parse_as_of(as_of))
     if details:
@@ -205,7 +226,8 @@ def evaluate(
                 name, str(counts["pass"]), str(counts["fail"]), str(counts["na"]), str(counts["share"])
             )
     portal = result["portal"] or "portal not named in the file"
-    echo(f"{result['platform']} ({portal}): {result['assets']} assets, {result['datasets']} datasets")
+    counted = f"{plural(result['assets'], 'asset')}, {plural(result['datasets'], 'dataset')}"
+    echo(f"{result['platform']} ({portal}): {counted}")
     stdout.print(table)
     typer.echo("freshness: " + json.dumps(result["metrics"]["freshness"]))
 
@@ -219,16 +241,22 @@ def demo(
     scale: Annotated[
         float, typer.Option(help="size of the simulated catalogs against the demo's own (0.05: a quick try)")
     ] = 1.0,
+    nights: Annotated[
+        int, typer.Option(help="runs per city, one simulated night apart (the portals change between them)")
+    ] = 3,
 ) -> None:
-    """Start the portal simulator, run the nightly flow against it, write the warehouse and reports."""
+    """Start the portal simulator, run the nightly flow over several simulated nights, write the
+    warehouse, every city's reports and the index."""
     quiet_prefect()
     if not 0 < scale <= 10:
         fail(f"--scale {scale:g} is out of range; use a number above 0 and at most 10")
+    if not 1 <= nights <= 30:
+        fail(f"--nights {nights} is out of range; use 1 to 30")
     from wwc_pipeline.demo import run_demo
     from wwc_pipeline.flows.nightly import nightly_scan
 
-    index = run_demo(out, lambda **kwargs: _run_flow(nightly_scan, **kwargs), scale=scale)
-    echo(f"warehouse: {index['warehouse']}")
+    index = run_demo(out, nightly_scan, scale=scale, nights=nights, around=_run_flow)
+    echo(f"warehouse: {index['warehouse']} ({nights} night{'s' if nights != 1 else ''})")
     for entry in index["cities"]:
         echo(f"report: {entry['path']}  ({entry['city_id']}: {entry['overall']})")
     echo(f"index: {index['index']}")
@@ -316,6 +344,8 @@ def serve(config: CitiesFile = None) -> None:
 # History (issue 15): wwc_pipeline/history/commands.py
 app.command()(friendly_errors(history_commands.backfill))
 app.command()(friendly_errors(history_commands.history))
+# The evidence as an open dataset (issue 17): wwc_pipeline/publish/command.py
+app.command()(friendly_errors(publish_command.publish))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -9,7 +9,7 @@ import itertools
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -30,6 +30,7 @@ class DemoPortal:
 
 
 ALL_KEY_DATASETS = tuple(vocab.KEY_DATASETS)
+DEMO_NIGHTS = 3  # runs per city, one simulated night apart: enough for a trend
 # Springfield's rows are clean (TAKESTOCK-QUALITY 100); every other city has some dirty datasets.
 DEMO_CITIES: dict[str, tuple[str, list[DemoPortal]]] = {
     "springfield": (
@@ -74,11 +75,13 @@ def start_demo_portals(
     with_down_city: bool = False,
     scale: float = 1.0,
     base_port: int | None = None,
+    catalogs: dict[str, list[GeneratedCatalog]] | None = None,
 ) -> dict:
     """Add every demo portal to the simulator; return the cities.yaml data pointing at them.
 
     `with_down_city` adds "brockway", whose portal answers 503 to everything (a city that is down).
     `base_port`: the portals listen on base_port, base_port + 1, ... (None: any free ports).
+    `catalogs`, when given, is filled with each city's generated catalogs (to age them later).
     """
     ports = itertools.count(base_port) if base_port is not None else itertools.repeat(0)
 
@@ -109,6 +112,8 @@ def start_demo_portals(
                 share_dirty=spec.share_dirty,
             )
             portal = add(spec.platform, catalog)
+            if catalogs is not None:
+                catalogs.setdefault(city_id, []).append(catalog)
             entries.append({"platform": spec.platform, "url": portal.url})
         cities.append({"id": city_id, "name": name, "portals": entries})
     if with_down_city:
@@ -119,45 +124,70 @@ def start_demo_portals(
     return {"schedule": {"cron": "0 2 * * *", "timezone": "UTC"}, "cities": cities}
 
 
-def run_demo(out: Path, run_nightly: Callable[..., dict], scale: float = 1.0) -> dict:
-    """Run the demo into `out`; `run_nightly(**nightly_flow_kwargs)` runs the nightly flow.
+# What changes on a city's portals between two simulated nights, as shares of each catalog:
+# datasets updated (their data and metadata modified that night), added, removed. Shelbyville
+# catches up on its stale data, so its trend climbs.
+AGEING = {"touched": 0.02, "added": 0.01, "removed": 0.005}
+CATCHING_UP = {"shelbyville": 0.12}
 
+
+def age_catalogs(catalogs: dict[str, list[GeneratedCatalog]], night: int, at: datetime) -> None:
+    """One simulated night of portal life: some datasets updated, a few added, a few removed."""
+    for city_id, city_catalogs in catalogs.items():
+        for catalog in city_catalogs:
+            size = len(catalog.datasets)
+            touched = CATCHING_UP.get(city_id, AGEING["touched"])
+            catalog.touch(max(1, round(size * touched)), at=at, seed=night)
+            catalog.add(max(1, round(size * AGEING["added"])), at=at)
+            catalog.remove(max(1, round(size * AGEING["removed"])), seed=night)
+
+
+def demo_nights(nights: int, now: datetime) -> list[datetime]:
+    """The as-of times of the demo's runs: one a day, the last one now."""
+    return [now - timedelta(days=nights - 1 - night) for night in range(nights)]
+
+
+def run_demo(
+    out: Path,
+    run_nightly: Callable[..., dict],
+    scale: float = 1.0,
+    nights: int = DEMO_NIGHTS,
+    around: Callable[[Callable[[], dict]], dict] = lambda work: work(),
+) -> dict:
+    """Run the demo into `out`: `nights` nightly runs over simulated portals that age between
+    them (as-of times one day apart, the last one now), then every city's reports and the index.
+
+    `run_nightly(**nightly_flow_kwargs)` runs the nightly flow once; `around(work)` runs `work`
+    inside whatever the flows need (the CLI: Prefect's API, started once for all nights).
     `scale` shrinks or grows every simulated catalog (the tests use a small one).
     """
-    from wwc_pipeline.reports import overall_line, render_index, write_report
+    from wwc_pipeline.reports.bundle import write_all_reports
     from wwc_pipeline.warehouse import Warehouse
 
     out = out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     os.environ["WWC_DATA_DIR"] = str(out)
     os.environ["WWC_DATABASE_URL"] = f"sqlite:///{out / 'warehouse.db'}"
-    as_of = datetime.now(UTC)
+    times = demo_nights(nights, datetime.now(UTC))
+    catalogs: dict[str, list[GeneratedCatalog]] = {}
     with PortalSimulator() as simulator:
         cities_file = out / "cities.yaml"
-        cities_file.write_text(
-            yaml.safe_dump(start_demo_portals(simulator, as_of, scale=scale), sort_keys=False)
-        )
-        summaries = run_nightly(cities_file=str(cities_file), trigger="demo", kind="demo", as_of=as_of)
-    warehouse = Warehouse()
-    entries = []
-    for city_id, summary in summaries.items():
-        report = warehouse.city_report(city_id, summary["run_id"])
-        path = write_report(report, "html", None)
-        entries.append(
-            {
-                "city_id": city_id,
-                "city_name": report["city"]["name"],
-                "run_id": summary["run_id"],
-                "status": summary["status"],
-                "overall": overall_line(report),
-                "path": str(path),
-            }
-        )
-    index = out / "index.html"
-    # links relative to the index, so the folder can be moved or shared as it is
-    relative = [{**entry, "path": os.path.relpath(entry["path"], out)} for entry in entries]
-    index.write_text(render_index(relative))
-    return {"warehouse": str(out / "warehouse.db"), "cities": entries, "index": str(index)}
+        config = start_demo_portals(simulator, times[0], scale=scale, catalogs=catalogs)
+        cities_file.write_text(yaml.safe_dump(config, sort_keys=False))
+
+        def every_night() -> dict:
+            summaries: dict = {}
+            for night, as_of in enumerate(times):
+                if night:
+                    age_catalogs(catalogs, night, as_of)
+                summaries = run_nightly(
+                    cities_file=str(cities_file), trigger="demo", kind="demo", as_of=as_of
+                )
+            return summaries
+
+        summaries = around(every_night)
+    written = write_all_reports(Warehouse(), out, list(summaries))
+    return {"warehouse": str(out / "warehouse.db"), "nights": nights, **written}
 
 
 def serve_simulated_cities(

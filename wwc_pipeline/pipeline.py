@@ -19,6 +19,7 @@ from wwc_pipeline.history.observe import observe
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
+from wwc_pipeline.wording import plural
 
 log = logging.getLogger("wwc_pipeline")
 HARVEST_CHECK = "harvest.catalog"
@@ -95,7 +96,8 @@ def harvest_result(evaluation: PortalEvaluation, snapshot: CatalogSnapshot | Non
     (score: the share of the larger count the smaller one is), so MEASURE-OD-PORTAL is not met.
     """
     found = evaluation.datasets > 0
-    reason = f"Catalog harvested: {evaluation.assets} assets, {evaluation.datasets} datasets."
+    counted = f"{plural(evaluation.assets, 'asset')}, {plural(evaluation.datasets, 'dataset')}"
+    reason = f"Catalog harvested: {counted}."
     score = 100.0 if found else 0.0
     value: dict[str, Any] = {"assets": evaluation.assets, "datasets": evaluation.datasets}
     if not found:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from wwc_pipeline.config import CriteriaConfig, CriterionConfig
 from wwc_pipeline.keydata.scoring import key_datasets_score
 from wwc_pipeline.results import CheckResult, Status
+from wwc_pipeline.wording import plural
 
 MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
 INSUFFICIENT, NOT_ASSESSABLE = "insufficient evidence", "not assessable by scan"
@@ -123,7 +124,9 @@ def _metrics_evidence(criterion: CriterionConfig, counts: dict) -> str:
         if c["share"] is None:
             parts.append(f"{metric}: not applicable to any dataset")
         else:
-            text = f"{metric}: {c['pass']} of {c['pass'] + c['fail']} datasets pass ({100 * c['share']:.1f}%)"
+            verb = "passes" if c["pass"] == 1 else "pass"
+            judged = plural(c["pass"] + c["fail"], "dataset")
+            text = f"{metric}: {c['pass']} of {judged} {verb} ({100 * c['share']:.1f}%)"
             if "judged_by" in c:
                 text += ", judged by " + " and ".join(
                     f"{label} for {n}" for label, n in c["judged_by"].items()
@@ -170,9 +173,25 @@ def _warnings_note(portals: list[PortalEvidence]) -> str:
     return " ".join(notes)
 
 
+def thresholds(criterion: CriterionConfig) -> dict:
+    """The rules a score is judged by, stored with it so an old run shows the cut-offs of its day."""
+    rules: dict = {
+        "kind": criterion.kind,
+        "met": criterion.met,
+        "partial": criterion.partial,
+        "min_datasets": criterion.min_datasets,
+        "met_requires_pass": criterion.met_requires_pass,
+        "weights": dict(criterion.metrics),
+    }
+    if criterion.kind == "key_datasets":
+        rules.update(key_measure=criterion.key_measure, found_credit=criterion.found_credit)
+    return rules
+
+
 def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -> dict:
     """One criterion's score row for a city (all its portals together), with a per-portal breakdown."""
     row = {
+        "thresholds": thresholds(criterion),
         "criterion_id": criterion.id,
         "component": criterion.component,
         "current": list(criterion.current),
@@ -205,7 +224,7 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
         status = status_for(score, criterion) if enough else INSUFFICIENT
         if not enough:
             applicable = counts["applicable_datasets"]
-            evidence += f" (only {applicable} applicable datasets; {criterion.min_datasets} needed)"
+            evidence += f" (only {plural(applicable, 'applicable dataset')}; {criterion.min_datasets} needed)"
         row["worst_datasets"] = _worst_datasets(criterion, harvested)
     elif criterion.kind == "key_datasets":
         score, counts, evidence = key_datasets_score(criterion, harvested)

@@ -1,14 +1,10 @@
-"""Report formats from plain report data (`Warehouse.city_report`): JSON, CSV, markdown, files.
-
-The HTML page and the index live in `html.py`; this module re-exports them so callers need one
-import. Every format carries the same overall line (summary.overall_line).
+"""Report files from plain report data (`Warehouse.city_report`): the formats, the markdown
+summary, and atomic writes. HTML: html.py; JSON and CSV: exports.py; index: index.py.
+Every format carries the same overall line (summary.overall_line).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import os
 import re
 import tempfile
@@ -16,23 +12,27 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from wwc_pipeline.reports.html import render_html, render_index
-from wwc_pipeline.reports.keydata import key_datasets_data, render_key_datasets_csv
+from wwc_pipeline.reports.exports import (
+    DATASET_COLUMNS,
+    render_criteria_csv,
+    render_datasets_csv,
+    render_json,
+)
+from wwc_pipeline.reports.html import render_html
+from wwc_pipeline.reports.index import render_index
+from wwc_pipeline.reports.keydata import render_key_datasets_csv
 from wwc_pipeline.reports.summary import (
     ReportError,
-    check_order,
     check_report,
-    criteria_by_check,
     current_ids,
     format_score,
     format_time,
-    format_value,
     overall_line,
-    to_jsonable,
 )
 
 __all__ = [
     "CSV_COLUMNS",
+    "FORMATS",
     "default_report_path",
     "render_csv",
     "render_html",
@@ -42,90 +42,8 @@ __all__ = [
     "write_report",
 ]
 
-CSV_COLUMNS = (
-    "city",
-    "run_id",
-    "portal",
-    "dataset_id",
-    "title",
-    "check_id",
-    "status",
-    "reason",
-    "value",  # the check's measured value: text as is, anything else as JSON
-    "criteria",  # ids of the criteria the check feeds, ";"-separated
-    "level",  # "dataset", or "portal" for the portal-level checks listed after the datasets
-)
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def render_json(report: Mapping) -> str:
-    """The report data plus its overall line, as stable indented JSON (sorted keys, ISO times)."""
-    check_report(report)
-    data = {**report, "overall": overall_line(report)}
-    key_datasets = key_datasets_data(report)
-    if key_datasets is not None:
-        data["key_datasets"] = key_datasets
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=to_jsonable) + "\n"
-
-
-def _cell(text: Any) -> str:
-    """Text from a portal, made inert for spreadsheets: a leading =, +, -, @ gets a quote."""
-    text = "" if text is None else str(text)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
-def render_csv(report: Mapping, include_portal_checks: bool = True) -> str:
-    """One row per dataset x check (the checks each dataset carries), then the portal-level checks.
-
-    Columns: CSV_COLUMNS. Titles, ids and reasons starting with = + - @ are prefixed with a quote
-    so that a spreadsheet does not run them as formulas.
-    """
-    check_report(report)
-    city, run_id = report["city"]["id"], report["run"]["id"]
-    order = check_order(report)
-    feeds = criteria_by_check(report)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for dataset in report.get("datasets") or []:
-        checks = dataset.get("checks") or {}
-        reasons = dataset.get("reasons") or {}
-        values = dataset.get("values") or {}
-        for check_id in (c for c in order if c in checks):
-            writer.writerow(
-                (
-                    city,
-                    run_id,
-                    dataset.get("portal") or "",
-                    _cell(dataset.get("dataset_id")),
-                    _cell(dataset.get("title")),
-                    check_id,
-                    checks[check_id],
-                    _cell(reasons.get(check_id)),
-                    _cell(format_value(values.get(check_id))),
-                    ";".join(feeds.get(check_id, [])),
-                    "dataset",
-                )
-            )
-    if include_portal_checks:
-        for row in report.get("portal_checks") or []:
-            check_id = row.get("check_id") or ""
-            writer.writerow(
-                (
-                    city,
-                    run_id,
-                    row.get("portal") or "",
-                    "",
-                    "",
-                    check_id,
-                    row.get("status") or "",
-                    _cell(row.get("reason")),
-                    _cell(format_value(row.get("value"))),
-                    ";".join(feeds.get(check_id, [])),
-                    "portal",
-                )
-            )
-    return buffer.getvalue()
+CSV_COLUMNS = DATASET_COLUMNS
+render_csv = render_datasets_csv  # "csv": the datasets file
 
 
 def _md(text: Any) -> str:
@@ -174,10 +92,13 @@ def render_markdown(report: Mapping) -> str:
 RENDERERS: dict[str, Callable[[Mapping], str]] = {
     "html": render_html,
     "json": render_json,
-    "csv": render_csv,
+    "criteria.csv": render_criteria_csv,  # one row per criterion
+    "datasets.csv": render_datasets_csv,  # one row per dataset and check
+    "csv": render_datasets_csv,  # the datasets file, under its earlier name
     "md": render_markdown,
     "keydata.csv": render_key_datasets_csv,  # the key-datasets table, a file of its own
 }
+FORMATS = ("html", "json", "criteria.csv", "datasets.csv", "keydata.csv")  # what `--all` writes
 
 
 def _path_part(value: Any, what: str) -> str:
@@ -189,10 +110,14 @@ def _path_part(value: Any, what: str) -> str:
     return text
 
 
+def data_dir() -> Path:
+    """WWC_DATA_DIR, else ./wwc-data."""
+    return Path(os.environ.get("WWC_DATA_DIR") or "wwc-data")
+
+
 def default_report_path(city_id: Any, run_id: Any, fmt: str) -> Path:
     """<WWC_DATA_DIR or ./wwc-data>/reports/<city_id>/<run_id>.<fmt>."""
-    data_dir = Path(os.environ.get("WWC_DATA_DIR") or "wwc-data")
-    return data_dir / "reports" / _path_part(city_id, "city id") / f"{_path_part(run_id, 'run id')}.{fmt}"
+    return data_dir() / "reports" / _path_part(city_id, "city id") / f"{_path_part(run_id, 'run id')}.{fmt}"
 
 
 def write_report(report: Mapping, fmt: str, out: Path | str | None = None) -> Path:
@@ -213,7 +138,12 @@ def write_report(report: Mapping, fmt: str, out: Path | str | None = None) -> Pa
         path = Path(out)
         if path.is_dir():
             path = path / f"{_path_part(city_id, 'city id')}-{_path_part(run_id, 'run id')}.{fmt}"
-    text = renderer(report)
+    write_text(path, renderer(report))
+    return path
+
+
+def write_text(path: Path, text: str) -> None:
+    """Replace `path` atomically with `text` (parents created), readable by all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary: Path | None = None
     try:
@@ -228,4 +158,3 @@ def write_report(report: Mapping, fmt: str, out: Path | str | None = None) -> Pa
         if temporary is not None:
             temporary.unlink(missing_ok=True)
         raise
-    return path

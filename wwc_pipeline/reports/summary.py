@@ -15,9 +15,20 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from wwc_pipeline.wording import plural
+
 COMPONENTS = ("Commit", "Measure", "Take Stock", "Act")
 MET, PARTIAL, NOT_MET = "met", "partially met", "not met"
 INSUFFICIENT, NOT_ASSESSABLE = "insufficient evidence", "not assessable by scan"
+STATUSES = (MET, PARTIAL, NOT_MET, INSUFFICIENT, NOT_ASSESSABLE)
+STATUS_LEGEND = {  # CRITERIA.md "Statuses"
+    MET: "the score is at or above the criterion's met threshold",
+    PARTIAL: "the score is at or above its partial threshold, below met",
+    NOT_MET: "the score is below the partial threshold",
+    INSUFFICIENT: "too few applicable datasets (min_datasets), the portal could not be harvested, "
+    "or the platform does not expose the needed field",
+    NOT_ASSESSABLE: "the criterion needs evidence no portal holds (budgets, evaluations, decisions)",
+}
 
 
 class ReportError(ValueError):
@@ -34,41 +45,41 @@ def check_report(report: object) -> None:
             raise ReportError(f"report data lacks {key}.id; pass what Warehouse.city_report returns")
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else plural or word + 's'}"
-
-
 def current_ids(criterion: Mapping) -> list[str]:
     """The current criteria (OD3, DM2...) a row is evidence for, as a list."""
     current = criterion.get("current") or []
     return [current] if isinstance(current, str) else [str(item) for item in current]
 
 
+def status_counts(criteria: list[Mapping]) -> list[tuple[str, int]]:
+    """(status, count) for every status in STATUSES order, zero counts included; unknown ones last."""
+    counts: dict[str, int] = {status: 0 for status in STATUSES}
+    for criterion in criteria:
+        status = str(criterion.get("status") or "unknown")
+        counts[status] = counts.get(status, 0) + 1
+    return list(counts.items())
+
+
 def overall_line(report: Mapping) -> str:
-    """Met criteria among the assessable ones, and the current criteria they are evidence for."""
+    """Every status with its count among the assessable criteria (none left unsaid), the current
+    criteria the met ones are evidence for, and the criteria no scan can assess."""
     criteria = report.get("criteria") or []
     assessable = [c for c in criteria if c.get("status") != NOT_ASSESSABLE]
+    not_assessable = len(criteria) - len(assessable)
     if not assessable:
         return "No criterion could be assessed by scan."
-    met = [c for c in assessable if c.get("status") == MET]
+    counts = dict(status_counts(assessable))
     named: list[str] = []
-    for criterion in met:
-        named.extend(item for item in current_ids(criterion) if item not in named)
-    line = f"{len(met)} of {_plural(len(assessable), 'assessable criterion', 'assessable criteria')} met"
+    for criterion in assessable:
+        if criterion.get("status") == MET:
+            named.extend(item for item in current_ids(criterion) if item not in named)
+    line = f"{counts.pop(MET)} of {plural(len(assessable), 'assessable criterion')} met"
     if named:
         line += f" (evidence for {', '.join(named)})"
-    extras = []
-    partial = sum(1 for c in assessable if c.get("status") == PARTIAL)
-    insufficient = sum(1 for c in assessable if c.get("status") == INSUFFICIENT)
-    if partial:
-        extras.append(f"{partial} partially met")
-    if insufficient:
-        extras.append(f"{insufficient} with insufficient evidence")
-    if extras:
-        line += ", " + ", ".join(extras)
-    not_assessable = len(criteria) - len(assessable)
-    if not_assessable:
-        line += f"; {not_assessable} not assessable by scan"
+    counts.pop(NOT_ASSESSABLE, None)
+    wording = {INSUFFICIENT: "with insufficient evidence"}
+    line += "".join(f", {count} {wording.get(status, status)}" for status, count in counts.items())
+    line += f"; {not_assessable} not assessable by scan" if not_assessable else ""
     return line + "."
 
 

@@ -292,6 +292,8 @@ class CriterionScore(Base):
     worst_datasets: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
     portal_breakdown: Mapped[dict[str, Any]] = mapped_column(JSONType)
     check_ids: Mapped[list[str]] = mapped_column(JSONType)
+    # the rules the score was judged by (met, partial, min_datasets...); None: scored before 0003
+    thresholds: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 
 class CriterionScoreCheck(Base):

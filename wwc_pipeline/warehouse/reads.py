@@ -38,7 +38,9 @@ SCORE_FIELDS = (
     "worst_datasets",
     "portal_breakdown",
     "check_ids",
+    "thresholds",
 )
+OPTIONAL_SCORE_FIELDS = ("thresholds",)
 
 
 def iso(moment: datetime | None) -> str | None:

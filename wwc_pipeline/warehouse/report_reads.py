@@ -24,6 +24,7 @@ from wwc_pipeline.warehouse.models import (
     SnapshotEntry,
 )
 from wwc_pipeline.warehouse.reads import check_dict, check_rows, listed_id, run_dict, score_dicts
+from wwc_pipeline.warehouse.score_trend_reads import changes, previous_run, score_trend
 
 PRIVATE_RUN_FIELDS = ("city_id", "host", "pid", "heartbeat_at")  # not for a published report
 
@@ -57,6 +58,7 @@ def entry_rows(session: Session, run_id: int) -> dict[tuple[int, int], dict[str,
             listed_id(DatasetVersion).label("dataset_key"),  # as this run listed it (renames later)
             Dataset.occurrence,
             DatasetVersion.title,
+            DatasetVersion.record["landing_page"].as_string().label("landing_page"),
         )
         .join(Portal, Portal.id == Snapshot.portal_id)
         .join(SnapshotEntry, SnapshotEntry.entry_list_id == Snapshot.entry_list_id)
@@ -70,6 +72,7 @@ def entry_rows(session: Session, run_id: int) -> dict[tuple[int, int], dict[str,
             "portal": row.url,
             "dataset_id": row.dataset_key,
             "title": row.title,
+            "landing_page": row.landing_page,  # as the portal gave it; reports link http(s) only
             "position": row.position,
             "occurrence": row.occurrence,
             "repeat_of": row.repeat_of_position,
@@ -82,10 +85,22 @@ def entry_rows(session: Session, run_id: int) -> dict[tuple[int, int], dict[str,
     }
 
 
-def city_report(session: Session, city_id: str, run_id: int | None) -> dict[str, Any]:
-    """Everything a report shows for one city's run (the latest completed one by default)."""
-    city = session.get(City, city_id)
+def city_report(session: Session, city_id: str, run_id: int | None, history: bool = True) -> dict[str, Any]:
+    """Everything a report shows for one city's run (the latest completed one by default); with
+    `history`, the score trend up to this run and the changes since the previous run too."""
     run = report_run(session, city_id, run_id)
+    report = run_report(session, city_id, run)
+    if history:
+        report["score_trend"] = score_trend(session, city_id, run)
+        earlier = previous_run(session, run)
+        before = run_report(session, city_id, earlier) if earlier is not None else None
+        report["since_previous"] = changes(before, report["datasets"], report["criteria"])
+    return report
+
+
+def run_report(session: Session, city_id: str, run: Run) -> dict[str, Any]:
+    """The report of one run: city, run, portals, criteria, datasets with their checks, portal checks."""
+    city = session.get(City, city_id)
     portals = [
         {
             "platform": portal.platform,
@@ -127,3 +142,16 @@ def city_report(session: Session, city_id: str, run_id: int | None) -> dict[str,
         "datasets": list(datasets.values()),
         "portal_checks": portal_checks,
     }
+
+
+def report_cities(session: Session, city_ids: list[str] | None) -> list[tuple[str, str]]:
+    """(id, name) of the cities asked for (default: all the warehouse knows), by name; an id the
+    warehouse does not know is an error naming the known ones."""
+    known = {city.id: city.name for city in session.scalars(select(City))}
+    if city_ids is None:
+        return sorted(known.items(), key=lambda item: (item[1].lower(), item[0]))
+    unknown = [city_id for city_id in city_ids if city_id not in known]
+    if unknown:
+        names = ", ".join(sorted(known)) or "none"
+        raise WarehouseError(f"no run recorded for city {', '.join(unknown)}; known cities: {names}")
+    return [(city_id, known[city_id]) for city_id in city_ids]

@@ -217,14 +217,16 @@ class Warehouse(HistoryStore):
             writes.write_failed_snapshot(session, run_id, portal_id, error)
 
     def record_scores(self, run_id: int, city_id: str, scores: list[dict[str, Any]]) -> None:
-        """The run's criterion scores, replacing any written before for this run."""
+        """The run's criterion scores, replacing any written before for this run (`thresholds`, the
+        rules each was judged by, is optional: None when the caller has none)."""
         rows = []
         for score in scores:
-            missing = [field for field in reads.SCORE_FIELDS if field not in score]
+            optional = reads.OPTIONAL_SCORE_FIELDS
+            missing = [f for f in reads.SCORE_FIELDS if f not in score and f not in optional]
             if missing:
                 name = score.get("criterion_id", "?")
                 raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
-            row = {field: jsonable(score[field]) for field in reads.SCORE_FIELDS}
+            row = {field: jsonable(score.get(field)) for field in reads.SCORE_FIELDS}
             rows.append({**row, "evidence": row["evidence"] or ""})
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
@@ -316,6 +318,11 @@ class Warehouse(HistoryStore):
             report = report_reads.city_report(session, city_id, run_id)
             report["history"] = trend_reads.history_section(session, city_id, report["run"]["id"])
             return report
+
+    def report_cities(self, city_ids: list[str] | None = None) -> list[tuple[str, str]]:
+        """(id, name) of these cities, or of every city with a run, ordered by name."""
+        with self._session() as session:
+            return report_reads.report_cities(session, city_ids)
 
     def score_check_results(self, run_id: int, criterion_id: str) -> list[dict[str, Any]]:
         """The check result rows behind a score: portal, dataset_id and position of the entry judged

@@ -2,8 +2,8 @@
 portal's snapshot (harvest, evaluate, write), so a run in the warehouse can be found in Prefect
 and the other way round
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0003_score_thresholds (0004_score_thresholds.py)
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from sqlalchemy.dialects import postgresql
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 
-revision: str = '0004'
-down_revision: str | Sequence[str] | None = '0003'
+revision: str = '0005'
+down_revision: str | Sequence[str] | None = '0003_score_thresholds'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
