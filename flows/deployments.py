@@ -6,6 +6,7 @@ from prefect import serve
 from prefect.schedules import Cron
 from wwc_pipeline.flows.nightly import nightly_scan
 from wwc_pipeline.flows.rescan import rescan_city
+from wwc_pipeline.flows.retry import retry_portals
 
 from wwc_pipeline.config import CitiesConfig
 
@@ -20,7 +21,11 @@ def build_deployments(config: CitiesConfig) -> list:
         name="rescan-city",
         description="Re-scan one city now; parameter `city` is its id in config/cities.yaml.",
     )
-    return [nightly, rescan]
+    retry = retry_portals.to_deployment(
+        name="retry-portals",
+        description="Retry the failed portals of run `run_id` (or the `portals` named) inside that run.",
+    )
+    return [nightly, rescan, retry]
 
 
 def serve_deployments(config: CitiesConfig) -> None:

@@ -1,4 +1,9 @@
-"""`nightly-scan`: every configured city; one city's failure is recorded and the others go on."""
+"""`nightly-scan`: every configured city, every portal its own tasks; a failing portal fails alone.
+
+Each city gets a warehouse run (with this flow run's id); its portals go through harvest ->
+evaluate -> write tasks, many at once (cities.yaml `concurrency`), and the city's scores are
+computed as soon as its last portal is done. The flow fails when a whole city failed.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +11,62 @@ from datetime import datetime
 from pathlib import Path
 
 from prefect import flow
-from prefect.task_runners import ThreadPoolTaskRunner
+from prefect.runtime import flow_run
 from wwc_pipeline.flows.errors import CityScanFailed
-from wwc_pipeline.flows.tasks import scan_city_task
+from wwc_pipeline.flows.portal_driver import PortalDriver
+from wwc_pipeline.flows.portal_tasks import close_resources, resources
+from wwc_pipeline.flows.runners import with_runner
 
-from wwc_pipeline.config import load_cities
-from wwc_pipeline.pipeline import one_line
+from wwc_pipeline import portal_steps
+from wwc_pipeline.config import CitiesConfig, load_cities, load_criteria
+from wwc_pipeline.pipeline import utc_now
 
-MAX_PARALLEL_CITIES = 4
+
+def start_runs(
+    config: CitiesConfig, city_ids: list[str], kind: str, trigger: str, as_of: datetime
+) -> dict[str, list[portal_steps.PortalJob]]:
+    """A warehouse run per city (named after this flow run); the portal jobs of each."""
+    _, warehouse, _ = resources(config.concurrency)
+    jobs = {}
+    for city_id in city_ids:
+        city = config.city(city_id)
+        run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
+        warehouse.set_flow_run(run_id, flow_run.id)
+        jobs[city.id] = portal_steps.portal_jobs(city, run_id, as_of)
+    return jobs
 
 
-@flow(name="nightly-scan", task_runner=ThreadPoolTaskRunner(max_workers=MAX_PARALLEL_CITIES))
+@flow(name="scan-portals")
+def scan_portals(
+    cities_file: str | None, city_ids: list[str] | None, kind: str, trigger: str, as_of: datetime | None
+) -> dict[str, dict]:
+    """The cities' portals through their tasks, on the runner cities.yaml `concurrency` names."""
+    config = load_cities(Path(cities_file) if cities_file else None)
+    chosen = city_ids or [city.id for city in config.cities]
+    try:
+        jobs = start_runs(config, chosen, kind, trigger, as_of or utc_now())
+        return PortalDriver(config.concurrency, load_criteria()).run(jobs)
+    finally:
+        close_resources()
+
+
+def scan_cities(
+    cities_file: str | None, city_ids: list[str] | None, kind: str, trigger: str, as_of: datetime | None
+) -> dict[str, dict]:
+    """Run `scan-portals` as a subflow with the task runner the config asks for."""
+    settings = load_cities(Path(cities_file) if cities_file else None).concurrency
+    return with_runner(scan_portals, settings)(cities_file, city_ids, kind, trigger, as_of)
+
+
+@flow(name="nightly-scan")
 def nightly_scan(
     cities_file: str | None = None,
     trigger: str = "schedule",
     kind: str = "nightly",
     as_of: datetime | None = None,
 ) -> dict[str, dict]:
-    """Scan every city in config/cities.yaml (or `cities_file`); fail the run if any city failed."""
-    config = load_cities(Path(cities_file) if cities_file else None)
-    futures = {
-        city.id: scan_city_task.submit(
-            city.id, kind=kind, trigger=trigger, cities_file=cities_file, as_of=as_of
-        )
-        for city in config.cities
-    }
-    summaries: dict[str, dict] = {}
-    for city_id, future in futures.items():
-        try:
-            summaries[city_id] = future.result()
-        except Exception as error:  # noqa: BLE001 - one city's crash must not hide the others
-            summaries[city_id] = {"city_id": city_id, "status": "failed", "error": one_line(error)}
+    """Scan every city in config/cities.yaml (or `cities_file`); fail the run if a city failed."""
+    summaries = scan_cities(cities_file, None, kind, trigger, as_of)
     if any(summary["status"] == "failed" for summary in summaries.values()):
         raise CityScanFailed(summaries)
     return summaries

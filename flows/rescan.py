@@ -1,4 +1,4 @@
-"""`rescan-city`: one city now (after a portal fix, before a review)."""
+"""`rescan-city`: one city now (after a portal fix, before a review), portal by portal as nightly."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from prefect import flow
 from wwc_pipeline.flows.errors import CityScanFailed
-from wwc_pipeline.flows.tasks import scan_city_task
+from wwc_pipeline.flows.nightly import scan_cities
 
 
 @flow(name="rescan-city")
@@ -17,7 +17,7 @@ def rescan_city(
     as_of: datetime | None = None,
 ) -> dict:
     """Scan one city; fail the run when the city's scan failed."""
-    summary = scan_city_task(city, kind="rescan", trigger=trigger, cities_file=cities_file, as_of=as_of)
+    summary = scan_cities(cities_file, [city], "rescan", trigger, as_of)[city]
     if summary["status"] == "failed":
         raise CityScanFailed({city: summary})
     return summary

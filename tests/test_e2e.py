@@ -161,17 +161,18 @@ def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_
     assert "TAKESTOCK-FRESH" in markdown
 
 
-def test_serve_defines_the_two_deployments_with_the_configured_cron():
+def test_serve_defines_the_deployments_with_the_configured_cron():
     from wwc_pipeline.flows.deployments import build_deployments
 
     from wwc_pipeline.config import load_cities
 
     config = load_cities()
-    nightly, rescan = build_deployments(config)
+    nightly, rescan, retry = build_deployments(config)
     assert nightly.name == "nightly-scan"
     assert rescan.name == "rescan-city"
+    assert retry.name == "retry-portals"
     assert nightly.schedules[0].schedule.cron == config.schedule.cron
-    assert not rescan.schedules
+    assert not rescan.schedules and not retry.schedules
 
 
 def test_demo_writes_the_warehouse_a_report_per_city_and_an_index(prefect_harness, tmp_path, monkeypatch):

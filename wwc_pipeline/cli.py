@@ -273,14 +273,61 @@ def simulate(
         int | None,
         typer.Option(help="first port: the portals listen on PORT, PORT+1, ... (default: free ports)"),
     ] = None,
+    national: Annotated[
+        int | None,
+        typer.Option(
+            "--national",
+            metavar="N",
+            help="serve N portals of the national simulator instead (850: the national size), "
+            "each on its own loopback address, all on one port",
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="seed of the national landscape")] = 1,
+    latency_ms: Annotated[float, typer.Option(help="latency of every national answer (ms)")] = 0.0,
 ) -> None:
     """Serve the demo's simulated portals on loopback until Ctrl-C, to try the other commands on."""
-    from wwc_pipeline.demo import serve_simulated_cities
-
     if port is not None and not 1 <= port <= 65535:
         fail(f"--port {port} is not a port number (1-65535)")
     out.parent.mkdir(parents=True, exist_ok=True)
+    if national is not None:
+        from wwc_pipeline.simulator.national_cities import MAX_PORTALS, serve_national
+        from wwc_pipeline.simulator.national_plan import national_plan
+
+        if not 1 <= national <= MAX_PORTALS:
+            fail(f"--national {national}: give 1 to {MAX_PORTALS} portals (850 is the national size)")
+        if not 0 <= latency_ms <= 60_000:
+            fail(f"--latency-ms {latency_ms:g}: give 0 to 60000 milliseconds")
+        if down_city:
+            fail("--down-city is for the demo's cities; the national simulator has none down")
+        serve_national(out, national_plan(national, seed=seed), latency_ms / 1000, port, echo)
+        return
+    from wwc_pipeline.demo import serve_simulated_cities
+
     serve_simulated_cities(out, down_city, echo, base_port=port)
+
+
+@app.command()
+@friendly_errors
+def retry(
+    run: Annotated[int, typer.Option("--run", help="the run whose failed portals to retry (`wwc runs`)")],
+    portal: Annotated[
+        list[str] | None,
+        typer.Option("--portal", help="only this portal URL (may repeat; default: every failed one)"),
+    ] = None,
+    config: CitiesFile = None,
+) -> None:
+    """Retry the failed portals of a run, inside that run; its city is scored again."""
+    quiet_prefect()
+    from wwc_pipeline.config import load_cities
+    from wwc_pipeline.flows.retry import retry_portals
+
+    load_cities(config)  # fail fast on bad config, before Prefect starts
+    cities_file = str(config) if config else None
+    summary = _run_flow(retry_portals, run, portals=portal or None, cities_file=cities_file)
+    if summary and not summary.get("retried"):
+        echo(f"run {run} has no failed portal to retry (status {summary['status']})")
+    elif summary:
+        _print_summaries({summary["city_id"]: summary})
 
 
 @app.command()

@@ -73,6 +73,8 @@ def quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # a city's failure is summarised by the CLI itself; the engine's traceback of it is noise here
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
+    # a portal's failed task is recorded and summarised too (its own tasks fail, nothing else)
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "CRITICAL")
 
 
 def fail(message: str | Iterable[str], code: int = 2) -> None:

@@ -124,10 +124,26 @@ class Schedule(BaseModel):
         return value
 
 
+class Concurrency(BaseModel):
+    """How a nightly run uses the machine and treats the portals (README "Scale-out")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_host: int = Field(2, ge=1, le=32)  # requests in flight to one portal host, at most
+    portals: int = Field(16, ge=1, le=512)  # portal tasks running at once (threads, or per Dask worker)
+    evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
+    task_runner: Literal["threads", "dask"] = "threads"
+    dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
+    dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
+    portal_retries: int = Field(1, ge=0, le=10)  # task retries of a portal that failed in a way that may pass
+    portal_retry_delay_s: float = Field(10.0, ge=0, le=3600)  # before each of those retries
+
+
 class CitiesConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schedule: Schedule = Schedule()
+    concurrency: Concurrency = Concurrency()
     run_deadline_s: float = Field(4 * 3600.0, gt=0)  # one city's scan; portals not done by then fail
     cities: list[CityConfig]
 

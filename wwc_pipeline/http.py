@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,6 +52,7 @@ from wwc_pipeline.http_waits import (  # noqa: F401 - re-exported
     server_wait,
     size_text,
 )
+from wwc_pipeline.politeness import DEFAULT_PER_HOST, HostLimiter
 
 USER_AGENT = f"wwc-pipeline/{__version__} (+https://github.com/wwc-pipeline)"
 MB = 1048576
@@ -82,6 +84,7 @@ class HttpClient:
         default_headers: Mapping[str, str] | None = None,
         probe_attempts: int = 2,
         pool_size: int = 10,
+        per_host: int = DEFAULT_PER_HOST,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.timeout = timeout
@@ -98,6 +101,7 @@ class HttpClient:
         self._sleep = sleep
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json", **(default_headers or {})}
         self._shared = SharedState(headers, pool_size, self.check_url)
+        self.limiter = HostLimiter(per_host)  # requests in flight per host; views share it
         self._root = True
         self.session = self._shared.session_for(self.policy)
 
@@ -172,6 +176,10 @@ class HttpClient:
             raise HttpError(
                 f"refused URL {strip_secrets(url)}: host {parts.hostname} is not allowed", strip_secrets(url)
             )
+
+    def host_slot(self, url: str) -> AbstractContextManager[None]:
+        """Hold one of the `per_host` slots of this URL's host for one attempt (politeness)."""
+        return self.limiter.slot(url)
 
     def wait_turn(self, url: str) -> None:
         """Sleep until this host may be asked again (`min_interval` apart, across threads)."""

@@ -69,7 +69,7 @@ class Attempts:
                 if deadline.remaining() <= 0:
                     raise Final(f"{deadline.what} passed", kind=DeadlineError)
             tried += 1
-            with AttemptGuard(self.deadline()) as guard:
+            with self.client.host_slot(self.url), AttemptGuard(self.deadline()) as guard:
                 return attempt(guard)
 
         retrying = Retrying(

@@ -138,10 +138,11 @@ def evaluate_portal(
     context: PortalContext,
     portal_label: str,
     snapshot: CatalogSnapshot | None = None,
+    metrics: Callable[..., PortalEvaluation] = evaluate_records,
 ) -> PortalOutcome:
     """Dataset metrics (METRICS.md) and portal checks for one portal's records (of `snapshot`, when
     harvested live: its count and warnings join the evidence)."""
-    evaluation = evaluate_records(records, context.as_of, context.platform, context.portal)
+    evaluation = metrics(records, context.as_of, context.platform, context.portal)  # here or a pool
     check_results: list[CheckResult] = []
     outcomes: list[DatasetOutcome] = []
     for dataset in evaluation.dataset_evaluations:

@@ -77,6 +77,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "wwc-simulator/1"
     sys_version = ""
     timeout = 60
+    disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stall
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
         self._serve()
@@ -122,13 +123,16 @@ class SimulatedPortal:
         host: str = "127.0.0.1",
         port: int = 0,
         public_url: str | None = None,
+        listen: bool = True,
     ) -> None:
         if platform not in PLATFORMS:
             raise ValueError(f"unknown platform {platform!r}; use one of {', '.join(PLATFORMS)}")
         self.platform = platform
-        self._server = _Server((host, port))
-        self._server.portal = self
-        port = self._server.server_address[1]
+        self._server: _Server | None = None
+        if listen:  # else another server (the national one) hands requests to `handle`
+            self._server = _Server((host, port))
+            self._server.portal = self
+            port = self._server.server_address[1]
         self.url = f"http://{host}:{port}"
         self.domain = f"{host}:{port}"
         self.site = Site((public_url or self.url).rstrip("/"), getattr(catalog, "name", "Recorded"))
@@ -139,8 +143,11 @@ class SimulatedPortal:
         try:
             self.app = PLATFORMS[platform](self)
         except Exception:
-            self._server.server_close()
+            if self._server is not None:
+                self._server.server_close()
             raise
+        if self._server is None:
+            return
         self._thread = threading.Thread(
             target=self._server.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -236,6 +243,8 @@ class SimulatedPortal:
 
     def close(self) -> None:
         """Stop serving: the port is released and open connections are cut."""
+        if self._server is None:
+            return
         self._server.shutdown()
         self._server.close_connections()
         self._server.server_close()

@@ -113,6 +113,7 @@ class Run(Base):
     pid: Mapped[int | None] = mapped_column(Integer)
     process_started_at: Mapped[datetime | None] = mapped_column(UtcTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcTime)
+    prefect_flow_run_id: Mapped[str | None] = mapped_column(String(64))  # the flow run behind it
 
 
 class EntryList(Base):
@@ -167,6 +168,8 @@ class Snapshot(Base):
     started_at: Mapped[datetime | None] = mapped_column(UtcTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcTime)
     entry_list_id: Mapped[int | None] = mapped_column(ForeignKey("entry_lists.id"), index=True)
+    # step (harvest, evaluate, write) -> the Prefect task run that did it
+    prefect_task_runs: Mapped[dict[str, str] | None] = mapped_column(JSONType)
 
 
 class SnapshotResultSet(Base):

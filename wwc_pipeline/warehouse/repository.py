@@ -30,6 +30,7 @@ from wwc_pipeline.warehouse import (
     rename_writes,
     report_reads,
     result_writes,
+    run_steps,
     trend_reads,
     writes,
 )
@@ -243,6 +244,52 @@ class Warehouse(HistoryStore):
             )
             if done.rowcount == 0:
                 raise WarehouseError(f"run {run_id} not found")
+
+    # -- runs across Prefect: ids, a run's portals, retries ----------------------------------------
+
+    def set_flow_run(self, run_id: int, flow_run_id: str | None) -> None:
+        """Name the Prefect flow run that runs this warehouse run."""
+        with self._session(write=True) as session:
+            run_steps.set_flow_run(session, run_id, flow_run_id)
+
+    def set_task_runs(self, run_id: int, portal_url: str, task_runs: Mapping[str, str]) -> None:
+        """Name the Prefect task runs (harvest, evaluate, write) behind a portal's snapshot."""
+        with self._session(write=True) as session:
+            run_steps.set_task_runs(session, run_id, portal_url, task_runs)
+
+    def run_info(self, run_id: int) -> dict[str, Any]:
+        """The run (as `runs` lists it) with its Prefect flow run and its portals' snapshots."""
+        with self._session() as session:
+            run = run_steps.run_row(session, run_id)
+            info = reads.run_dict(run)
+            info["prefect_flow_run_id"] = run.prefect_flow_run_id
+            info["as_of_time"] = utc(run.as_of)
+            info["portals"] = run_steps.run_portals(session, run_id)
+            return info
+
+    def run_evidence(self, run_id: int) -> dict[str, Any]:
+        """portal url -> scoring.PortalEvidence rebuilt from this run's stored results."""
+        with self._session() as session:
+            return run_steps.run_evidence(session, run_id)
+
+    def reopen_run(self, run_id: int) -> None:
+        """Mark a finished run running again, in this process (a retry of some of its portals)."""
+        here = liveness.this_process()
+        with self._session(write=True) as session:
+            run_steps.run_row(session, run_id)
+            session.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(
+                    status="running",
+                    finished_at=None,
+                    host=here.host,
+                    pid=here.pid,
+                    process_started_at=here.started_at,
+                    heartbeat_at=now(),
+                )
+            )
+        self._heartbeat.add(run_id)
 
     # -- reads --------------------------------------------------------------------------------
 

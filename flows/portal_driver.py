@@ -1,0 +1,124 @@
+"""Run portals through their tasks and close each city when its last portal is done.
+
+For each portal: harvest -> evaluate -> write, submitted together (Prefect passes the futures);
+at most `window` portals are under way at once, so memory holds a bounded number of catalogs
+whatever the size of the nation. A portal whose task failed is recorded as failed (only its own
+tasks fail); when every portal of a city is done, its scores task runs.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from prefect import tags
+from wwc_pipeline.flows.portal_tasks import (
+    evaluate_task,
+    harvest_task,
+    host_tag,
+    one_writer,
+    resources,
+    score_city_task,
+    write_task,
+)
+
+from wwc_pipeline import portal_steps
+from wwc_pipeline.config import Concurrency, CriteriaConfig
+from wwc_pipeline.pipeline import one_line
+from wwc_pipeline.portal_steps import PortalDone, PortalJob
+
+
+def _first_error(futures: Sequence[Any]) -> BaseException | str:
+    for future in futures:
+        state = future.state
+        if state.is_failed() or state.is_crashed() or state.is_cancelled():
+            try:
+                error = future.result(raise_on_failure=False)
+            except Exception as raised:  # noqa: BLE001 - whatever it was, it is the reason
+                error = raised
+            return error if isinstance(error, BaseException) else (state.message or "failed")
+    return "did not finish"
+
+
+class PortalDriver:
+    """Submits portal chains, collects what they leave, submits each city's scores once."""
+
+    def __init__(self, settings: Concurrency, criteria: CriteriaConfig, window: int | None = None) -> None:
+        self.settings = settings
+        self.criteria = criteria
+        self.window = window or 2 * settings.portals
+        self._finished: queue.Queue[str] = queue.Queue()
+        self._active: dict[str, tuple[PortalJob, Any, Any, Any]] = {}
+
+    def _submit(self, job: PortalJob) -> None:
+        with tags(host_tag(job)):
+            harvest = harvest_task.with_options(
+                retries=self.settings.portal_retries,
+                retry_delay_seconds=self.settings.portal_retry_delay_s,
+            ).submit(job, self.settings)
+        evaluate = evaluate_task.submit(job, harvest, self.settings)
+        task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
+        write = write_task.submit(job, harvest, evaluate, self.settings, task_runs)
+        self._active[job.label] = (job, harvest, evaluate, write)
+        write.add_done_callback(lambda _future, label=job.label: self._finished.put(label))
+
+    def _collect(self, label: str) -> PortalDone:
+        job, harvest, evaluate, write = self._active.pop(label)
+        try:
+            return write.result()
+        except Exception:  # noqa: BLE001 - the reason is the failed task's, read below
+            pass
+        _, warehouse, _ = resources(self.settings)
+        ids = {"harvest": harvest.task_run_id, "evaluate": evaluate.task_run_id, "write": write.task_run_id}
+        with one_writer(warehouse):
+            done = portal_steps.fail(job, _first_error((harvest, evaluate, write)), warehouse)
+            done.task_runs = {step: str(task_run_id) for step, task_run_id in ids.items()}
+            warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
+        return done
+
+    def portals(
+        self, cities: dict[str, list[PortalJob]], score: bool = True
+    ) -> tuple[dict[str, dict[str, PortalDone]], dict[str, Any]]:
+        """Every portal's chain; city id -> url -> what it left, and (with `score`) the futures
+        of each city's scores task, submitted as soon as its last portal was done."""
+        pending = deque(job for jobs in cities.values() for job in jobs)
+        done: dict[str, dict[str, PortalDone]] = {city_id: {} for city_id in cities}
+        scores: dict[str, Any] = {}
+        while pending or self._active:
+            while pending and len(self._active) < self.window:
+                self._submit(pending.popleft())
+            job = self._active[self._finished.get()][0]
+            done[job.city_id][job.portal.url] = self._collect(job.label)
+            city_jobs = cities[job.city_id]
+            if score and len(done[job.city_id]) == len(city_jobs):
+                ordered = [done[job.city_id][portal.portal.url] for portal in city_jobs]
+                scores[job.city_id] = score_city_task.submit(
+                    job.city_id, job.run_id, ordered, self.criteria, self.settings
+                )
+        return done, scores
+
+    def collect_only(self, cities: dict[str, list[PortalJob]]) -> dict[str, dict[str, PortalDone]]:
+        """Every portal's chain, without scoring (a retry scores with the other portals too)."""
+        return self.portals(cities, score=False)[0]
+
+    def run(self, cities: dict[str, list[PortalJob]]) -> dict[str, dict[str, Any]]:
+        """city id -> its summary, once every portal and every city is done."""
+        _, scores = self.portals(cities)
+        summaries: dict[str, dict[str, Any]] = {}
+        for city_id, future in scores.items():
+            try:
+                summaries[city_id] = future.result()
+            except Exception as error:  # noqa: BLE001 - one city's scores failing is that city's
+                run_id = cities[city_id][0].run_id
+                reason = one_line(error)
+                summaries[city_id] = {
+                    "city_id": city_id,
+                    "run_id": run_id,
+                    "status": "failed",
+                    "error": reason,
+                }
+                _, warehouse, _ = resources(self.settings)
+                warehouse.finish_run(run_id, "failed", reason)
+        return summaries

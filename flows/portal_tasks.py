@@ -1,0 +1,151 @@
+"""The per-portal Prefect tasks (harvest, evaluate, write) and the city's scores task.
+
+Each wraps one plain step of `portal_steps`. Retries only for failures that may pass
+(`retry_rules`), a timeout per task, no result caching (inputs are whole catalogs: hashing them
+would cost more than the work). A harvest carries the tag `host:<host:port>`: an operator with a
+Prefect server can put a tag concurrency limit on it (`prefect concurrency-limit create ...`);
+the HTTP client holds the same per-host limit itself in every process.
+
+Process-wide resources (the HTTP client, the warehouse, the evaluation pool) are made once per
+process on first use, so tasks running on Dask workers make their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
+from wwc_pipeline.flows.tasks import artifact_key
+
+from wwc_pipeline import portal_steps
+from wwc_pipeline.config import Concurrency, CriteriaConfig
+from wwc_pipeline.evaluation_pool import EvaluationPool
+from wwc_pipeline.http import HttpClient
+from wwc_pipeline.model import CatalogSnapshot
+from wwc_pipeline.pipeline import PortalOutcome
+from wwc_pipeline.politeness import host_of
+from wwc_pipeline.portal_steps import PortalDone, PortalJob
+from wwc_pipeline.reports import render_markdown
+from wwc_pipeline.retry_rules import worth_retrying
+from wwc_pipeline.warehouse import Warehouse
+
+HARVEST_TIMEOUT_S = 3 * 3600  # a backstop: the client's harvest deadline ends a stuck portal first
+STEP_TIMEOUT_S = 3600
+_lock = threading.Lock()
+_resources: dict[str, Any] = {}
+_sqlite_writes = threading.Lock()
+
+
+def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationPool]:
+    """This process's client, warehouse and evaluation pool (made on first use)."""
+    key = f"{settings.per_host}:{settings.evaluation_workers}"
+    with _lock:
+        if _resources.get("key") != key:
+            close_resources()
+            warehouse = Warehouse()
+            warehouse.migrate()
+            _resources.update(
+                key=key,
+                client=HttpClient(per_host=settings.per_host, pool_size=max(10, settings.portals)),
+                warehouse=warehouse,
+                pool=EvaluationPool(settings.evaluation_workers),
+            )
+        return _resources["client"], _resources["warehouse"], _resources["pool"]
+
+
+def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
+    """SQLite takes one writer at a time: this process's write steps queue here rather than on
+    the database's busy timeout (a big portal's write can outlast it). PostgreSQL writes in parallel."""
+    return _sqlite_writes if warehouse.engine.dialect.name == "sqlite" else nullcontext()
+
+
+def close_resources() -> None:
+    for name in ("client", "pool"):
+        if name in _resources:
+            _resources.pop(name).close()
+    _resources.clear()
+
+
+def host_tag(job: PortalJob) -> str:
+    return f"host:{host_of(job.portal.url)}"
+
+
+def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
+    try:
+        error = state.result(raise_on_failure=False)
+    except Exception as raised:  # noqa: BLE001 - some states raise instead of returning it
+        error = raised
+    return isinstance(error, BaseException) and worth_retrying(error)
+
+
+@task(
+    name="harvest-portal",
+    task_run_name="harvest {job.label}",
+    cache_policy=NO_CACHE,
+    retry_condition_fn=_retry_when_worth_it,
+    timeout_seconds=HARVEST_TIMEOUT_S,
+)
+def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
+    client, _, _ = resources(settings)
+    return portal_steps.harvest(job, client)
+
+
+@task(
+    name="evaluate-portal",
+    task_run_name="evaluate {job.label}",
+    cache_policy=NO_CACHE,
+    timeout_seconds=STEP_TIMEOUT_S,
+)
+def evaluate_task(job: PortalJob, snapshot: CatalogSnapshot, settings: Concurrency) -> PortalOutcome:
+    client, warehouse, pool = resources(settings)
+    return portal_steps.evaluate(job, snapshot, client, warehouse, metrics=pool.metrics)
+
+
+@task(
+    name="write-portal",
+    task_run_name="write {job.label}",
+    cache_policy=NO_CACHE,
+    timeout_seconds=STEP_TIMEOUT_S,
+)
+def write_task(
+    job: PortalJob,
+    snapshot: CatalogSnapshot,
+    outcome: PortalOutcome,
+    settings: Concurrency,
+    task_runs: dict[str, str],
+) -> PortalDone:
+    _, warehouse, _ = resources(settings)
+    with one_writer(warehouse):
+        done = portal_steps.write(job, snapshot, outcome, warehouse)
+        done.task_runs = {**task_runs, "write": str(task_run.id)}
+        warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
+    return done
+
+
+@task(
+    name="score-city", task_run_name="scores {city_id}", cache_policy=NO_CACHE, timeout_seconds=STEP_TIMEOUT_S
+)
+def score_city_task(
+    city_id: str, run_id: int, done: list[PortalDone], criteria: CriteriaConfig, settings: Concurrency
+) -> dict[str, Any]:
+    _, warehouse, _ = resources(settings)
+    with one_writer(warehouse):
+        result = portal_steps.close_city(city_id, run_id, done, criteria, warehouse)
+    if result.status != "failed":
+        publish_scores(city_id, run_id, warehouse)
+    return portal_steps.summary(result)
+
+
+def publish_scores(city_id: str, run_id: int, warehouse: Warehouse) -> None:
+    """The city's scores as a Prefect markdown artifact (key `wwc-<city>`)."""
+    report = warehouse.city_report(city_id, run_id)
+    create_markdown_artifact(
+        key=artifact_key(city_id),
+        markdown=render_markdown(report),
+        description=f"WWC evidence scores for {report['city']['name']}, run {run_id}",
+    )

@@ -1,0 +1,37 @@
+"""The task runner a run uses, from cities.yaml `concurrency`: threads, or Dask (local or remote).
+
+Harvests wait on the network: threads. Evaluation is CPU work: with `task_runner: dask` every
+portal task runs on Dask worker processes (a local cluster of `dask_workers` processes, or the
+cluster at `dask_address`), and a portal's records stay on the worker that harvested them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from wwc_pipeline.config import Concurrency
+
+
+def task_runner(settings: Concurrency) -> Any:
+    if settings.task_runner == "threads":
+        # portal chains (3 tasks each) and the cities' scores: room for every portal under way
+        return ThreadPoolTaskRunner(max_workers=3 * settings.portals + 4)
+    from prefect_dask import DaskTaskRunner
+
+    if settings.dask_address:
+        return DaskTaskRunner(address=settings.dask_address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": settings.dask_workers,
+            "threads_per_worker": settings.portals,
+            "processes": True,
+            "dashboard_address": None,
+        }
+    )
+
+
+def with_runner(flow: Any, settings: Concurrency) -> Any:
+    """`flow` running its tasks on the runner `settings` ask for."""
+    return flow.with_options(task_runner=task_runner(settings))

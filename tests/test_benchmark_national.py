@@ -1,0 +1,51 @@
+"""The national benchmark's parts, at tiny sizes: what they measure, never how fast."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import requests
+
+from benchmarks.national_served import ServedNation
+from benchmarks.rss import PeakTreeRss, descendants
+from wwc_pipeline.config import load_cities
+
+ALLOCATE = (
+    "import time; block = bytearray({mb} << 20); block[::4096] = b'x' * len(block[::4096]); time.sleep(1.5)"
+)
+
+
+def test_peak_rss_counts_the_whole_process_tree():
+    parent = (
+        "import subprocess, sys, time; "
+        f"child = subprocess.Popen([sys.executable, '-c', {ALLOCATE.format(mb=120)!r}]); "
+        f"{ALLOCATE.format(mb=80)}; child.wait()"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    with PeakTreeRss(process.pid, interval_s=0.05) as peak:
+        process.wait()
+    assert peak.peak_mb >= 200  # 80 MB in the parent and 120 MB in its child, at the same time
+
+
+def test_descendants_of_a_process_without_children_is_itself():
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
+    try:
+        assert descendants(process.pid) == [process.pid]
+    finally:
+        process.wait()
+
+
+def test_served_nation_writes_its_cities_file_and_counts_requests(tmp_path):
+    with ServedNation(
+        {"portals": 5, "datasets": 50, "seed": 2}, tmp_path / "cities.yaml", latency_s=0
+    ) as nation:
+        config = load_cities(nation.cities_file)
+        urls = [portal.url for city in config.cities for portal in city.portals]
+        assert len(urls) == 5 == len(nation.portals) and nation.datasets == 50
+        for url in urls:
+            assert requests.get(url + "/terms-of-use", timeout=30).status_code == 200
+        stats = nation.stats()
+        assert stats["requests"] == 5 and stats["max_in_flight_per_host"] == 1
+        nation.reset()
+        assert nation.stats()["requests"] == 0

@@ -1,0 +1,59 @@
+"""Per-host politeness: never more than N in flight to one host, other hosts not held up."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from wwc_pipeline.politeness import HostLimiter, host_of
+
+
+def test_host_is_host_and_port_without_credentials():
+    assert host_of("https://user:secret@Data.Example.gov/api?x=1") == "data.example.gov"
+    assert host_of("http://127.0.1.5:8080/data.json") == "127.0.1.5:8080"
+    assert host_of("http://127.0.1.5:8080/a") == host_of("http://127.0.1.5:8080/b")
+    assert host_of("http://127.0.1.5:8080/") != host_of("http://127.0.1.6:8080/")
+
+
+def test_no_more_than_the_limit_in_flight_per_host():
+    limiter = HostLimiter(per_host=2)
+    lock = threading.Lock()
+    in_flight: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    def request(url: str) -> None:
+        with limiter.slot(url):
+            with lock:
+                in_flight[url] = in_flight.get(url, 0) + 1
+                most[url] = max(most.get(url, 0), in_flight[url])
+            time.sleep(0.02)
+            with lock:
+                in_flight[url] -= 1
+
+    urls = ["http://127.0.1.1:9/page"] * 8 + ["http://127.0.1.2:9/page"] * 8
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(request, urls))
+    assert most == {"http://127.0.1.1:9/page": 2, "http://127.0.1.2:9/page": 2}
+    assert limiter.most_in_flight() == 2 and limiter.most_in_flight(urls[0]) == 2
+
+
+def test_each_host_gets_its_own_slots():
+    limiter = HostLimiter(per_host=2)
+    everyone_inside = threading.Barrier(4, timeout=10)  # broken unless 2 + 2 are in at once
+
+    def request(url: str) -> None:
+        with limiter.slot(url):
+            everyone_inside.wait()
+
+    urls = ["http://127.0.1.1:9/a", "http://127.0.1.1:9/b", "http://127.0.1.2:9/a", "http://127.0.1.2:9/b"]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(request, urls))
+    assert limiter.most_in_flight("http://127.0.1.2:9/") == 2
+
+
+def test_a_limit_below_one_is_refused():
+    with pytest.raises(ValueError, match="1 or more"):
+        HostLimiter(per_host=0)

@@ -1,0 +1,163 @@
+"""One portal's share of a run as plain steps: harvest, evaluate, write (or fail); then the city.
+
+The national flow runs each step as its own Prefect task per portal and closes a city when its
+last portal is done; a retry runs the steps again for a failed portal of a finished run and
+closes the city again from what the warehouse holds. Every step takes and returns plain data
+and is testable without Prefect. What travels back to the flow is small (`PortalDone`): the
+records and check results stay with the steps that need them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from wwc_pipeline import pipeline, progress, registry
+from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
+from wwc_pipeline.evaluate import evaluate_records
+from wwc_pipeline.model import CatalogSnapshot
+from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
+from wwc_pipeline.results import PortalContext
+from wwc_pipeline.scoring import PortalEvidence, score_city
+
+log = logging.getLogger("wwc_pipeline")
+
+
+@dataclass(frozen=True)
+class PortalJob:
+    """One portal of one city's run: everything its steps need, and nothing big."""
+
+    city_id: str
+    city_name: str
+    run_id: int
+    portal: PortalConfig
+    as_of: datetime
+    departments: tuple[str, ...] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.city_id} {self.portal.url}"
+
+
+@dataclass
+class PortalDone:
+    """What a portal's steps leave for its city: the evidence for scores, and a summary."""
+
+    url: str
+    evidence: PortalEvidence
+    datasets: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    task_runs: dict[str, str] = field(default_factory=dict)  # step -> Prefect task-run id
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+
+def portal_jobs(city: CityConfig, run_id: int, as_of: datetime) -> list[PortalJob]:
+    departments = tuple(city.departments) if city.departments else None
+    return [PortalJob(city.id, city.name, run_id, portal, as_of, departments) for portal in city.portals]
+
+
+def harvest(job: PortalJob, client: Any) -> CatalogSnapshot:
+    """Page through the portal's catalog (raises on failure: the task's retry rules decide)."""
+    progress.report("portal", city=job.city_id, portal=job.portal.url, state="harvesting")
+    return pipeline.harvest_portal(job.portal, client)
+
+
+def evaluate(
+    job: PortalJob,
+    snapshot: CatalogSnapshot,
+    client: Any,
+    warehouse: Any,
+    metrics: Callable[..., Any] = evaluate_records,
+) -> PortalOutcome:
+    """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks."""
+    portal = job.portal
+    context = PortalContext(
+        platform=portal.platform,
+        portal=portal.domain,
+        as_of=job.as_of,
+        departments=list(job.departments) if job.departments else None,
+        client=client.for_portal(portal) if client is not None else None,
+        connector=registry.get_connector(portal.platform),
+        portal_config=portal,
+        previous_columns=warehouse.previous_columns(
+            job.city_id, portal.platform, portal.url, before_run_id=job.run_id
+        ),
+    )
+    return pipeline.evaluate_portal(snapshot.records, context, portal.url, snapshot, metrics=metrics)
+
+
+def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, warehouse: Any) -> PortalDone:
+    """The snapshot and its check results, in one transaction (replacing a failed try of this run)."""
+    portal = job.portal
+    warehouse.record_portal(
+        job.run_id,
+        job.city_id,
+        portal.platform,
+        portal.url,
+        snapshot,
+        outcome.check_results,
+        entry_flags=pipeline.entry_flags(snapshot),
+    )
+    datasets = len(snapshot.datasets)
+    progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)
+    return PortalDone(portal.url, outcome.evidence, datasets, list(snapshot.warnings))
+
+
+def fail(job: PortalJob, error: BaseException | str, warehouse: Any) -> PortalDone:
+    """Record the portal as failed in this run, with its one-line reason."""
+    reason = error if isinstance(error, str) else one_line(error)
+    portal = job.portal
+    log.warning("portal %s of %s failed: %s", portal.url, job.city_id, reason)
+    warehouse.record_portal_failure(job.run_id, job.city_id, portal.platform, portal.url, reason)
+    progress.report("portal", city=job.city_id, portal=portal.url, state="failed", error=reason)
+    return PortalDone(
+        portal.url, PortalEvidence(portal=portal.url, harvested=False, error=reason), error=reason
+    )
+
+
+def close_city(
+    city_id: str,
+    run_id: int,
+    done: Sequence[PortalDone],
+    criteria: CriteriaConfig,
+    warehouse: Any,
+) -> CityRunResult:
+    """Scores from every portal's evidence; the run ends succeeded, partial or failed."""
+    result = CityRunResult(city_id=city_id, run_id=run_id, status="running")
+    for portal in done:
+        if portal.failed:
+            result.failed_portals[portal.url] = portal.error or "failed"
+        else:
+            result.datasets += portal.datasets
+            if portal.warnings:
+                result.warnings[portal.url] = list(portal.warnings)
+    result.scores = score_city(criteria, [portal.evidence for portal in done])
+    warehouse.record_scores(run_id, city_id, result.scores)
+    if done and len(result.failed_portals) == len(done):
+        result.status = "failed"
+        result.error = "; ".join(f"{url}: {why}" for url, why in result.failed_portals.items())
+    else:
+        result.status = "partial" if result.failed_portals else "succeeded"
+    warehouse.finish_run(run_id, result.status, result.error)
+    return result
+
+
+def summary(result: CityRunResult) -> dict[str, Any]:
+    """The plain summary a flow returns for a city (what the CLI prints)."""
+    return {
+        "city_id": result.city_id,
+        "run_id": result.run_id,
+        "status": result.status,
+        "error": result.error,
+        "failed_portals": result.failed_portals,
+        "warnings": result.warnings,
+        "datasets": result.datasets,
+        "scores": {row["criterion_id"]: (row["score"], row["status"]) for row in result.scores},
+    }
