@@ -99,14 +99,20 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
         for number, (city_id, specs) in enumerate(soak_plan.CITIES.items()):
             configs = []
             for platform, size in specs:
-                catalog = GeneratedCatalog(size=size, seed=len(portals) + 1, name=city_id.title(), as_of=START)
+                catalog = GeneratedCatalog(
+                    size=size, seed=len(portals) + 1, name=city_id.title(), as_of=START
+                )
                 public = internal.url if city_id == "dunmore" else None
                 portal = sim.add_portal(platform, catalog, public_url=public)
                 portals.append(portal)
                 configs.append(
                     PortalConfig(
-                        platform=platform, url=portal.url, sample_datasets=3, sample_rows=50,
-                        check_links=5, request_deadline_s=2.0,
+                        platform=platform,
+                        url=portal.url,
+                        sample_datasets=3,
+                        sample_rows=50,
+                        check_links=5,
+                        request_deadline_s=2.0,
                     )
                 )
             cities.append(CityConfig(id=city_id, name=city_id.title(), portals=configs))
@@ -122,7 +128,9 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
                 portal = portals[fault.portal]
 
                 def mirror(portal=portal) -> str:
-                    return sim.add_portal(portal.platform, portal.catalog, public_url=portal.site.base_url).url
+                    return sim.add_portal(
+                        portal.platform, portal.catalog, public_url=portal.site.base_url
+                    ).url
 
                 portal.set_faults(soak_plan.make_faults(fault.kind, night, portal, internal.url, mirror))
                 faults_used[fault.kind] += 1
@@ -130,8 +138,15 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
                 if night == KILLED_NIGHT and index == 0:
                     killed = kill_mid_run(warehouse, city, client, as_of)
                     continue
-                scan_city(city, warehouse=warehouse, criteria=criteria, client=client,
-                          kind="nightly", trigger="schedule", as_of=as_of)
+                scan_city(
+                    city,
+                    warehouse=warehouse,
+                    criteria=criteria,
+                    client=client,
+                    kind="nightly",
+                    trigger="schedule",
+                    as_of=as_of,
+                )
         internal_requests = len(internal.requests)
     logging.getLogger("wwc_pipeline.http").removeHandler(counter)
 
@@ -139,8 +154,15 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
         runs = db.execute(select(Run.id, Run.status, Run.error, Run.as_of, Run.finished_at)).all()
         portal_urls = dict(db.execute(select(Portal.id, Portal.url)).all())
         snapshots = db.execute(
-            select(Snapshot.id, Snapshot.run_id, Snapshot.portal_id, Snapshot.status, Snapshot.error,
-                   Snapshot.entry_list_id, Snapshot.assets)
+            select(
+                Snapshot.id,
+                Snapshot.run_id,
+                Snapshot.portal_id,
+                Snapshot.status,
+                Snapshot.error,
+                Snapshot.entry_list_id,
+                Snapshot.assets,
+            )
         ).all()
         run_as_of = {run.id: run.as_of for run in runs}
         # every run has a final status; the killed one was marked abandoned by the next night
@@ -150,8 +172,9 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
         assert abandoned.status == "failed" and abandoned.error.startswith("abandoned: process ")
         # no dataset version twice: no number twice, and no version that repeats the one before it
         # (content may come back, e.g. after a night of damaged bytes: that is a new version)
-        versions = db.execute(select(DatasetVersion.dataset_id, DatasetVersion.version,
-                                     DatasetVersion.content_hash)).all()
+        versions = db.execute(
+            select(DatasetVersion.dataset_id, DatasetVersion.version, DatasetVersion.content_hash)
+        ).all()
         assert len({(v.dataset_id, v.version) for v in versions}) == len(versions)
         previous: dict[int, tuple[int, str]] = {}
         for version in sorted(versions, key=lambda v: (v.dataset_id, v.version)):
@@ -159,21 +182,28 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
             assert before is None or before[1] != version.content_hash, version
             previous[version.dataset_id] = (version.version, version.content_hash)
         # every score's check links reach check results of a snapshot of the score's own run
-        links = db.execute(select(CriterionScore.run_id, CriterionScoreCheck.check_id, CriterionScore.status)
-                           .join(CriterionScoreCheck, CriterionScoreCheck.score_id == CriterionScore.id)).all()
-        held = set(db.execute(
-            select(Snapshot.run_id, ResultSet.check_id)
-            .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
-            .join(ResultSet, ResultSet.id == SnapshotResultSet.result_set_id)
-            .join(ResultSetMember, ResultSetMember.result_set_id == ResultSet.id)
-            .join(CheckResultRow, CheckResultRow.id == ResultSetMember.check_result_id)
-        ).all())
+        links = db.execute(
+            select(CriterionScore.run_id, CriterionScoreCheck.check_id, CriterionScore.status).join(
+                CriterionScoreCheck, CriterionScoreCheck.score_id == CriterionScore.id
+            )
+        ).all()
+        held = set(
+            db.execute(
+                select(Snapshot.run_id, ResultSet.check_id)
+                .join(SnapshotResultSet, SnapshotResultSet.snapshot_id == Snapshot.id)
+                .join(ResultSet, ResultSet.id == SnapshotResultSet.result_set_id)
+                .join(ResultSetMember, ResultSetMember.result_set_id == ResultSet.id)
+                .join(CheckResultRow, CheckResultRow.id == ResultSetMember.check_result_id)
+            ).all()
+        )
         # (a run whose every portal failed has no results: its scores, all "insufficient evidence",
         # still name the checks they would be derived from)
         status = {run.id: run.status for run in runs}
         unlinked = [link for link in links if (link.run_id, link.check_id) not in held]
         assert links and len(unlinked) < len(links)
-        assert {(status[link.run_id], link.status) for link in unlinked} <= {("failed", "insufficient evidence")}
+        assert {(status[link.run_id], link.status) for link in unlinked} <= {
+            ("failed", "insufficient evidence")
+        }
         # every complete snapshot lists what the simulator served that night: ids, repeats, count
         entries_checked = rows_lost = 0
         for snapshot in (s for s in snapshots if s.status in COMPLETE_STATUSES):
@@ -182,14 +212,18 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
                 .join(Dataset, Dataset.id == SnapshotEntry.dataset_id)
                 .where(SnapshotEntry.entry_list_id == snapshot.entry_list_id)
             ).all()
-            night = (run_as_of[snapshot.run_id] - START.replace(tzinfo=None)).days \
-                if run_as_of[snapshot.run_id].tzinfo is None else (run_as_of[snapshot.run_id] - START).days
+            night = (
+                (run_as_of[snapshot.run_id] - START.replace(tzinfo=None)).days
+                if run_as_of[snapshot.run_id].tzinfo is None
+                else (run_as_of[snapshot.run_id] - START).days
+            )
             expected, assets = truth[(portal_urls[snapshot.portal_id], night)]
             assert snapshot.assets == assets, (portal_urls[snapshot.portal_id], night)
             got = Counter(row.dataset_id for row in listed)
             assert got == expected, (portal_urls[snapshot.portal_id], night, expected - got, got - expected)
             assert sum(row.repeat_of_position is not None for row in listed) == sum(
-                n - 1 for n in expected.values())
+                n - 1 for n in expected.values()
+            )
             entries_checked += len(listed)
             rows_lost += sum((expected - got).values())
     assert internal_requests == 0
