@@ -34,6 +34,13 @@ def test_unknown_city(tmp_path):
     assert_one_line_error(run("scan", "--city", "atlantis", "--config", str(config)), "atlantis")
 
 
+def test_a_portal_listed_twice_is_one_line_and_exit_2(tmp_path):
+    config = tmp_path / "c.yaml"
+    portal = "  - {platform: socrata, url: 'http://127.0.0.1:9'}\n"
+    config.write_text("cities:\n- id: a\n  name: A\n  portals:\n" + portal + portal)
+    assert_one_line_error(run("scan", "--city", "a", "--config", str(config)), "is listed twice")
+
+
 def test_malformed_yaml(tmp_path):
     config = tmp_path / "c.yaml"
     config.write_text("cities: [\n")

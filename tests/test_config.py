@@ -53,6 +53,19 @@ def test_duplicate_and_unknown_city(tmp_path):
         load_cities(write(tmp_path, text)).city("b")
 
 
+def test_the_same_portal_twice_in_one_city_is_a_config_error(tmp_path):
+    portal = "  - {platform: ckan, url: 'http://127.0.0.1:9'}\n"
+    text = "cities:\n- id: a\n  name: A\n  portals:\n" + portal + portal.replace(":9'", ":9/'")
+    with pytest.raises(ConfigError) as raised:
+        load_cities(write(tmp_path, text))
+    assert raised.value.problems == [
+        f"{tmp_path / 'cities.yaml'}: cities[0] (a).portals: portal ckan http://127.0.0.1:9 is listed twice; "
+        "list each portal once"
+    ]
+    other_platform = "  - {platform: dcat, url: 'http://127.0.0.1:9'}\n"  # one host, two catalogs: fine
+    assert len(load_cities(write(tmp_path, text.replace(portal, other_platform, 1))).cities[0].portals) == 2
+
+
 def test_token_read_from_named_env_var(tmp_path, monkeypatch):
     portal_line = "  - {platform: socrata, url: 'http://x', app_token_env: TOK}\n"
     text = "cities:\n- id: a\n  name: A\n  portals:\n" + portal_line

@@ -98,6 +98,19 @@ class CityConfig(BaseModel):
     portals: list[PortalConfig] = Field(min_length=1)
     departments: list[str] | None = None  # the city's department list, for the 80 % bar
 
+    @field_validator("portals")
+    @classmethod
+    def _each_portal_once(cls, portals: list[PortalConfig]) -> list[PortalConfig]:
+        """A portal listed twice would be harvested twice in one run and its snapshot written twice."""
+        seen: set[tuple[str, str, str | None]] = set()
+        for portal in portals:
+            key = (portal.platform, portal.url.lower(), portal.catalog_path)
+            if key in seen:
+                listed = f"portal {portal.platform} {portal.url}"
+                raise ValueError(f"{listed} is listed twice; list each portal once")
+            seen.add(key)
+        return portals
+
 
 class Schedule(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -69,9 +69,10 @@ class GuardedSession(requests.Session):
     def get_redirect_target(self, resp):  # noqa: ANN001 - requests' signature
         target = super().get_redirect_target(resp)
         if target:
-            self._guard(urljoin(resp.url, target))
-            if resp._content is False:  # unread: leave it so, the connection is closed, not reused
+            if resp._content is False:  # an unread body (a 302 may carry one): drop the connection
+                resp.close()  # before anything else, so no later request reuses it half-read
                 resp._content = b""
+            self._guard(urljoin(resp.url, target))  # a refusal raises: the response is closed already
         return target
 
     def rebuild_auth(self, prepared_request, response):  # noqa: ANN001 - requests' signature
