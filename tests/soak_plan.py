@@ -80,9 +80,10 @@ def make_faults(
     return builders[kind]()
 
 
-def change_catalog(portal: SimulatedPortal, night: int, at) -> Counter:
-    """Between nights the portal changes: datasets revised, added, removed (seeded by the night)."""
-    rng = random.Random(f"{portal.url}:{night}")
+def change_catalog(portal: SimulatedPortal, position: int, night: int, at) -> Counter:
+    """Between nights the portal changes: datasets revised, added, removed (seeded by the portal's
+    position and the night, not by its URL, whose port differs from run to run)."""
+    rng = random.Random(f"{position}:{night}")
     catalog = portal.catalog
     counts = Counter()
     if rng.random() < 0.6:

@@ -32,7 +32,7 @@ from wwc_pipeline.warehouse.models import (
     CheckResultRow,
     CriterionScore,
     CriterionScoreCheck,
-    Dataset,
+    DatasetRename,
     DatasetVersion,
     Portal,
     ResultSet,
@@ -119,10 +119,10 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
             assert number < 4
         for night in range(NIGHTS):
             as_of = START + timedelta(days=night)
-            for portal in portals:
+            for position, portal in enumerate(portals):
                 portal.set_faults(Faults())
                 if night:
-                    changes += soak_plan.change_catalog(portal, night, as_of)
+                    changes += soak_plan.change_catalog(portal, position, night, as_of)
                 truth[(portal_key(portal.url), night)] = soak_plan.served_ids(portal)
             for fault in (f for f in plan if f.night == night):
                 portal = portals[fault.portal]
@@ -165,6 +165,7 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
             )
         ).all()
         run_as_of = {run.id: run.as_of for run in runs}
+        renames = Counter(db.execute(select(DatasetRename.rule)).scalars())
         # every run has a final status; the killed one was marked abandoned by the next night
         assert len(runs) == NIGHTS * len(cities)
         assert all(run.status in ("succeeded", "partial", "failed") and run.finished_at for run in runs)
@@ -207,9 +208,11 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
         # every complete snapshot lists what the simulator served that night: ids, repeats, count
         entries_checked = rows_lost = 0
         for snapshot in (s for s in snapshots if s.status in COMPLETE_STATUSES):
+            # the identifier as that snapshot listed it (a dataset row carries its latest one
+            # after a rename; the version's record keeps the one it was listed under)
             listed = db.execute(
-                select(Dataset.dataset_id, SnapshotEntry.repeat_of_position)
-                .join(Dataset, Dataset.id == SnapshotEntry.dataset_id)
+                select(DatasetVersion.record, SnapshotEntry.repeat_of_position)
+                .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
                 .where(SnapshotEntry.entry_list_id == snapshot.entry_list_id)
             ).all()
             night = (
@@ -219,7 +222,7 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
             )
             expected, assets = truth[(portal_urls[snapshot.portal_id], night)]
             assert snapshot.assets == assets, (portal_urls[snapshot.portal_id], night)
-            got = Counter(row.dataset_id for row in listed)
+            got = Counter(row.record["dataset_id"] for row in listed)
             assert got == expected, (portal_urls[snapshot.portal_id], night, expected - got, got - expected)
             assert sum(row.repeat_of_position is not None for row in listed) == sum(
                 n - 1 for n in expected.values()
@@ -241,6 +244,7 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
         f"retries: {counter.retries}",
         "failures recorded by reason:",
         *(f"  {n:3d}  {why}" for why, n in failures.most_common()),
+        f"renames recorded by rule: {dict(sorted(renames.items()))}",
         f"rows lost: {rows_lost}",
         f"entries checked: {entries_checked}",
         f"requests to internal address {INTERNAL}: {internal_requests}",
