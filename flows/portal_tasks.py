@@ -91,8 +91,8 @@ def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     timeout_seconds=HARVEST_TIMEOUT_S,
 )
 def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
-    client, _, _ = resources(settings)
-    return portal_steps.harvest(job, client)
+    client, warehouse, _ = resources(settings)
+    return portal_steps.harvest(job, client, warehouse)
 
 
 @task(

@@ -16,6 +16,8 @@ from wwc_pipeline import anomalies, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
 from wwc_pipeline.history.observe import observe
+from wwc_pipeline.http_conditional import ValidatorLog
+from wwc_pipeline.incremental import harvest_or_reuse, replay_of
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
@@ -56,6 +58,8 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
     connector = registry.get_connector(portal.platform)
     deadline = getattr(portal, "harvest_deadline_s", None)
     client = client.for_portal(portal).within(deadline, "the harvest deadline")
+    recorder = ValidatorLog()
+    client = client.recording(recorder) if hasattr(client, "recording") else client
     started = utc_now()
     records: list[DatasetRecord] = []
     digests: list[str] = []
@@ -86,6 +90,7 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
         finished_at=utc_now(),
         warnings=warnings,
         server_total=server_total,
+        replay=replay_of(portal, recorder, server_total),
     )
 
 
@@ -207,8 +212,8 @@ def scan_city(
     if client is not None and run_deadline_s:
         client = client.within(run_deadline_s, "the run deadline")
     live_client = client
-    harvest = harvest or (lambda portal: harvest_portal(portal, live_client))
     run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
+    harvest = harvest or (lambda portal: harvest_or_reuse(portal, live_client, warehouse, city.id, run_id))
     result = CityRunResult(city_id=city.id, run_id=run_id, status="running")
     evidence: list[PortalEvidence] = []
     try:

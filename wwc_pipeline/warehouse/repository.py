@@ -28,6 +28,7 @@ from wwc_pipeline.warehouse import (
     liveness,
     reads,
     rename_writes,
+    replay_reads,
     report_reads,
     result_writes,
     run_steps,
@@ -329,6 +330,18 @@ class Warehouse(HistoryStore):
         (None: portal-level), check_id, status, value, reason."""
         with self._session() as session:
             return reads.score_check_results(session, run_id, criterion_id)
+
+    def replay_source(
+        self, city_id: str, platform: str, portal_url: str, before_run_id: int
+    ) -> replay_reads.ReplaySource | None:
+        """The portal's latest complete snapshot before the run, when its pages can be revalidated."""
+        with self._session() as session:
+            return replay_reads.replay_source(session, city_id, platform, portal_url, before_run_id)
+
+    def reused_snapshot(self, snapshot_id: int) -> CatalogSnapshot | None:
+        """The snapshot's records rebuilt in catalog order (every page answered 304), or None."""
+        with self._session() as session:
+            return replay_reads.reused_snapshot(session, snapshot_id)
 
     def previous_columns(
         self, city_id: str, platform: str, portal_url: str, before_run_id: int | None = None
