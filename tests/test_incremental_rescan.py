@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from wwc_pipeline import incremental
+from wwc_pipeline import incremental, pipeline
 from wwc_pipeline.config import CityConfig, PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.pipeline import scan_city
@@ -101,7 +101,11 @@ def check_rescan_matches_full_recompute(urls: tuple[str, str], monkeypatch: pyte
         changed.add(1, at=NIGHT_2 - timedelta(days=1))
         changed.remove(1)
         sim.reset_counters()
-        rescan = scan(incremental_wh, city, NIGHT_2)
+        kept = []  # portals whose version metrics were reused (only the as-of ones computed)
+        as_of_only = pipeline.evaluate_as_of_metrics
+        with monkeypatch.context() as spied:
+            spied.setattr(pipeline, "evaluate_as_of_metrics", lambda *a: kept.append(a[3]) or as_of_only(*a))
+            rescan = scan(incremental_wh, city, NIGHT_2)
         served = {p.platform: (p.served - p.not_modified, p.not_modified) for p in chosen.values()}
         with monkeypatch.context() as patched:
             full_recompute(patched)
@@ -111,6 +115,7 @@ def check_rescan_matches_full_recompute(urls: tuple[str, str], monkeypatch: pyte
     assert served["opendatasoft"][0] == 0 and served["opendatasoft"][1] >= 1, served
     assert served["ckan"][0] >= 1 and served["ckan"][1] == 0, served  # no validators: harvested
     assert served["socrata"][0] >= 1, served  # changed: harvested again
+    assert len(kept) == 2, kept  # dcat and opendatasoft
     assert evidence(incremental_wh, "nation", rescan) == evidence(full_wh, "nation", full)
     assert snapshot_entries(incremental_wh, rescan) == snapshot_entries(full_wh, full)
     for warehouse in (incremental_wh, full_wh):
@@ -126,3 +131,44 @@ def test_rescan_matches_full_recompute_on_sqlite(tmp_path, monkeypatch):
 def test_rescan_matches_full_recompute_on_postgresql(postgres_url, tmp_path, monkeypatch):
     # the full recompute in SQLite: the two must agree across databases too
     check_rescan_matches_full_recompute((postgres_url, f"sqlite:///{tmp_path / 'full.db'}"), monkeypatch)
+
+
+def test_every_version_metric_ignores_the_as_of_time(tmp_path):
+    """What makes reuse per dataset version sound: a metric outside AS_OF_METRICS answers the same
+    for the same record at any as-of time (records of four platforms, ten years apart)."""
+    from wwc_pipeline.evaluate import metric_checks
+
+    warehouse = fresh_warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+    plan = national_plan(20, datasets=800, seed=11, as_of=NIGHT_1, conditional="both")
+    with NationalSimulator(plan, latency_s=0.0) as sim:
+        chosen = {}
+        for hosted in sim.portals:
+            chosen.setdefault(hosted.platform, hosted)
+        portals = [PortalConfig(platform=p.platform, url=p.url, **QUIET) for p in chosen.values()]
+        run_id = scan(warehouse, CityConfig(id="n", name="N", portals=portals), NIGHT_1)
+    from sqlalchemy import text
+
+    with warehouse.engine.connect() as connection:
+        query = text("SELECT id FROM snapshots WHERE run_id = :run AND harvest_replay IS NOT NULL")
+        snapshot_ids = connection.execute(query, {"run": run_id}).scalars().all()
+    assert len(snapshot_ids) == 4
+    records = [record for pk in snapshot_ids for record in warehouse.reused_snapshot(pk).datasets]
+    assert len(records) > 100
+    checks = metric_checks()
+    later = NIGHT_1 + timedelta(days=3653)
+    for name in incremental.version_metrics():
+        for record in records:
+            assert checks[name](record, NIGHT_1) == checks[name](record, later), (name, record.dataset_id)
+    changed = [r for r in records if checks["fresh"](r, NIGHT_1) != checks["fresh"](r, later)]
+    assert changed  # and `fresh` does depend on it
+
+
+def test_the_score_artifact_reads_no_datasets_and_says_the_same(scanned_testville):
+    """publish_scores renders the cheap score report: the same markdown as from the whole report."""
+    from wwc_pipeline.reports import render_markdown
+
+    city = scanned_testville
+    for run_id in city.run_ids:
+        light = city.warehouse.score_report(city.city_id, run_id)
+        assert "datasets" not in light
+        assert render_markdown(light) == render_markdown(city.warehouse.city_report(city.city_id, run_id))

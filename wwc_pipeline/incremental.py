@@ -77,3 +77,49 @@ def harvest_or_reuse(portal: Any, client: Any, warehouse: Any, city_id: str, run
         return harvest_portal(portal, client)
     snapshot.started_at, snapshot.finished_at = started, utc_now()
     return snapshot
+
+
+# Metrics whose result depends on the as-of time as well as on the record: recomputed on every
+# run. Every other metric is a function of the dataset version alone (tests/test_incremental_rescan.py
+# holds each of them to that), so its results are reused while the versions stay the same.
+AS_OF_METRICS = frozenset({"fresh"})
+_BOOLS = {"pass": True, "fail": False, "na": None}
+
+
+def version_metrics() -> tuple[str, ...]:
+    """The metrics reused per dataset version."""
+    from wwc_pipeline.evaluate import METRIC_NAMES
+
+    return tuple(name for name in METRIC_NAMES if name not in AS_OF_METRICS)
+
+
+def stored_for(snapshot: CatalogSnapshot, warehouse: Any) -> Any:
+    """The version metrics' stored results of the snapshot the records came from (all pages 304),
+    or None: evaluate everything."""
+    if snapshot.reused_from is None or warehouse is None or not hasattr(warehouse, "stored_results"):
+        return None
+    return warehouse.stored_results(snapshot.reused_from, version_metrics())
+
+
+def evaluate_as_of_metrics(records: list, as_of: Any, platform: str, portal: str | None) -> Any:
+    """Only the as-of metrics over the dataset records (the others are reused)."""
+    from wwc_pipeline.evaluate import PortalEvaluation, at_position, evaluate_dataset, metric_checks
+    from wwc_pipeline.frequency import aware
+
+    as_of = aware(as_of)
+    checks = {name: check for name, check in metric_checks().items() if name in AS_OF_METRICS}
+    evaluations = [
+        at_position(evaluate_dataset(record, as_of, checks), position)
+        for position, record in enumerate(records)
+        if record.is_dataset
+    ]
+    return PortalEvaluation(platform, portal, as_of, len(records), len(evaluations), {}, evaluations)
+
+
+def merged_metrics(found: dict[str, bool | None], stored: dict[str, str] | None) -> dict[str, bool | None]:
+    """A dataset's metric answers: computed now, or its version's stored status; metric order."""
+    if stored is None:
+        return found
+    from wwc_pipeline.evaluate import METRIC_NAMES
+
+    return {name: found[name] if name in found else _BOOLS[stored[name]] for name in METRIC_NAMES}

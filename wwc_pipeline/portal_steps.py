@@ -18,7 +18,7 @@ from typing import Any
 from wwc_pipeline import pipeline, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
-from wwc_pipeline.incremental import harvest_or_reuse
+from wwc_pipeline.incremental import harvest_or_reuse, stored_for
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
 from wwc_pipeline.results import PortalContext
@@ -92,7 +92,10 @@ def evaluate(
             job.city_id, portal.platform, portal.url, before_run_id=job.run_id
         ),
     )
-    return pipeline.evaluate_portal(snapshot.records, context, portal.url, snapshot, metrics=metrics)
+    stored = stored_for(snapshot, warehouse)  # every page 304: the version metrics are kept
+    return pipeline.evaluate_portal(
+        snapshot.records, context, portal.url, snapshot, metrics=metrics, stored=stored
+    )
 
 
 def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, warehouse: Any) -> PortalDone:
@@ -106,6 +109,7 @@ def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, war
         snapshot,
         outcome.check_results,
         entry_flags=pipeline.entry_flags(snapshot),
+        reused=outcome.reused,
     )
     datasets = len(snapshot.datasets)
     progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)

@@ -8,6 +8,7 @@ with their positions, so that the record list comes back in catalog order, whole
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,11 +20,15 @@ from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribut
 from wwc_pipeline.warehouse.convert import portal_key
 from wwc_pipeline.warehouse.models import (
     COMPLETE_STATUSES,
+    CheckResultRow,
     DatasetVersion,
     Portal,
+    ResultSet,
+    ResultSetMember,
     Run,
     Snapshot,
     SnapshotEntry,
+    SnapshotResultSet,
 )
 
 _TIMES = ("created_at", "metadata_modified_at", "data_modified_at")
@@ -108,3 +113,51 @@ def reused_snapshot(session: Session, snapshot_id: int) -> CatalogSnapshot | Non
         replay=replay,
         reused_from=snapshot_id,
     )
+
+
+@dataclass(frozen=True)
+class StoredResults:
+    """A snapshot's results of some checks, to be reused as they are: the result set of each
+    check, and each dataset entry's status under it (position -> check id -> status)."""
+
+    entry_list_id: int
+    set_ids: dict[str, int]
+    statuses: dict[int, dict[str, str]]
+
+
+def stored_results(session: Session, snapshot_id: int, check_ids: Sequence[str]) -> StoredResults | None:
+    """The snapshot's result sets of `check_ids` and the status of every dataset entry under each;
+    None when one entry lacks a result of one of them (nothing is reused then)."""
+    entry_list_id = session.scalar(select(Snapshot.entry_list_id).where(Snapshot.id == snapshot_id))
+    if entry_list_id is None:
+        return None
+    position_of = dict(
+        session.execute(
+            select(SnapshotEntry.dataset_version_id, SnapshotEntry.position).where(
+                SnapshotEntry.entry_list_id == entry_list_id
+            )
+        ).all()
+    )
+    sets = session.execute(
+        select(ResultSet.check_id, ResultSet.id)
+        .join(SnapshotResultSet, SnapshotResultSet.result_set_id == ResultSet.id)
+        .where(SnapshotResultSet.snapshot_id == snapshot_id, ResultSet.check_id.in_(list(check_ids)))
+    ).all()
+    set_ids = dict(sets)
+    if set(set_ids) != set(check_ids):
+        return None
+    statuses: dict[int, dict[str, str]] = {position: {} for position in position_of.values()}
+    rows = session.execute(
+        select(ResultSet.check_id, CheckResultRow.dataset_version_id, CheckResultRow.status)
+        .join(ResultSetMember, ResultSetMember.result_set_id == ResultSet.id)
+        .join(CheckResultRow, CheckResultRow.id == ResultSetMember.check_result_id)
+        .where(ResultSet.id.in_(list(set_ids.values())))
+    )
+    for check_id, version_id, status in rows:
+        position = position_of.get(version_id)
+        if position is None:  # a result about something that is not an entry: not a plain metric
+            return None
+        statuses[position][check_id] = status
+    if any(len(found) != len(set_ids) for found in statuses.values()):
+        return None
+    return StoredResults(entry_list_id, set_ids, statuses)
