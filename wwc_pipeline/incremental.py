@@ -123,3 +123,20 @@ def merged_metrics(found: dict[str, bool | None], stored: dict[str, str] | None)
     from wwc_pipeline.evaluate import METRIC_NAMES
 
     return {name: found[name] if name in found else _BOOLS[stored[name]] for name in METRIC_NAMES}
+
+
+def previous_columns(
+    snapshot: CatalogSnapshot, warehouse: Any, city_id: str, portal: Any, run_id: int
+) -> dict[str, list[str]]:
+    """dataset id -> column names in the portal's previous complete snapshot (schema drift). When
+    the records are that snapshot's (every page 304), they say it without reading it again."""
+    if snapshot.reused_from is None:
+        return warehouse.previous_columns(city_id, portal.platform, portal.url, before_run_id=run_id)
+    columns: dict[str, list[str]] = {}
+    listed: set[str] = set()
+    for record in snapshot.records:
+        if record.is_dataset and record.dataset_id not in listed:  # an id's first listing
+            listed.add(record.dataset_id)
+            if record.columns is not None:
+                columns[record.dataset_id] = [column.name for column in record.columns]
+    return columns

@@ -21,6 +21,7 @@ from wwc_pipeline.incremental import (
     evaluate_as_of_metrics,
     harvest_or_reuse,
     merged_metrics,
+    previous_columns,
     replay_of,
     stored_for,
 )
@@ -247,9 +248,7 @@ def scan_city(
                     client=client.for_portal(portal) if client is not None else None,
                     connector=registry.get_connector(portal.platform),
                     portal_config=portal,
-                    previous_columns=warehouse.previous_columns(
-                        city.id, portal.platform, portal.url, before_run_id=run_id
-                    ),
+                    previous_columns=previous_columns(snapshot, warehouse, city.id, portal, run_id),
                     history=observation,
                 )
                 stored = None if observation.renames else stored_for(snapshot, warehouse)

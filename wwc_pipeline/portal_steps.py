@@ -18,7 +18,7 @@ from typing import Any
 from wwc_pipeline import pipeline, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
-from wwc_pipeline.incremental import harvest_or_reuse, stored_for
+from wwc_pipeline.incremental import harvest_or_reuse, previous_columns, stored_for
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
 from wwc_pipeline.results import PortalContext
@@ -88,9 +88,7 @@ def evaluate(
         client=client.for_portal(portal) if client is not None else None,
         connector=registry.get_connector(portal.platform),
         portal_config=portal,
-        previous_columns=warehouse.previous_columns(
-            job.city_id, portal.platform, portal.url, before_run_id=job.run_id
-        ),
+        previous_columns=previous_columns(snapshot, warehouse, job.city_id, portal, job.run_id),
     )
     stored = stored_for(snapshot, warehouse)  # every page 304: the version metrics are kept
     return pipeline.evaluate_portal(
