@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import queue
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from prefect import tags
+from prefect.utilities.annotations import opaque
 from wwc_pipeline.flows.portal_tasks import (
     evaluate_task,
     harvest_task,
@@ -42,6 +43,10 @@ def _first_error(futures: Sequence[Any]) -> BaseException | str:
     return "did not finish"
 
 
+def _as_is(value: Any) -> Any:
+    return value
+
+
 class PortalDriver:
     """Submits portal chains, collects what they leave, submits each city's scores once."""
 
@@ -51,6 +56,11 @@ class PortalDriver:
         self.window = window or 2 * settings.portals
         self._finished: queue.Queue[str] = queue.Queue()
         self._active: dict[str, tuple[PortalJob, Any, Any, Any]] = {}
+        # A snapshot's records and an outcome's check results are hundreds of thousands of small
+        # objects: Prefect walks every task parameter looking for futures (about half the CPU of
+        # a nightly, measured), so in threads they pass `opaque` (resolved, never walked). Dask
+        # futures must be seen to be resolved on the workers: there they pass as they are.
+        self._whole: Callable[[Any], Any] = opaque if settings.task_runner == "threads" else _as_is
 
     def _submit(self, job: PortalJob) -> None:
         with tags(host_tag(job)):
@@ -58,9 +68,10 @@ class PortalDriver:
                 retries=self.settings.portal_retries,
                 retry_delay_seconds=self.settings.portal_retry_delay_s,
             ).submit(job, self.settings)
-        evaluate = evaluate_task.submit(job, harvest, self.settings)
+        whole = self._whole
+        evaluate = evaluate_task.submit(job, whole(harvest), self.settings)
         task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
-        write = write_task.submit(job, harvest, evaluate, self.settings, task_runs)
+        write = write_task.submit(job, whole(harvest), whole(evaluate), self.settings, task_runs)
         self._active[job.label] = (job, harvest, evaluate, write)
         write.add_done_callback(lambda _future, label=job.label: self._finished.put(label))
 
@@ -95,7 +106,7 @@ class PortalDriver:
             if score and len(done[job.city_id]) == len(city_jobs):
                 ordered = [done[job.city_id][portal.portal.url] for portal in city_jobs]
                 scores[job.city_id] = score_city_task.submit(
-                    job.city_id, job.run_id, ordered, self.criteria, self.settings
+                    job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
                 )
         return done, scores
 

@@ -91,8 +91,8 @@ def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     timeout_seconds=HARVEST_TIMEOUT_S,
 )
 def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
-    client, _, _ = resources(settings)
-    return portal_steps.harvest(job, client)
+    client, warehouse, _ = resources(settings)
+    return portal_steps.harvest(job, client, warehouse)
 
 
 @task(
@@ -143,7 +143,7 @@ def score_city_task(
 
 def publish_scores(city_id: str, run_id: int, warehouse: Warehouse) -> None:
     """The city's scores as a Prefect markdown artifact (key `wwc-<city>`)."""
-    report = warehouse.city_report(city_id, run_id)
+    report = warehouse.score_report(city_id, run_id)  # the table only: no datasets, no history
     create_markdown_artifact(
         key=artifact_key(city_id),
         markdown=render_markdown(report),

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from wwc_pipeline import __version__
 from wwc_pipeline.http_adapter import SharedState
 from wwc_pipeline.http_body import BodyReader, holds_replacement, json_items, list_at, small_document
+from wwc_pipeline.http_conditional import ValidatorLog
 from wwc_pipeline.http_deadline import Deadline
 from wwc_pipeline.http_guard import (  # noqa: F401 - re-exported: the client's public helpers
     SECRET_PARAMS,
@@ -104,6 +105,7 @@ class HttpClient:
         self.limiter = HostLimiter(per_host)  # requests in flight per host; views share it
         self._root = True
         self.session = self._shared.session_for(self.policy)
+        self.recorder: ValidatorLog | None = None  # a harvest's catalog requests (http_conditional)
 
     def __repr__(self) -> str:
         names = sorted(k for k in self.session.headers if k not in _PLAIN_HEADERS)
@@ -143,6 +145,13 @@ class HttpClient:
         view.request_deadline = float(getattr(portal, "request_deadline_s", None) or self.request_deadline)
         max_body_mb = getattr(portal, "max_body_mb", None)
         view.max_bytes = int(max_body_mb * MB) if max_body_mb else self.max_bytes
+        return view
+
+    def recording(self, recorder: ValidatorLog) -> HttpClient:
+        """A view that notes every document request it makes and the validators that came back
+        (a harvest's pages, to be revalidated next run: http_conditional.py)."""
+        view = self._view()
+        view.recorder = recorder
         return view
 
     def within(self, seconds: float | None, what: str) -> HttpClient:
@@ -245,6 +254,8 @@ class HttpClient:
             out.found = out.count > 0 or any(list_at(out.document, path) is not None for path in paths)
             out.sha256, out.size, out.undecodable = reader.sha256, reader.size, reader.undecodable
             out.headers = dict(response.headers)
+            if self.recorder is not None:
+                self.recorder.note(attempts, response)
             return out
 
         return attempts.run(self.max_attempts, lambda guard: send(attempts, guard, consume))
@@ -271,6 +282,8 @@ class HttpClient:
         def consume(reader: BodyReader, response: Any) -> JsonResponse:
             content_type = response.headers.get("Content-Type", "")
             (data,) = json_items(reader, ("",), content_type)
+            if self.recorder is not None:
+                self.recorder.note(attempts, response)
             return JsonResponse(
                 data,
                 strip_secrets(response.url),

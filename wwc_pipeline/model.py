@@ -96,6 +96,9 @@ class CatalogSnapshot:
     finished_at: datetime | None = None
     warnings: list[str] = field(default_factory=list)
     server_total: int | None = None  # the portal's own count of its catalog, when it gives one
+    # how to ask for the same pages again next run (http_conditional): None when it cannot be done
+    replay: dict[str, Any] | None = None
+    reused_from: int | None = None  # the warehouse snapshot whose records these are (every page 304)
 
     @property
     def datasets(self) -> list[DatasetRecord]:

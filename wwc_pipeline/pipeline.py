@@ -16,6 +16,15 @@ from wwc_pipeline import anomalies, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
 from wwc_pipeline.history.observe import observe
+from wwc_pipeline.http_conditional import ValidatorLog
+from wwc_pipeline.incremental import (
+    evaluate_as_of_metrics,
+    harvest_or_reuse,
+    merged_metrics,
+    previous_columns,
+    replay_of,
+    stored_for,
+)
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
@@ -30,6 +39,7 @@ class PortalOutcome:
     evaluation: PortalEvaluation
     check_results: list[CheckResult]
     evidence: PortalEvidence
+    reused: Any = None  # replay_reads.StoredResults: entry list and result sets kept from before
 
 
 @dataclass
@@ -56,6 +66,8 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
     connector = registry.get_connector(portal.platform)
     deadline = getattr(portal, "harvest_deadline_s", None)
     client = client.for_portal(portal).within(deadline, "the harvest deadline")
+    recorder = ValidatorLog()
+    client = client.recording(recorder) if hasattr(client, "recording") else client
     started = utc_now()
     records: list[DatasetRecord] = []
     digests: list[str] = []
@@ -86,6 +98,7 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
         finished_at=utc_now(),
         warnings=warnings,
         server_total=server_total,
+        replay=replay_of(portal, recorder, server_total),
     )
 
 
@@ -139,24 +152,31 @@ def evaluate_portal(
     portal_label: str,
     snapshot: CatalogSnapshot | None = None,
     metrics: Callable[..., PortalEvaluation] = evaluate_records,
+    stored: Any = None,
 ) -> PortalOutcome:
     """Dataset metrics (METRICS.md) and portal checks for one portal's records (of `snapshot`, when
-    harvested live: its count and warnings join the evidence)."""
-    evaluation = metrics(records, context.as_of, context.platform, context.portal)  # here or a pool
+    harvested live: its count and warnings join the evidence). `stored` (replay_reads.StoredResults):
+    the version metrics' results of the same, unchanged, entries: only the as-of metrics run."""
+    if stored is None:
+        evaluation = metrics(records, context.as_of, context.platform, context.portal)  # here or a pool
+    else:
+        evaluation = evaluate_as_of_metrics(records, context.as_of, context.platform, context.portal)
     check_results: list[CheckResult] = []
     outcomes: list[DatasetOutcome] = []
-    for dataset in evaluation.dataset_evaluations:
+    positions = [position for position, record in enumerate(records) if record.is_dataset]
+    for position, dataset in zip(positions, evaluation.dataset_evaluations, strict=True):
         check_results.extend(dataset.results.values())
+        found = {name: result.as_bool for name, result in dataset.results.items()}
+        known = stored.statuses[position] if stored is not None else None
         outcomes.append(
             DatasetOutcome(
                 dataset_id=dataset.record.dataset_id,
                 title=dataset.record.title,
-                metrics={name: result.as_bool for name, result in dataset.results.items()},
+                metrics=merged_metrics(found, known),
             )
         )
     portal_results = [harvest_result(evaluation, snapshot), *run_portal_checks(records, context)]
     check_results.extend(portal_results)
-    positions = [position for position, record in enumerate(records) if record.is_dataset]
     by_position = dict(zip(positions, outcomes, strict=True))
     for result in portal_results:  # a portal check's per-dataset results count as the dataset's metrics
         if result.dataset_id is not None and result.position in by_position:
@@ -168,7 +188,7 @@ def evaluate_portal(
         portal_results={r.check_id: r for r in portal_results if r.dataset_id is None},
         warnings=list(snapshot.warnings) if snapshot else [],
     )
-    return PortalOutcome(evaluation, check_results, evidence)
+    return PortalOutcome(evaluation, check_results, evidence, stored)
 
 
 def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
@@ -207,8 +227,8 @@ def scan_city(
     if client is not None and run_deadline_s:
         client = client.within(run_deadline_s, "the run deadline")
     live_client = client
-    harvest = harvest or (lambda portal: harvest_portal(portal, live_client))
     run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
+    harvest = harvest or (lambda portal: harvest_or_reuse(portal, live_client, warehouse, city.id, run_id))
     result = CityRunResult(city_id=city.id, run_id=run_id, status="running")
     evidence: list[PortalEvidence] = []
     try:
@@ -228,12 +248,11 @@ def scan_city(
                     client=client.for_portal(portal) if client is not None else None,
                     connector=registry.get_connector(portal.platform),
                     portal_config=portal,
-                    previous_columns=warehouse.previous_columns(
-                        city.id, portal.platform, portal.url, before_run_id=run_id
-                    ),
+                    previous_columns=previous_columns(snapshot, warehouse, city.id, portal, run_id),
                     history=observation,
                 )
-                outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot)
+                stored = None if observation.renames else stored_for(snapshot, warehouse)
+                outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot, stored=stored)
                 warehouse.record_portal(
                     run_id,
                     city.id,
@@ -243,6 +262,7 @@ def scan_city(
                     outcome.check_results,
                     entry_flags=entry_flags(snapshot),
                     renames=observation.renames,
+                    reused=outcome.reused,
                 )
                 evidence.append(outcome.evidence)
                 result.datasets += len(snapshot.datasets)

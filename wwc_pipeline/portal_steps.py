@@ -18,6 +18,7 @@ from typing import Any
 from wwc_pipeline import pipeline, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
+from wwc_pipeline.incremental import harvest_or_reuse, previous_columns, stored_for
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
 from wwc_pipeline.results import PortalContext
@@ -63,10 +64,11 @@ def portal_jobs(city: CityConfig, run_id: int, as_of: datetime) -> list[PortalJo
     return [PortalJob(city.id, city.name, run_id, portal, as_of, departments) for portal in city.portals]
 
 
-def harvest(job: PortalJob, client: Any) -> CatalogSnapshot:
-    """Page through the portal's catalog (raises on failure: the task's retry rules decide)."""
+def harvest(job: PortalJob, client: Any, warehouse: Any = None) -> CatalogSnapshot:
+    """Page through the portal's catalog (raises on failure: the task's retry rules decide); with
+    the warehouse, a catalog whose every page answers 304 is the previous snapshot's again."""
     progress.report("portal", city=job.city_id, portal=job.portal.url, state="harvesting")
-    return pipeline.harvest_portal(job.portal, client)
+    return harvest_or_reuse(job.portal, client, warehouse, job.city_id, job.run_id)
 
 
 def evaluate(
@@ -86,11 +88,12 @@ def evaluate(
         client=client.for_portal(portal) if client is not None else None,
         connector=registry.get_connector(portal.platform),
         portal_config=portal,
-        previous_columns=warehouse.previous_columns(
-            job.city_id, portal.platform, portal.url, before_run_id=job.run_id
-        ),
+        previous_columns=previous_columns(snapshot, warehouse, job.city_id, portal, job.run_id),
     )
-    return pipeline.evaluate_portal(snapshot.records, context, portal.url, snapshot, metrics=metrics)
+    stored = stored_for(snapshot, warehouse)  # every page 304: the version metrics are kept
+    return pipeline.evaluate_portal(
+        snapshot.records, context, portal.url, snapshot, metrics=metrics, stored=stored
+    )
 
 
 def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, warehouse: Any) -> PortalDone:
@@ -104,6 +107,7 @@ def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, war
         snapshot,
         outcome.check_results,
         entry_flags=pipeline.entry_flags(snapshot),
+        reused=outcome.reused,
     )
     datasets = len(snapshot.datasets)
     progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)

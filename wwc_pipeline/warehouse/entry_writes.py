@@ -239,3 +239,34 @@ def mark_seen(session: Session, run_id: int, entry_list_id: int) -> None:
         .values(last_seen_run_id=run_id)
         .execution_options(**NO_SYNC)
     )
+
+
+def stored_entries(session: Session, run_id: int, entry_list_id: int) -> WrittenEntries:
+    """An entry list written before, as this run's (a catalog whose every page answered 304)."""
+    rows = session.execute(
+        select(
+            SnapshotEntry.position,
+            Dataset.dataset_id,
+            Dataset.occurrence,
+            SnapshotEntry.dataset_id.label("dataset_pk"),
+            SnapshotEntry.dataset_version_id,
+            SnapshotEntry.repeat_of_position,
+        )
+        .join(Dataset, Dataset.id == SnapshotEntry.dataset_id)
+        .where(SnapshotEntry.entry_list_id == entry_list_id)
+        .order_by(SnapshotEntry.position)
+    ).all()
+    mark_seen(session, run_id, entry_list_id)
+    written = WrittenEntries(entry_list_id, stats=PortalWriteStats(0, 0, len(rows), 0))
+    for row in rows:
+        entry = Entry(
+            row.position,
+            row.dataset_id,
+            row.occurrence,
+            row.dataset_pk,
+            row.dataset_version_id,
+            row.repeat_of_position,
+        )
+        written.by_position[entry.position] = entry
+        written.first_position.setdefault(entry.dataset_id, entry.position)
+    return written

@@ -170,6 +170,9 @@ class Snapshot(Base):
     entry_list_id: Mapped[int | None] = mapped_column(ForeignKey("entry_lists.id"), index=True)
     # step (harvest, evaluate, write) -> the Prefect task run that did it
     prefect_task_runs: Mapped[dict[str, str] | None] = mapped_column(JSONType)
+    # how to ask for the same catalog pages again (their validators) and the assets that are not
+    # datasets, so that a catalog whose every page answers 304 is rebuilt without a page read
+    harvest_replay: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class SnapshotResultSet(Base):

@@ -98,10 +98,21 @@ def city_report(session: Session, city_id: str, run_id: int | None, history: boo
     return report
 
 
-def run_report(session: Session, city_id: str, run: Run) -> dict[str, Any]:
-    """The report of one run: city, run, portals, criteria, datasets with their checks, portal checks."""
+def score_report(session: Session, city_id: str, run_id: int) -> dict[str, Any]:
+    """What a score summary shows (city, run, portals, criteria) without the datasets and their
+    checks: the Prefect artifact of every city's run, cheap whatever the catalog's size."""
+    run = report_run(session, city_id, run_id)
     city = session.get(City, city_id)
-    portals = [
+    return {
+        "city": {"id": city_id, "name": city.name if city else city_id},
+        "run": {key: value for key, value in run_dict(run).items() if key not in PRIVATE_RUN_FIELDS},
+        "portals": portal_rows(session, run),
+        "criteria": score_dicts(session, run.id),
+    }
+
+
+def portal_rows(session: Session, run: Run) -> list[dict[str, Any]]:
+    return [
         {
             "platform": portal.platform,
             "url": portal.url,
@@ -116,6 +127,12 @@ def run_report(session: Session, city_id: str, run: Run) -> dict[str, Any]:
             select(Snapshot, Portal).join(Portal).where(Snapshot.run_id == run.id).order_by(Snapshot.id)
         )
     ]
+
+
+def run_report(session: Session, city_id: str, run: Run) -> dict[str, Any]:
+    """The report of one run: city, run, portals, criteria, datasets with their checks, portal checks."""
+    city = session.get(City, city_id)
+    portals = portal_rows(session, run)
     datasets = entry_rows(session, run.id)
     portal_checks = []
     for row in session.execute(check_rows(run.id)):

@@ -28,6 +28,7 @@ from wwc_pipeline.warehouse import (
     liveness,
     reads,
     rename_writes,
+    replay_reads,
     report_reads,
     result_writes,
     run_steps,
@@ -185,20 +186,30 @@ class Warehouse(HistoryStore):
         check_results: Sequence[CheckResult],
         entry_flags: Mapping[int, Sequence[str]] | None = None,
         renames: Sequence[tuple[int, Rename]] = (),
+        reused: replay_reads.StoredResults | None = None,
     ) -> PortalWriteStats:
         """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
         all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8").
-        `renames`: (dataset key, rename) from `history.observe`, applied before the entries."""
+        `renames`: (dataset key, rename) from `history.observe`, applied before the entries.
+        `reused`: the entry list and result sets kept from an unchanged earlier snapshot (its
+        `check_results` then hold only the rest)."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
             rename_writes.clear_renames(session, run_id, portal_id)
             writes.clear_portal_run(session, run_id, portal_id)
             rename_writes.apply_renames(session, run_id, portal_id, renames)
-            entries = entry_writes.write_entries(session, run_id, portal_id, snapshot.records, entry_flags)
+            if reused is None:
+                entries = entry_writes.write_entries(
+                    session, run_id, portal_id, snapshot.records, entry_flags
+                )
+            else:  # every page answered 304: the same entry list, and the version metrics' sets
+                entries = entry_writes.stored_entries(session, run_id, reused.entry_list_id)
             result_set_ids, result_rows = result_writes.write_check_results(
                 session, run_id, portal_id, check_results, entries
             )
+            if reused is not None:
+                result_set_ids = sorted({*result_set_ids, *reused.set_ids.values()})
             snapshot_rows = writes.write_snapshot_row(
                 session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_ids
             )
@@ -319,6 +330,11 @@ class Warehouse(HistoryStore):
             report["history"] = trend_reads.history_section(session, city_id, report["run"]["id"])
             return report
 
+    def score_report(self, city_id: str, run_id: int) -> dict[str, Any]:
+        """city, run, portals and criteria of a run: `city_report` without datasets or history."""
+        with self._session() as session:
+            return report_reads.score_report(session, city_id, run_id)
+
     def report_cities(self, city_ids: list[str] | None = None) -> list[tuple[str, str]]:
         """(id, name) of these cities, or of every city with a run, ordered by name."""
         with self._session() as session:
@@ -329,6 +345,23 @@ class Warehouse(HistoryStore):
         (None: portal-level), check_id, status, value, reason."""
         with self._session() as session:
             return reads.score_check_results(session, run_id, criterion_id)
+
+    def replay_source(
+        self, city_id: str, platform: str, portal_url: str, before_run_id: int
+    ) -> replay_reads.ReplaySource | None:
+        """The portal's latest complete snapshot before the run, when its pages can be revalidated."""
+        with self._session() as session:
+            return replay_reads.replay_source(session, city_id, platform, portal_url, before_run_id)
+
+    def reused_snapshot(self, snapshot_id: int) -> CatalogSnapshot | None:
+        """The snapshot's records rebuilt in catalog order (every page answered 304), or None."""
+        with self._session() as session:
+            return replay_reads.reused_snapshot(session, snapshot_id)
+
+    def stored_results(self, snapshot_id: int, check_ids: Sequence[str]) -> replay_reads.StoredResults | None:
+        """The snapshot's result sets of these checks and each entry's status (to reuse them), or None."""
+        with self._session() as session:
+            return replay_reads.stored_results(session, snapshot_id, check_ids)
 
     def previous_columns(
         self, city_id: str, platform: str, portal_url: str, before_run_id: int | None = None

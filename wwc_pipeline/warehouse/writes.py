@@ -237,11 +237,29 @@ def write_snapshot_row(
             "started_at": utc(snapshot.started_at),
             "finished_at": utc(snapshot.finished_at),
             "entry_list_id": entry_list_id,
+            "harvest_replay": harvest_replay(snapshot),
         },
     )
     links = [{"snapshot_id": snapshot_id, "result_set_id": pk} for pk in result_set_ids]
     bulk_insert(session, SnapshotResultSet, links)
     return 1 + len(links)
+
+
+def harvest_replay(snapshot: CatalogSnapshot) -> dict[str, Any] | None:
+    """What the next run needs to revalidate this harvest and rebuild its records (replay_reads):
+    the pages' validators and the assets that are not datasets; None when it cannot be replayed."""
+    if not snapshot.replay:
+        return None
+    from wwc_pipeline.warehouse.digests import record_data
+
+    assets = [
+        [position, jsonable(record_data(record)), sorted(str(flag) for flag in record.flags)]
+        for position, record in enumerate(snapshot.records)
+        if not record.is_dataset
+    ]
+    return jsonable(
+        {**snapshot.replay, "platform": snapshot.platform, "portal": snapshot.portal, "assets": assets}
+    )
 
 
 def write_failed_snapshot(session: Session, run_id: int, portal_id: int, error: str) -> None:

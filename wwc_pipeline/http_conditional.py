@@ -1,0 +1,102 @@
+"""Conditional requests: note a harvest's catalog requests and their validators, ask again next run.
+
+A harvest is a function of the answers it got: the connector reads each page and decides the
+next request from it. So when every request of the previous harvest, sent again in the same
+order with its `ETag` (If-None-Match) or `Last-Modified` (If-Modified-Since), answers 304, the
+catalog is byte for byte what it was, and the previous snapshot's records stand without any
+page being fetched or parsed. One request that answers anything else, or that cannot be sent
+again as it was (a POST, a secret in its parameters or headers, no validator), and the whole
+catalog is harvested again (pages of a catalog shift when one dataset is added: a page by
+position cannot be trusted on its own).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger("wwc_pipeline")
+NOT_MODIFIED = 304
+
+
+@dataclass(frozen=True)
+class PageValidator:
+    """One request of a harvest as it can be sent again: a GET of `url` (query included)."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+
+    def conditional_headers(self) -> dict[str, str]:
+        if self.etag:  # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2): send one
+            return {"If-None-Match": self.etag}
+        return {"If-Modified-Since": self.last_modified} if self.last_modified else {}
+
+    def as_json(self) -> dict[str, str | None]:
+        return {"url": self.url, "etag": self.etag, "last_modified": self.last_modified}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PageValidator:
+        return cls(str(data["url"]), data.get("etag"), data.get("last_modified"))
+
+
+@dataclass
+class ValidatorLog:
+    """The document requests of one harvest, in order (`HttpClient.recording`).
+
+    `replayable` turns False for good at the first request that cannot be revalidated."""
+
+    pages: list[PageValidator] = field(default_factory=list)
+    replayable: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def note(self, attempts: Any, response: Any) -> None:
+        """Called by the client after a document answered 2xx (`attempts`: http_send.Attempts)."""
+        etag = response.headers.get("ETag")
+        last_modified = response.headers.get("Last-Modified")
+        full = str(response.request.url) if getattr(response, "request", None) is not None else ""
+        with self._lock:
+            if (
+                attempts.method != "GET"
+                or attempts.secrets  # a token in the query or headers is never stored
+                or not (etag or last_modified)
+                or not full
+                or response.history  # a redirect: ask the final URL next time? keep it simple: no
+            ):
+                self.replayable = False
+                return
+            self.pages.append(PageValidator(full, etag, last_modified))
+
+    def validators(self) -> list[PageValidator] | None:
+        """The pages to revalidate next run, or None when this harvest cannot be replayed."""
+        return list(self.pages) if self.replayable and self.pages else None
+
+
+def revalidate(client: Any, pages: list[PageValidator]) -> bool:
+    """True when every page answers 304 to its conditional GET (`client`: an http.HttpClient view
+    of the portal). Stops at the first page that does not; any error counts as "changed" (the
+    full harvest that follows reports it properly)."""
+    from wwc_pipeline.http_send import Attempts, send
+
+    if not pages:
+        return False
+    for page in pages:
+        headers = page.conditional_headers()
+        if not headers:
+            return False
+        try:
+            attempts = Attempts(client, "GET", page.url, None, headers)
+            status = attempts.run(
+                client.max_attempts,
+                lambda guard, attempts=attempts: send(
+                    attempts, guard, lambda _reader, response: response.status_code, read_errors=False
+                ),
+            )
+        except Exception as error:  # noqa: BLE001 - changed or unreachable: harvest in full
+            log.info("revalidating %s: %s", page.url, error)
+            return False
+        if status != NOT_MODIFIED:
+            return False
+    return True

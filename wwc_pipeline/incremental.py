@@ -1,0 +1,142 @@
+"""Incremental re-scans: a catalog whose every page answers 304 is not harvested again.
+
+The harvest notes each catalog request and its validators (http_conditional.ValidatorLog);
+the warehouse keeps them on the snapshot (`harvest_replay`). Next run, before harvesting, the
+same requests go out again with If-None-Match / If-Modified-Since: when all answer 304 and the
+portal's harvest settings and this code are the same (`harvest_fingerprint`), the previous
+snapshot's records are rebuilt from the warehouse and the checks run on them as on a harvest.
+Otherwise, and for portals that send no validators, the catalog is harvested in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from wwc_pipeline import __version__
+from wwc_pipeline.http_conditional import PageValidator, ValidatorLog, revalidate
+from wwc_pipeline.model import CatalogSnapshot
+
+log = logging.getLogger("wwc_pipeline")
+
+
+def harvest_fingerprint(portal: Any) -> str:
+    """What a harvest's requests depend on besides the answers: the portal's harvest settings and
+    this code's version (a new connector may ask other pages or read them differently)."""
+    fields = ("platform", "url", "app_token_env", "catalog_path", "max_pages", "max_body_mb")
+    settings = {name: getattr(portal, name, None) for name in fields}
+    text = json.dumps([settings, __version__], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def replay_of(portal: Any, recorder: ValidatorLog, server_total: int | None) -> dict[str, Any] | None:
+    """The pages to revalidate next run, or None when they cannot be."""
+    pages = recorder.validators()
+    if pages is None:
+        return None
+    return {
+        "fingerprint": harvest_fingerprint(portal),
+        "pages": [page.as_json() for page in pages],
+        "server_total": server_total,
+    }
+
+
+def unchanged_snapshot(
+    portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int
+) -> CatalogSnapshot | None:
+    """The previous snapshot's harvest again when every one of its pages answers 304, else None."""
+    if warehouse is None or client is None or not hasattr(warehouse, "replay_source"):
+        return None
+    source = warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
+    if source is None or source.replay.get("fingerprint") != harvest_fingerprint(portal):
+        return None
+    pages = [PageValidator.from_json(page) for page in source.replay.get("pages") or []]
+    deadline = getattr(portal, "harvest_deadline_s", None)
+    view = client.for_portal(portal).within(deadline, "the harvest deadline")
+    if not revalidate(view, pages):
+        return None
+    snapshot = warehouse.reused_snapshot(source.snapshot_id)
+    if snapshot is not None:
+        log.info(
+            "%s: every catalog page answered 304; records of snapshot %s reused",
+            portal.url,
+            source.snapshot_id,
+        )
+    return snapshot
+
+
+def harvest_or_reuse(portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int) -> CatalogSnapshot:
+    """The previous harvest when the catalog did not change (all pages 304), else a full harvest."""
+    from wwc_pipeline.pipeline import harvest_portal, utc_now
+
+    started = utc_now()
+    snapshot = unchanged_snapshot(portal, client, warehouse, city_id, run_id)
+    if snapshot is None:
+        return harvest_portal(portal, client)
+    snapshot.started_at, snapshot.finished_at = started, utc_now()
+    return snapshot
+
+
+# Metrics whose result depends on the as-of time as well as on the record: recomputed on every
+# run. Every other metric is a function of the dataset version alone (tests/test_incremental_rescan.py
+# holds each of them to that), so its results are reused while the versions stay the same.
+AS_OF_METRICS = frozenset({"fresh"})
+_BOOLS = {"pass": True, "fail": False, "na": None}
+
+
+def version_metrics() -> tuple[str, ...]:
+    """The metrics reused per dataset version."""
+    from wwc_pipeline.evaluate import METRIC_NAMES
+
+    return tuple(name for name in METRIC_NAMES if name not in AS_OF_METRICS)
+
+
+def stored_for(snapshot: CatalogSnapshot, warehouse: Any) -> Any:
+    """The version metrics' stored results of the snapshot the records came from (all pages 304),
+    or None: evaluate everything."""
+    if snapshot.reused_from is None or warehouse is None or not hasattr(warehouse, "stored_results"):
+        return None
+    return warehouse.stored_results(snapshot.reused_from, version_metrics())
+
+
+def evaluate_as_of_metrics(records: list, as_of: Any, platform: str, portal: str | None) -> Any:
+    """Only the as-of metrics over the dataset records (the others are reused)."""
+    from wwc_pipeline.evaluate import PortalEvaluation, at_position, evaluate_dataset, metric_checks
+    from wwc_pipeline.frequency import aware
+
+    as_of = aware(as_of)
+    checks = {name: check for name, check in metric_checks().items() if name in AS_OF_METRICS}
+    evaluations = [
+        at_position(evaluate_dataset(record, as_of, checks), position)
+        for position, record in enumerate(records)
+        if record.is_dataset
+    ]
+    return PortalEvaluation(platform, portal, as_of, len(records), len(evaluations), {}, evaluations)
+
+
+def merged_metrics(found: dict[str, bool | None], stored: dict[str, str] | None) -> dict[str, bool | None]:
+    """A dataset's metric answers: computed now, or its version's stored status; metric order."""
+    if stored is None:
+        return found
+    from wwc_pipeline.evaluate import METRIC_NAMES
+
+    return {name: found[name] if name in found else _BOOLS[stored[name]] for name in METRIC_NAMES}
+
+
+def previous_columns(
+    snapshot: CatalogSnapshot, warehouse: Any, city_id: str, portal: Any, run_id: int
+) -> dict[str, list[str]]:
+    """dataset id -> column names in the portal's previous complete snapshot (schema drift). When
+    the records are that snapshot's (every page 304), they say it without reading it again."""
+    if snapshot.reused_from is None:
+        return warehouse.previous_columns(city_id, portal.platform, portal.url, before_run_id=run_id)
+    columns: dict[str, list[str]] = {}
+    listed: set[str] = set()
+    for record in snapshot.records:
+        if record.is_dataset and record.dataset_id not in listed:  # an id's first listing
+            listed.add(record.dataset_id)
+            if record.columns is not None:
+                columns[record.dataset_id] = [column.name for column in record.columns]
+    return columns
