@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 from collections import deque
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from prefect import tags
@@ -29,6 +30,7 @@ from wwc_pipeline import portal_steps
 from wwc_pipeline.config import Concurrency, CriteriaConfig
 from wwc_pipeline.pipeline import one_line
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
+from wwc_pipeline.prefect_local import on_temporary_server
 
 
 def _first_error(futures: Sequence[Any]) -> BaseException | str:
@@ -47,6 +49,14 @@ def _as_is(value: Any) -> Any:
     return value
 
 
+def uses_host_tags(settings: Concurrency) -> bool:
+    """`host:` tags on harvest tasks: as configured, else only on a lasting Prefect server (an
+    operator's limits live there; the temporary server holds none, and every tagged task run
+    takes and gives back a slot through it: measured, 10-25 s stalls and one portal failed on a
+    busy temporary server at 85 portals)."""
+    return settings.host_tags if settings.host_tags is not None else not on_temporary_server()
+
+
 class PortalDriver:
     """Submits portal chains, collects what they leave, submits each city's scores once."""
 
@@ -61,9 +71,10 @@ class PortalDriver:
         # a nightly, measured), so in threads they pass `opaque` (resolved, never walked). Dask
         # futures must be seen to be resolved on the workers: there they pass as they are.
         self._whole: Callable[[Any], Any] = opaque if settings.task_runner == "threads" else _as_is
+        self.host_tags = uses_host_tags(settings)
 
     def _submit(self, job: PortalJob) -> None:
-        with tags(host_tag(job)):
+        with tags(host_tag(job)) if self.host_tags else nullcontext():
             harvest = harvest_task.with_options(
                 retries=self.settings.portal_retries,
                 retry_delay_seconds=self.settings.portal_retry_delay_s,

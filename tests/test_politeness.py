@@ -57,3 +57,24 @@ def test_each_host_gets_its_own_slots():
 def test_a_limit_below_one_is_refused():
     with pytest.raises(ValueError, match="1 or more"):
         HostLimiter(per_host=0)
+
+
+@pytest.mark.parametrize(
+    ("configured", "temporary", "tagged"),
+    [(None, False, True), (None, True, False), (True, True, True), (False, False, False)],
+)
+def test_harvests_carry_host_tags_unless_on_our_temporary_server(
+    configured, temporary, tagged, monkeypatch
+) -> None:
+    """A tag limit lives on a lasting Prefect server; on the temporary one the tag only costs slot calls."""
+    from wwc_pipeline.flows.portal_driver import uses_host_tags
+
+    from wwc_pipeline.config import Concurrency
+    from wwc_pipeline.prefect_local import TEMPORARY_MARK
+
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4321/api")
+    if temporary:
+        monkeypatch.setenv(TEMPORARY_MARK, "http://127.0.0.1:4321/api")
+    else:
+        monkeypatch.delenv(TEMPORARY_MARK, raising=False)
+    assert uses_host_tags(Concurrency(host_tags=configured)) is tagged

@@ -150,6 +150,10 @@ class Concurrency(BaseModel):
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
     portal_retries: int = Field(1, ge=0, le=10)  # task retries of a portal that failed in a way that may pass
     portal_retry_delay_s: float = Field(10.0, ge=0, le=3600)  # before each of those retries
+    # tag each harvest task `host:<host:port>` (for a Prefect tag concurrency limit); None: only
+    # against a lasting Prefect server, not the temporary one a CLI process starts (no limit can
+    # exist there, and each tagged task costs slot calls to a server that is busy running the flow)
+    host_tags: bool | None = None
 
 
 class CitiesConfig(BaseModel):

@@ -87,6 +87,9 @@ def startup_timeout() -> int:
     return STARTUP_TIMEOUT_S
 
 
+TEMPORARY_MARK = "WWC_PREFECT_TEMPORARY_API"  # set to the API URL of the server we started
+
+
 def configured_api_url() -> str | None:
     from prefect.settings import get_current_settings
 
@@ -156,10 +159,18 @@ def prefect_api() -> Iterator[str]:
     previous = os.environ.get("PREFECT_API_URL")
     try:
         _use_api_url(server.api_url)
+        os.environ[TEMPORARY_MARK] = server.api_url
         yield server.api_url
     finally:
+        os.environ.pop(TEMPORARY_MARK, None)
         _use_api_url(previous)
         server.stop()
+
+
+def on_temporary_server() -> bool:
+    """Whether this process's flows talk to the temporary server `prefect_api` started."""
+    mark = os.environ.get(TEMPORARY_MARK)
+    return bool(mark) and mark == os.environ.get("PREFECT_API_URL")
 
 
 def _use_api_url(url: str | None) -> None:
