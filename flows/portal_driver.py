@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from prefect import tags
+from prefect.utilities.annotations import opaque
 from wwc_pipeline.flows.portal_tasks import (
     evaluate_task,
     harvest_task,
@@ -52,15 +53,22 @@ class PortalDriver:
         self._finished: queue.Queue[str] = queue.Queue()
         self._active: dict[str, tuple[PortalJob, Any, Any, Any]] = {}
 
+    def _whole(self, value: Any) -> Any:
+        """`value` for Prefect to resolve but not walk into: by default it visits every record and
+        check result of a catalog passed between tasks, at more CPU than evaluating them. Dask
+        hands futures over itself and resolves only bare ones, so they stay bare there."""
+        return opaque(value) if self.settings.task_runner == "threads" else value
+
     def _submit(self, job: PortalJob) -> None:
         with tags(host_tag(job)):
             harvest = harvest_task.with_options(
                 retries=self.settings.portal_retries,
                 retry_delay_seconds=self.settings.portal_retry_delay_s,
             ).submit(job, self.settings)
-        evaluate = evaluate_task.submit(job, harvest, self.settings)
+        whole = self._whole
+        evaluate = evaluate_task.submit(job, whole(harvest), self.settings)
         task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
-        write = write_task.submit(job, harvest, evaluate, self.settings, task_runs)
+        write = write_task.submit(job, whole(harvest), whole(evaluate), self.settings, task_runs)
         self._active[job.label] = (job, harvest, evaluate, write)
         write.add_done_callback(lambda _future, label=job.label: self._finished.put(label))
 
@@ -95,7 +103,7 @@ class PortalDriver:
             if score and len(done[job.city_id]) == len(city_jobs):
                 ordered = [done[job.city_id][portal.portal.url] for portal in city_jobs]
                 scores[job.city_id] = score_city_task.submit(
-                    job.city_id, job.run_id, ordered, self.criteria, self.settings
+                    job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
                 )
         return done, scores
 
