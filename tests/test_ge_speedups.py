@@ -39,6 +39,12 @@ def test_patched_methods_give_what_great_expectations_gives(expectation):
     originals = ge_speedups.originals
     assert expectation._get_domain_kwargs() == originals["_get_domain_kwargs"](expectation)
     assert expectation._get_success_kwargs() == originals["_get_success_kwargs"](expectation)
+    for runtime in (None, {}, {"result_format": {"result_format": "BASIC", "partial_unexpected_count": 12}}):
+        ours = expectation._get_runtime_kwargs(runtime)
+        assert ours == originals["_get_runtime_kwargs"](expectation, runtime)
+    for key in ("column", "mostly", "min_value", "result_format", "catch_exceptions"):
+        ours = expectation._get_success_kwarg(key, "x")
+        assert ours == originals["_get_success_kwarg"](expectation, key, "x")
     name = type(expectation).__name__
     from great_expectations.expectations import expectation as module
 
