@@ -12,8 +12,6 @@ process on first use, so tasks running on Dask workers make their own.
 
 from __future__ import annotations
 
-import importlib
-import sys
 import threading
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
@@ -41,7 +39,6 @@ STEP_TIMEOUT_S = 3600
 _lock = threading.Lock()
 _resources: dict[str, Any] = {}
 _sqlite_writes = threading.Lock()
-_warming: threading.Thread | None = None
 
 
 def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationPool]:
@@ -95,22 +92,7 @@ def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
 )
 def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
     client, _, _ = resources(settings)
-    if getattr(job.portal, "sample_datasets", 0) > 0:
-        warm_quality_check()
     return portal_steps.harvest(job, client)
-
-
-def warm_quality_check() -> None:
-    """Import Great Expectations (3 s of CPU) once per process in the background while the first
-    harvest waits for its pages, not after it, on the way to the first row-quality check."""
-    global _warming
-    with _lock:
-        if _warming is not None or "great_expectations" in sys.modules:
-            return
-        _warming = threading.Thread(
-            target=importlib.import_module, args=("great_expectations",), name="wwc-warm-ge", daemon=True
-        )
-    _warming.start()
 
 
 @task(
