@@ -44,7 +44,6 @@ def _serve(plan_arguments: dict[str, Any], options: dict[str, Any], connection: 
         # are many small objects without cycles, so the collector walks them for nothing.
         gc.collect()
         gc.freeze()
-        gc.set_threshold(50_000, *gc.get_threshold()[1:])
         path = simulator.write_cities_file(
             options["cities_file"], options["portal_options"], options["concurrency"]
         )

@@ -1,4 +1,4 @@
-"""collector.tuned_for_run: the run's settings are undone after it, even when the run fails."""
+"""collector.tuned_for_run: the run's freeze is undone after it, even when the run fails."""
 
 from __future__ import annotations
 
@@ -9,20 +9,17 @@ import pytest
 from wwc_pipeline import collector
 
 
-def test_freezes_and_raises_the_young_threshold_for_the_run_only():
+def test_freezes_for_the_run_only_and_keeps_the_thresholds():
     before = gc.get_threshold()
-    with collector.tuned_for_run(young=12_345):
-        assert gc.get_threshold()[0] == max(12_345, before[0])
+    with collector.tuned_for_run():
         assert gc.get_freeze_count() > 0
-    assert gc.get_threshold() == before
+        assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
 
 
 def test_undone_when_the_run_raises():
-    before = gc.get_threshold()
     with pytest.raises(RuntimeError), collector.tuned_for_run():
         raise RuntimeError("portal failed")
-    assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
 
 
