@@ -17,7 +17,7 @@ from wwc_pipeline.flows.portal_driver import PortalDriver
 from wwc_pipeline.flows.portal_tasks import close_resources, resources
 from wwc_pipeline.flows.runners import with_runner
 
-from wwc_pipeline import portal_steps
+from wwc_pipeline import collector, portal_steps
 from wwc_pipeline.config import CitiesConfig, load_cities, load_criteria
 from wwc_pipeline.pipeline import utc_now
 
@@ -45,7 +45,8 @@ def scan_portals(
     chosen = city_ids or [city.id for city in config.cities]
     try:
         jobs = start_runs(config, chosen, kind, trigger, as_of or utc_now())
-        return PortalDriver(config.concurrency, load_criteria()).run(jobs)
+        with collector.tuned_for_run():
+            return PortalDriver(config.concurrency, load_criteria()).run(jobs)
     finally:
         close_resources()
 

@@ -47,7 +47,9 @@ def test_no_portal_host_ever_sees_more_than_its_limit(prefect_harness, warehouse
     # four cities share the same four portals (a county's portal serves its cities too): each host
     # gets four harvests at once, each with its pages and link probes, unless the client holds them
     plan = national_plan(4, datasets=200, seed=3, as_of=AS_OF)
-    with NationalSimulator(plan, latency_s=0.05) as sim:
+    # 0.2 s a request: a host's four harvests overlap however fast the pipeline's own CPU is
+    # (at 50 ms, with the CPU per portal cut, one harvest could end before the next began)
+    with NationalSimulator(plan, latency_s=0.2) as sim:
         portals = [{"platform": p.platform, "url": p.url, **QUIET} for p in sim.portals]
         document = {
             "concurrency": {"per_host": 2, "portals": 16},

@@ -41,6 +41,8 @@ def clean_text(raw: str) -> str:
     """Tags to spaces, entities unescaped, white space collapsed and trimmed."""
     if not raw:
         return ""
+    if "<" not in raw and "&" not in raw:  # no tag, no entity: only the white space to collapse
+        return " ".join(raw.split())
     return " ".join(html.unescape(_TAG.sub(" ", raw)).split())
 
 

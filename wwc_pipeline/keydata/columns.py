@@ -25,15 +25,38 @@ def column_has(dimension: Dimension, column: str) -> bool:
     return any(_pattern(p).search(column) for p in dimension.match)
 
 
+_SEEN: dict[int, tuple[KeyDatasetsConfig, dict[str, tuple[str, ...]]]] = {}
+_SEEN_LIMIT = 100_000  # column names remembered per config (catalogs repeat the same few)
+
+
+def dimensions_of(column: str, config: KeyDatasetsConfig) -> tuple[str, ...]:
+    """The ids of the dimensions one normalized column name shows, in the config's order.
+
+    Remembered per config: a nation's catalogs repeat a few thousand column names, and trying
+    every dimension's patterns on each was most of the disaggregation check's time."""
+    kept = _SEEN.get(id(config))
+    if kept is None or kept[0] is not config:
+        if len(_SEEN) > 8:
+            _SEEN.clear()
+        kept = _SEEN[id(config)] = (config, {})
+    known = kept[1]
+    found = known.get(column)
+    if found is None:
+        found = tuple(d.id for d in config.disaggregation.dimensions if column_has(d, column))
+        if len(known) >= _SEEN_LIMIT:
+            known.clear()
+        known[column] = found
+    return found
+
+
 def dimensions_found(record: DatasetRecord, config: KeyDatasetsConfig) -> dict[str, list[str]] | None:
     """dimension id -> the (normalized) column names showing it; None when columns are unknown."""
     if record.columns is None:
         return None
     found: dict[str, list[str]] = {}
     for column in column_texts(record):
-        for dimension in config.disaggregation.dimensions:
-            if column_has(dimension, column):
-                found.setdefault(dimension.id, []).append(column)
+        for dimension_id in dimensions_of(column, config):
+            found.setdefault(dimension_id, []).append(column)
     return found
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wwc_pipeline.keydata.rules import KeyDatasetsConfig, Rule
 from wwc_pipeline.model import DatasetRecord
@@ -21,12 +22,25 @@ def normalize(value: str | None) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", clean_text(value or "").lower()).split())
 
 
+@lru_cache(maxsize=65_536)
+def short_text(value: str) -> str:
+    """`normalize` of a short value that repeats across a nation's catalogs (a keyword, a
+    category, a column name), worked out once."""
+    return normalize(value)
+
+
+@lru_cache(maxsize=65_536)
+def column_text(name: str) -> str:
+    """A column or field name camelCase split, normalized (names repeat: worked out once)."""
+    return normalize(_CAMEL.sub(" ", name))
+
+
 def column_texts(record: DatasetRecord) -> list[str]:
     """Every column's name and API field name, camelCase split, normalized; [] when unknown."""
     texts: list[str] = []
     for column in record.columns or []:
         for name in (column.name, column.field_name):
-            value = normalize(_CAMEL.sub(" ", name or ""))
+            value = column_text(name or "")
             if value and value not in texts:
                 texts.append(value)
     return texts
@@ -47,9 +61,9 @@ class RecordText:
             elif field_name == "description":
                 found = [normalize(record.description)]
             elif field_name == "keywords":
-                found = [normalize(k) for k in record.keywords]
+                found = [short_text(k or "") for k in record.keywords]
             elif field_name == "categories":
-                found = [normalize(c) for c in record.categories]
+                found = [short_text(c or "") for c in record.categories]
             else:
                 found = column_texts(record)
             self._cache[field_name] = [value for value in found if value]

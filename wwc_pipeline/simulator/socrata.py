@@ -91,6 +91,7 @@ class SocrataApp:
         self.generated = None
         self.discovery: DocSet | None = None
         self.views: DocSet | None = None
+        self._uids: tuple[int, dict[str, Any]] | None = None  # catalog version, uid -> entry
         if isinstance(catalog, RecordedCatalog):
             first = catalog.documents[0]
             if isinstance(first, dict) and "results" in first:
@@ -263,11 +264,22 @@ class SocrataApp:
         return raw_response(doc.raw)
 
     # --- SODA 2.1 rows -----------------------------------------------------------------------------
+    def _generated_entry(self, uid: str) -> Any:
+        """The generated catalog's entry with this four-by-four (the last one, as the views'
+        index has it), from an index kept per catalog version: finding it by the rendered views
+        rendered every view of the portal for its first sampled rows."""
+        if self.generated is None:
+            return None
+        version, entries = self.generated.snapshot()
+        index = self._uids
+        if index is None or index[0] != version:
+            index = self._uids = (version, {entry.uid: entry for entry in entries})
+        return index[1].get(uid)
+
     def rows(self, uid: str, request: Request) -> Response:
-        doc = self.views.by_id().get(uid) if self.generated is not None and self.views else None
-        if doc is None or doc.entry is None or not doc.entry.is_dataset:
+        entry = self._generated_entry(uid)
+        if entry is None or not entry.is_dataset:
             return soda_error(404, "not_found", f"Dataset {uid} not found (or it holds no rows)")
-        entry = doc.entry
         fields = [column.field_name for column in entry.columns]
         unsupported = [
             k for k in request.query if k.startswith("$") and k not in ("$limit", "$offset", "$order")
