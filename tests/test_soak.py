@@ -12,6 +12,7 @@ stand-in (127.0.0.2), though one portal's links all point there. The summary is 
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -257,8 +258,6 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
 
 def _reason(error: str | None) -> str:
     """A failure's reason without its URL and numbers, so like failures count together."""
-    import re
-
     text = (error or "").split(" failed: ", 1)[-1]
     text = re.sub(r"https?://\S+", "URL", text)
     return re.sub(r"(?<![\d.])\d+(\.\d+)?(?![\d.])", "N", text)[:110]

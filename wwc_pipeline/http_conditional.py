@@ -63,7 +63,7 @@ class ValidatorLog:
                 or attempts.secrets  # a token in the query or headers is never stored
                 or not (etag or last_modified)
                 or not full
-                or response.history  # a redirect: ask the final URL next time? keep it simple: no
+                or response.history  # redirected: a 304 of the first URL would not vouch for the last
             ):
                 self.replayable = False
                 return

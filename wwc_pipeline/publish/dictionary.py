@@ -7,6 +7,11 @@ number, boolean, datetime. The dictionary is published as data-dictionary.csv, e
 
 from __future__ import annotations
 
+# columns that several tables share, described once
+CITY = ("city", "string", "City id.")
+RUN_ID = ("run_id", "integer", "The scan the row comes from.")
+PORTAL = ("portal", "string", "The portal's URL.")
+
 TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
     # table -> (title, description, [(column, type, description)])
     "criteria": (
@@ -50,9 +55,9 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         "One row per catalog entry (dataset) of each city's latest completed scan, with its page on the "
         "portal and how many checks it fails.",
         [
-            ("city", "string", "City id."),
-            ("run_id", "integer", "The scan the row comes from."),
-            ("portal", "string", "The portal's URL."),
+            CITY,
+            RUN_ID,
+            PORTAL,
             ("position", "integer", "The entry's position in the portal's catalog (0-based)."),
             ("dataset_id", "string", "The dataset's id on the portal."),
             ("occurrence", "integer", "1, or k for the k-th listing of an id the catalog repeats."),
@@ -67,9 +72,9 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         "One row per catalog entry and check of each city's latest completed scan: pass, fail or not "
         "applicable, the reason, and the measured value in a typed column.",
         [
-            ("city", "string", "City id."),
-            ("run_id", "integer", "The scan the row comes from."),
-            ("portal", "string", "The portal's URL."),
+            CITY,
+            RUN_ID,
+            PORTAL,
             ("position", "integer", "The entry's position in the portal's catalog."),
             ("dataset_id", "string", "The dataset's id on the portal."),
             ("check_id", "string", "The check (METRICS.md names, e.g. has_license)."),
@@ -86,9 +91,9 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         "One row per portal-level check of each city's latest completed scan (policy document, inventory, "
         "links, activity, row quality, key datasets...).",
         [
-            ("city", "string", "City id."),
-            ("run_id", "integer", "The scan the row comes from."),
-            ("portal", "string", "The portal's URL."),
+            CITY,
+            RUN_ID,
+            PORTAL,
             ("check_id", "string", "The check."),
             ("status", "string", "pass, fail or na."),
             ("reason", "string", "What the check found, in one sentence."),
@@ -101,10 +106,10 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         "Portal harvests per city",
         "One row per portal of each city's latest completed scan: harvest status, counts and warnings.",
         [
-            ("city", "string", "City id."),
-            ("run_id", "integer", "The scan the row comes from."),
+            CITY,
+            RUN_ID,
             ("platform", "string", "socrata, ckan, dcat or opendatasoft."),
-            ("portal", "string", "The portal's URL."),
+            PORTAL,
             ("status", "string", "complete, complete_with_warnings or failed."),
             ("assets", "integer", "Catalog entries listed."),
             ("datasets", "integer", "Entries that count as datasets."),
@@ -118,8 +123,8 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         "One row per city and key dataset type of the US City Open Data Census list: the best matching "
         "dataset and the Census's questions (online, machine-readable, bulk, open licence, up to date).",
         [
-            ("city", "string", "City id."),
-            ("run_id", "integer", "The scan the row comes from."),
+            CITY,
+            RUN_ID,
             ("key_type", "string", "Key type id (config/key_datasets.yaml)."),
             ("key_type_name", "string", "Key type name."),
             ("found", "boolean", "A matching dataset was found."),
@@ -140,7 +145,7 @@ TABLES: dict[str, tuple[str, str, list[tuple[str, str, str]]]] = {
         "One row per city, completed scan and criterion, every scan of the city in as-of order: the trend "
         "of each score and status.",
         [
-            ("city", "string", "City id."),
+            CITY,
             ("run_id", "integer", "The scan."),
             ("as_of", "datetime", "The time the scan describes (UTC)."),
             ("kind", "string", "nightly, rescan, demo, backfill..."),

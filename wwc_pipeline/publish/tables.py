@@ -45,16 +45,23 @@ def criteria_rows(report: Mapping) -> Iterable[dict[str, Any]]:
         }
 
 
+def _entry_keys(city: str, run_id: int, dataset: Mapping) -> dict[str, Any]:
+    """What names one catalog entry of one scan (the first columns of both dataset tables)."""
+    return {
+        "city": city,
+        "run_id": run_id,
+        "portal": dataset.get("portal"),
+        "position": dataset.get("position"),
+        "dataset_id": dataset.get("dataset_id"),
+    }
+
+
 def dataset_rows(report: Mapping) -> Iterable[dict[str, Any]]:
     city, run_id = report["city"]["id"], report["run"]["id"]
     for d in report.get("datasets") or []:
         checks = d.get("checks") or {}
         yield {
-            "city": city,
-            "run_id": run_id,
-            "portal": d.get("portal"),
-            "position": d.get("position"),
-            "dataset_id": d.get("dataset_id"),
+            **_entry_keys(city, run_id, d),
             "occurrence": d.get("occurrence"),
             "title": d.get("title"),
             "landing_page": web_link(d.get("landing_page")),
@@ -71,11 +78,7 @@ def dataset_check_rows(report: Mapping) -> Iterable[dict[str, Any]]:
         for check_id in (c for c in order if c in checks):
             number, text, as_json = typed_value((d.get("values") or {}).get(check_id))
             yield {
-                "city": city,
-                "run_id": run_id,
-                "portal": d.get("portal"),
-                "position": d.get("position"),
-                "dataset_id": d.get("dataset_id"),
+                **_entry_keys(city, run_id, d),
                 "check_id": check_id,
                 "status": checks[check_id],
                 "reason": (d.get("reasons") or {}).get(check_id),
