@@ -279,3 +279,22 @@ def test_nightly_against_a_portal_answering_markup_prints_its_summary(prefect_ha
     assert_inert(result.stdout + result.stderr)
     assert "evil" in result.stdout and "failed" in result.stdout  # the summary table
     assert "error: 1 of 1 cities failed: evil" in result.stderr
+
+
+def test_a_national_run_shows_finished_portals_as_a_count(consoles, monkeypatch):
+    """Once more than `ROWS_SHOWN` portals have been seen, a finished portal leaves the display
+    and is counted; portals finished before that and portals under way keep their rows."""
+    monkeypatch.setattr(cliutil, "ROWS_SHOWN", 2)
+    with cliutil.live_progress():
+        for number in (1, 2):
+            progress.report("page", portal=f"http://p{number}", pages=1, records=10)
+            progress.report("portal", portal=f"http://p{number}", state="done", datasets=10)
+        for number in (3, 4, 5):
+            progress.report("page", portal=f"http://p{number}", pages=1, records=10)
+        progress.report("portal", portal="http://p3", state="done", datasets=10)
+        progress.report("portal", portal="http://p4", state="failed", error="down")
+    output = consoles.getvalue()
+    assert "portals: 3 done, 1 failed, 1 under way" in output
+    assert "http://p1: done (10 datasets)" in output and "http://p2: done (10 datasets)" in output
+    assert "http://p3:" not in output and "http://p4:" not in output
+    assert "http://p5: page 1, 10 records" in output

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -146,9 +147,19 @@ def parse_as_of(value: str | None) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+ROWS_SHOWN = 24  # portals listed one per row; past that, finished portals leave the display
+
+
 @contextmanager
 def live_progress(enabled: bool = True) -> Iterator[None]:
-    """Show harvest pages and portal states while the pipeline runs."""
+    """Show harvest pages and portal states while the pipeline runs.
+
+    A national run has hundreds of portals: each refresh renders every row (measured, 5 % of a
+    nightly's samples at 85 portals, growing with the nation), so once more than `ROWS_SHOWN`
+    portals have been seen, a finished portal's row is removed and counted in one summary row.
+    Failures stay in the run's summary printed at the end. Without a terminal nothing is
+    redrawn while the run goes on (the display is printed once, at the end).
+    """
     if not enabled:
         yield
         return
@@ -158,14 +169,35 @@ def live_progress(enabled: bool = True) -> Iterator[None]:
         TimeElapsedColumn(),
         console=console,
         transient=False,
+        auto_refresh=console.is_terminal,
     )
     tasks: dict[str, Any] = {}
+    finished = {"done": 0, "failed": 0, "seen": 0}
+    summary: list[Any] = []  # the summary row's task id, once there is one
+
+    def leave(portal: str, state: str) -> None:
+        """A finished portal's row leaves a crowded display; the summary row counts it."""
+        finished[state] += 1
+        if finished["seen"] <= ROWS_SHOWN:
+            return
+        if not summary:
+            summary.append(bar.add_task("", total=None))
+        bar.remove_task(tasks.pop(portal))
+        under_way = finished["seen"] - finished["done"] - finished["failed"]
+        counts = f"{finished['done']} done, {finished['failed']} failed, {under_way} under way"
+        bar.update(summary[0], description=f"portals: {counts}")
+
+    lock = threading.Lock()  # portals report from their own threads
 
     def on_event(event: str, **fields: Any) -> None:
         portal = plain(fields.get("portal") or "")
-        if not portal:
-            return
+        if portal:
+            with lock:
+                show(event, portal, fields)
+
+    def show(event: str, portal: str, fields: dict[str, Any]) -> None:
         if portal not in tasks:
+            finished["seen"] += 1
             tasks[portal] = bar.add_task(f"{portal}: starting", total=None)
         task_id = tasks[portal]
         if event == "page":
@@ -182,6 +214,7 @@ def live_progress(enabled: bool = True) -> Iterator[None]:
             else:
                 detail = " ".join(plain(fields.get("error", "")).split())
             bar.update(task_id, description=f"{portal}: {fields['state']} ({detail})", total=1, completed=1)
+            leave(portal, fields["state"])
 
     progress.set_reporter(on_event)
     handler = ConsoleLogHandler()
