@@ -30,6 +30,7 @@ from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
+from wwc_pipeline.portal_writer import PortalWriter
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.retry_rules import worth_retrying
 from wwc_pipeline.warehouse import Warehouse
@@ -43,7 +44,7 @@ _sqlite_writes = threading.Lock()
 
 def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationPool]:
     """This process's client, warehouse and evaluation pool (made on first use)."""
-    key = f"{settings.per_host}:{settings.evaluation_workers}"
+    key = f"{settings.per_host}:{settings.evaluation_workers}:{settings.writer_processes}"
     with _lock:
         if _resources.get("key") != key:
             close_resources()
@@ -54,8 +55,15 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
                 client=HttpClient(per_host=settings.per_host, pool_size=max(10, settings.portals)),
                 warehouse=warehouse,
                 pool=EvaluationPool(settings.evaluation_workers),
+                writer=PortalWriter(warehouse, settings.writer_processes),
             )
         return _resources["client"], _resources["warehouse"], _resources["pool"]
+
+
+def portal_writer(settings: Concurrency) -> PortalWriter:
+    """This process's portal writer (a writer process, or this process: `writer_processes`)."""
+    resources(settings)
+    return _resources["writer"]
 
 
 def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
@@ -65,7 +73,7 @@ def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
 
 
 def close_resources() -> None:
-    for name in ("client", "pool"):
+    for name in ("client", "pool", "writer"):
         if name in _resources:
             _resources.pop(name).close()
     _resources.clear()
@@ -121,7 +129,7 @@ def write_task(
 ) -> PortalDone:
     _, warehouse, _ = resources(settings)
     with one_writer(warehouse):
-        done = portal_steps.write(job, snapshot, outcome, warehouse)
+        done = portal_steps.write(job, snapshot, outcome, portal_writer(settings))
         done.task_runs = {**task_runs, "write": str(task_run.id)}
         warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
     return done
