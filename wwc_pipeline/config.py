@@ -145,6 +145,7 @@ class Concurrency(BaseModel):
     per_host: int = Field(2, ge=1, le=32)  # requests in flight to one portal host, at most
     portals: int = Field(16, ge=1, le=512)  # portal tasks running at once (threads, or per Dask worker)
     evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
+    quality_workers: int = Field(1, ge=0, le=64)  # processes validating sampled rows; 0: in the task's thread
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
