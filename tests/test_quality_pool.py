@@ -162,3 +162,16 @@ def test_the_run_closes_its_quality_pool():
     close_resources()
     assert pool._closed and quality_pool(settings) is not pool
     close_resources()
+
+
+def test_workers_that_cannot_start_leave_validation_to_the_calling_thread():
+    def cannot_start(_workers: int) -> Executor:
+        raise OSError("Resource temporarily unavailable")
+
+    records, rows = rows_per_dataset()
+    healthy = content_quality(records, context(FakeConnector(rows), client=object(), sample_datasets=6))
+    pool = QualityPool(1, make_executor=cannot_start)
+    portal_context = context(FakeConnector(rows), client=object(), sample_datasets=6)
+    portal_context.row_validator = pool.validator
+    assert evidence(content_quality(records, portal_context)) == evidence(healthy)
+    assert pool.restarts == MAX_RESTARTS

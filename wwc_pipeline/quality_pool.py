@@ -93,13 +93,17 @@ class QualityPool:
             for _ in range(2):
                 if self._closed or self.restarts >= MAX_RESTARTS:
                     return None
-                if self._executor is None:
-                    self._executor = self._make_executor(self.workers)
-                executor = self._executor
                 try:
+                    if self._executor is None:
+                        self._executor = self._make_executor(self.workers)
+                    executor = self._executor
                     return executor.submit(self._work, rules_json, as_of, rows, schema), executor
                 except BrokenProcessPool:
                     self._replace(executor)
+                except (OSError, RuntimeError) as error:  # no process can start here (limits, shut down)
+                    log.warning("no quality worker could start (%s): validating in the thread", error)
+                    self.restarts = MAX_RESTARTS
+                    self._executor = None
         return None
 
     def _broken(self, executor: Executor) -> None:
