@@ -6,8 +6,8 @@ would cost more than the work). A harvest carries the tag `host:<host:port>`: an
 Prefect server can put a tag concurrency limit on it (`prefect concurrency-limit create ...`);
 the HTTP client holds the same per-host limit itself in every process.
 
-Process-wide resources (the HTTP client, the warehouse, the evaluation pool) are made once per
-process on first use, so tasks running on Dask workers make their own.
+Process-wide resources (the HTTP client, the warehouse, the evaluation pool, the row-quality
+pool) are made once per process on first use, so tasks running on Dask workers make their own.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
 from wwc_pipeline.portal_writer import PortalWriter
+from wwc_pipeline.quality_pool import QualityPool
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.retry_rules import worth_retrying
 from wwc_pipeline.warehouse import Warehouse
@@ -44,7 +45,9 @@ _sqlite_writes = threading.Lock()
 
 def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationPool]:
     """This process's client, warehouse and evaluation pool (made on first use)."""
-    key = f"{settings.per_host}:{settings.evaluation_workers}:{settings.writer_processes}"
+    key = repr(
+        (settings.per_host, settings.evaluation_workers, settings.writer_processes, settings.quality_workers)
+    )
     with _lock:
         if _resources.get("key") != key:
             close_resources()
@@ -56,6 +59,7 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
                 warehouse=warehouse,
                 pool=EvaluationPool(settings.evaluation_workers),
                 writer=PortalWriter(warehouse, settings.writer_processes),
+                quality=QualityPool(settings.quality_workers),  # started at the first sample
             )
         return _resources["client"], _resources["warehouse"], _resources["pool"]
 
@@ -63,7 +67,15 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
 def portal_writer(settings: Concurrency) -> PortalWriter:
     """This process's portal writer (a writer process, or this process: `writer_processes`)."""
     resources(settings)
-    return _resources["writer"]
+    with _lock:
+        return _resources["writer"]
+
+
+def quality_pool(settings: Concurrency) -> QualityPool:
+    """This process's row-quality pool (`concurrency.quality_workers`), made with the resources."""
+    resources(settings)
+    with _lock:
+        return _resources["quality"]
 
 
 def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
@@ -73,7 +85,7 @@ def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
 
 
 def close_resources() -> None:
-    for name in ("client", "pool", "writer"):
+    for name in ("client", "pool", "writer", "quality"):
         if name in _resources:
             _resources.pop(name).close()
     _resources.clear()
@@ -111,7 +123,10 @@ def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
 )
 def evaluate_task(job: PortalJob, snapshot: CatalogSnapshot, settings: Concurrency) -> PortalOutcome:
     client, warehouse, pool = resources(settings)
-    return portal_steps.evaluate(job, snapshot, client, warehouse, metrics=pool.metrics)
+    quality = quality_pool(settings)
+    return portal_steps.evaluate(
+        job, snapshot, client, warehouse, metrics=pool.metrics, row_validator=quality.validator
+    )
 
 
 @task(

@@ -146,6 +146,7 @@ class Concurrency(BaseModel):
     portals: int = Field(16, ge=1, le=512)  # portal tasks running at once (threads, or per Dask worker)
     evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
     writer_processes: int = Field(1, ge=0, le=8)  # processes writing portals; 0: in the task's thread
+    quality_workers: int = Field(1, ge=0, le=64)  # processes validating sampled rows; 0: in the task's thread
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster

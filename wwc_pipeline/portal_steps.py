@@ -77,8 +77,10 @@ def evaluate(
     client: Any,
     warehouse: Any,
     metrics: Callable[..., Any] = evaluate_records,
+    row_validator: Any = None,
 ) -> PortalOutcome:
-    """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks."""
+    """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks
+    (`row_validator`: where content.quality validates its samples; None: in this thread)."""
     portal = job.portal
     context = PortalContext(
         platform=portal.platform,
@@ -89,6 +91,7 @@ def evaluate(
         connector=registry.get_connector(portal.platform),
         portal_config=portal,
         previous_columns=previous_columns(snapshot, warehouse, job.city_id, portal, job.run_id),
+        row_validator=row_validator,
     )
     stored = stored_for(snapshot, warehouse)  # every page 304: the version metrics are kept
     return pipeline.evaluate_portal(

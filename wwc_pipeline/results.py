@@ -49,3 +49,6 @@ class PortalContext:
     portal_config: Any = None  # config.PortalConfig
     previous_columns: dict[str, list[str]] | None = None  # dataset_id -> column names, last run
     history: Any = None  # history.observe.Observation: this run against the portal's earlier runs
+    # (rules, as_of) -> checks.row_validation.RowValidation: where content.quality validates its
+    # samples; None: in the calling thread (the nightly's is a worker process, quality_pool.py)
+    row_validator: Any = None

@@ -1,0 +1,177 @@
+"""Row quality validated in a worker process: the same evidence, in the same order; a dead worker
+costs at most the sample that killed it, never the run."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+from wwc_pipeline.checks.content import content_quality
+
+from tests.test_checks_content import CLEAN_ROWS, DIRTY_ROWS, FakeConnector, context, dataset
+from wwc_pipeline import registry
+from wwc_pipeline.config import Concurrency, PortalConfig
+from wwc_pipeline.http import HttpClient
+from wwc_pipeline.model import Column
+from wwc_pipeline.pipeline import harvest_portal
+from wwc_pipeline.quality_pool import MAX_RESTARTS, QualityPool, validate_in_worker
+from wwc_pipeline.results import PortalContext, Status
+from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator
+
+AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
+DEADLY = "stop-the-worker"
+
+
+def dies_on_marker(rules_json: str, as_of: datetime, rows: list[dict], schema: list[Column] | None) -> dict:
+    """A worker's work that ends the worker process abruptly on rows carrying the marker."""
+    if any(row.get("note") == DEADLY for row in rows):
+        os._exit(3)
+    return validate_in_worker(rules_json, as_of, rows, schema)
+
+
+def evidence(results: list) -> list[tuple]:
+    return [(r.check_id, r.status, r.value, r.reason, r.dataset_id) for r in results]
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with QualityPool(1) as shared:
+        yield shared
+
+
+@pytest.mark.parametrize("platform", ["socrata", "ckan"])
+def test_planted_defects_give_the_same_evidence_with_and_without_the_worker(platform, pool):
+    catalog = GeneratedCatalog(size=16, seed=1, as_of=AS_OF, share_dirty=0.5)
+    with PortalSimulator() as sim, HttpClient(min_interval=0, backoff=0) as client:
+        served = sim.add_portal(platform=platform, catalog=catalog)
+        config = PortalConfig(platform=platform, url=served.url, sample_datasets=12, sample_rows=60)
+        snapshot = harvest_portal(config, client)
+
+        def check(row_validator):
+            portal_context = PortalContext(
+                platform,
+                config.domain,
+                AS_OF,
+                client=client,
+                connector=registry.get_connector(platform),
+                portal_config=config,
+                row_validator=row_validator,
+            )
+            return content_quality(snapshot.records, portal_context)
+
+        in_thread, in_worker = check(None), check(pool.validator)
+    assert evidence(in_worker) == evidence(in_thread)
+    assert in_thread[0].value["validated"] >= 8 and in_thread[0].value["defects"]  # defects were found
+
+
+def rows_per_dataset() -> tuple[list, dict]:
+    columns = [Column("ID"), Column("Notes"), Column("Count", datatype="number")]
+    records = [dataset(f"d{n}", columns) for n in range(6)]
+    rows = {f"d{n}": [dict(row) for row in (CLEAN_ROWS if n % 2 else DIRTY_ROWS)] for n in range(6)}
+    return records, rows
+
+
+def test_a_worker_that_dies_costs_only_the_sample_that_killed_it():
+    records, rows = rows_per_dataset()
+    healthy = content_quality(records, context(FakeConnector(rows), client=object(), sample_datasets=6))
+    rows["d2"][0]["note"] = DEADLY
+    with QualityPool(1, work=dies_on_marker) as pool:
+        portal_context = context(FakeConnector(rows), client=object(), sample_datasets=6)
+        portal_context.row_validator = pool.validator
+        results = content_quality(records, portal_context)
+        assert pool.restarts == 2  # the sample, and its one retry in a fresh worker
+        by_id = {r.dataset_id: r for r in results[1:]}
+        lost = by_id.pop("d2")
+        assert lost.status is Status.NA
+        assert lost.reason == "Rows sampled, not validated: the quality worker process stopped twice on them."
+        others = [r for r in healthy[1:] if r.dataset_id != "d2"]
+        assert evidence(list(by_id.values())) == evidence(others)  # the rest validated, as in the thread
+        assert results[0].value["validated"] == 5 and results[0].value["sampled"] == 6
+        del rows["d2"][0]["note"]
+        portal_context.connector = FakeConnector(rows)
+        again = content_quality(records, portal_context)  # the pool goes on with a fresh worker
+    assert evidence(again) == evidence(healthy) and pool.restarts == 2
+
+
+class BrokenExecutor(Executor):
+    """Every sample's future fails as if its worker process had died."""
+
+    started = 0
+
+    def __init__(self, _workers: int) -> None:
+        BrokenExecutor.started += 1
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("a worker died"))
+        return future
+
+
+def test_workers_that_keep_dying_leave_validation_to_the_calling_thread():
+    records, rows = rows_per_dataset()
+    healthy = content_quality(records, context(FakeConnector(rows), client=object(), sample_datasets=6))
+    BrokenExecutor.started = 0
+    pool = QualityPool(1, make_executor=BrokenExecutor)
+    portal_context = context(FakeConnector(rows), client=object(), sample_datasets=6)
+    portal_context.row_validator = pool.validator
+    results = content_quality(records, portal_context)
+    assert pool.restarts == MAX_RESTARTS == BrokenExecutor.started
+    lost = [r for r in results[1:] if r.reason.startswith("Rows sampled, not validated")]
+    assert [r.dataset_id for r in lost] == [healthy[1].dataset_id, healthy[2].dataset_id]
+    kept = [r for r in results[1:] if r not in lost]
+    assert evidence(kept) == evidence(healthy[3:])  # validated in the thread once the pool gave up
+    later = content_quality(records, portal_context)
+    assert evidence(later) == evidence(healthy) and BrokenExecutor.started == MAX_RESTARTS
+    pool.close()
+
+
+def test_no_worker_starts_without_a_sample_and_zero_workers_validate_in_the_thread():
+    pool = QualityPool(1, make_executor=BrokenExecutor)
+    BrokenExecutor.started = 0
+    records = [dataset("a")]
+    portal_context = context(FakeConnector({"a": None}), client=object(), sample_datasets=1)
+    portal_context.row_validator = pool.validator
+    assert content_quality(records, portal_context)[0].status is Status.NA
+    assert BrokenExecutor.started == 0
+    records, rows = rows_per_dataset()
+    in_thread = QualityPool(0)
+    portal_context = context(FakeConnector(rows), client=object(), sample_datasets=3)
+    portal_context.row_validator = in_thread.validator
+    assert content_quality(records, portal_context)[0].value["validated"] == 3
+    with pytest.raises(ValueError):
+        QualityPool(-1)
+
+
+def test_quality_workers_setting():
+    assert Concurrency().quality_workers == 1
+    assert Concurrency(quality_workers=0).quality_workers == 0
+    with pytest.raises(ValidationError):
+        Concurrency(quality_workers=-1)
+
+
+def test_the_run_closes_its_quality_pool():
+    from wwc_pipeline.flows.portal_tasks import close_resources, quality_pool
+
+    settings = Concurrency(quality_workers=2)
+    pool = quality_pool(settings)
+    assert pool.workers == 2 and quality_pool(settings) is pool
+    close_resources()
+    assert pool._closed and quality_pool(settings) is not pool
+    close_resources()
+
+
+def test_workers_that_cannot_start_leave_validation_to_the_calling_thread():
+    def cannot_start(_workers: int) -> Executor:
+        raise OSError("Resource temporarily unavailable")
+
+    records, rows = rows_per_dataset()
+    healthy = content_quality(records, context(FakeConnector(rows), client=object(), sample_datasets=6))
+    pool = QualityPool(1, make_executor=cannot_start)
+    portal_context = context(FakeConnector(rows), client=object(), sample_datasets=6)
+    portal_context.row_validator = pool.validator
+    assert evidence(content_quality(records, portal_context)) == evidence(healthy)
+    assert pool.restarts == MAX_RESTARTS
