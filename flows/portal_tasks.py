@@ -20,6 +20,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
+from wwc_pipeline.flows.handoff import Parked, claim, park
 from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
@@ -75,6 +76,12 @@ def host_tag(job: PortalJob) -> str:
     return f"host:{host_of(job.portal.url)}"
 
 
+def _hand_over(job: PortalJob, step: str, value: Any, settings: Concurrency) -> Any:
+    """In threads, the value stays in this process (`handoff`: Prefect would keep it up to a
+    minute after the portal is done); on Dask it travels as it is."""
+    return park(job.label, step, value) if settings.task_runner == "threads" else value
+
+
 def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     try:
         error = state.result(raise_on_failure=False)
@@ -90,9 +97,9 @@ def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     retry_condition_fn=_retry_when_worth_it,
     timeout_seconds=HARVEST_TIMEOUT_S,
 )
-def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
+def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot | Parked:
     client, warehouse, _ = resources(settings)
-    return portal_steps.harvest(job, client, warehouse)
+    return _hand_over(job, "snapshot", portal_steps.harvest(job, client, warehouse), settings)
 
 
 @task(
@@ -101,9 +108,12 @@ def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
     cache_policy=NO_CACHE,
     timeout_seconds=STEP_TIMEOUT_S,
 )
-def evaluate_task(job: PortalJob, snapshot: CatalogSnapshot, settings: Concurrency) -> PortalOutcome:
+def evaluate_task(
+    job: PortalJob, snapshot: CatalogSnapshot | Parked, settings: Concurrency
+) -> PortalOutcome | Parked:
     client, warehouse, pool = resources(settings)
-    return portal_steps.evaluate(job, snapshot, client, warehouse, metrics=pool.metrics)
+    outcome = portal_steps.evaluate(job, claim(snapshot), client, warehouse, metrics=pool.metrics)
+    return _hand_over(job, "outcome", outcome, settings)
 
 
 @task(
@@ -114,14 +124,14 @@ def evaluate_task(job: PortalJob, snapshot: CatalogSnapshot, settings: Concurren
 )
 def write_task(
     job: PortalJob,
-    snapshot: CatalogSnapshot,
-    outcome: PortalOutcome,
+    snapshot: CatalogSnapshot | Parked,
+    outcome: PortalOutcome | Parked,
     settings: Concurrency,
     task_runs: dict[str, str],
 ) -> PortalDone:
     _, warehouse, _ = resources(settings)
     with one_writer(warehouse):
-        done = portal_steps.write(job, snapshot, outcome, warehouse)
+        done = portal_steps.write(job, claim(snapshot), claim(outcome), warehouse)
         done.task_runs = {**task_runs, "write": str(task_run.id)}
         warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
     return done

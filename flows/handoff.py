@@ -1,0 +1,53 @@
+"""Catalogs handed between a portal's tasks in this process, out of Prefect's reach.
+
+Prefect keeps a task's parameters and result in its run context, and an asyncio timer of its
+API client captures that context: a cancelled 60 s request timeout keeps it alive until the
+timer's time (seen with `gc.get_referrers`: TaskRunContext <- Context <- TimerHandle on
+Prefect's event loop). Passed as task values, a portal's snapshot and check results outlived
+its write by up to a minute, however many portals finished in that minute. In the threads
+runner the tasks hand over a `Parked` key instead and the driver drops the portal's entries as
+soon as it is collected. On Dask the values travel between processes: they pass as they are.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+_lock = threading.Lock()
+_parked: dict[tuple[str, str], Any] = {}
+
+
+@dataclass(frozen=True)
+class Parked:
+    """Where a portal's step left its value: (portal label, step)."""
+
+    label: str
+    step: str
+
+
+def park(label: str, step: str, value: Any) -> Parked:
+    with _lock:
+        _parked[(label, step)] = value
+    return Parked(label, step)
+
+
+def claim(value: Any) -> Any:
+    """The value a `Parked` stands for (still parked until `release`); anything else as it is."""
+    if not isinstance(value, Parked):
+        return value
+    with _lock:
+        return _parked[(value.label, value.step)]
+
+
+def release(label: str) -> None:
+    """Drop everything the portal `label`'s steps parked."""
+    with _lock:
+        for key in [key for key in _parked if key[0] == label]:
+            del _parked[key]
+
+
+def parked_labels() -> set[str]:
+    with _lock:
+        return {label for label, _ in _parked}
