@@ -19,9 +19,14 @@ _lock = threading.Lock()
 _parked: dict[tuple[str, str], Any] = {}
 
 
+def key_of(job: Any) -> str:
+    """A portal's key in one run (`PortalJob`): two runs of a city in one process never meet."""
+    return f"{job.run_id} {job.label}"
+
+
 @dataclass(frozen=True)
 class Parked:
-    """Where a portal's step left its value: (portal label, step)."""
+    """Where a portal's step left its value: (portal key, step)."""
 
     label: str
     step: str

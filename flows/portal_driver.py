@@ -113,20 +113,25 @@ class PortalDriver:
         pending = deque(job for jobs in cities.values() for job in jobs)
         done: dict[str, dict[str, PortalDone]] = {city_id: {} for city_id in cities}
         scores: dict[str, Any] = {}
-        while pending or self._active:
-            while pending and len(self._active) < self.window:
-                self._submit(pending.popleft())
-            job = self._active[self._finished.get()][0]
-            done[job.city_id][job.portal.url] = self._collect(job.label)
-            handoff.release(job.label)  # its catalog and results are free now,
-            collector.give_back_freed_memory()  # and so is the heap they took
-            city_jobs = cities[job.city_id]
-            if score and len(done[job.city_id]) == len(city_jobs):
-                by_url = done.pop(job.city_id)  # the evidence goes with the scores task
-                ordered = [by_url[portal.portal.url] for portal in city_jobs]
-                scores[job.city_id] = score_city_task.submit(
-                    job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
-                )
+        try:
+            while pending or self._active:
+                while pending and len(self._active) < self.window:
+                    self._submit(pending.popleft())
+                job = self._active[self._finished.get()][0]
+                done[job.city_id][job.portal.url] = self._collect(job.label)
+                handoff.release(handoff.key_of(job))  # its catalog and results are free now,
+                collector.give_back_freed_memory()  # and so is the heap they took
+                city_jobs = cities[job.city_id]
+                if score and len(done[job.city_id]) == len(city_jobs):
+                    by_url = done.pop(job.city_id)  # the evidence goes with the scores task
+                    ordered = [by_url[portal.portal.url] for portal in city_jobs]
+                    scores[job.city_id] = score_city_task.submit(
+                        job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
+                    )
+        finally:  # a run that stopped half way leaves nothing parked in a lasting process
+            for jobs in cities.values():
+                for job in jobs:
+                    handoff.release(handoff.key_of(job))
         return done, scores
 
     def collect_only(self, cities: dict[str, list[PortalJob]]) -> dict[str, dict[str, PortalDone]]:

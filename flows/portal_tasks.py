@@ -20,7 +20,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
-from wwc_pipeline.flows.handoff import Parked, claim, park
+from wwc_pipeline.flows.handoff import Parked, claim, key_of, park
 from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
@@ -79,7 +79,7 @@ def host_tag(job: PortalJob) -> str:
 def _hand_over(job: PortalJob, step: str, value: Any, settings: Concurrency) -> Any:
     """In threads, the value stays in this process (`handoff`: Prefect would keep it up to a
     minute after the portal is done); on Dask it travels as it is."""
-    return park(job.label, step, value) if settings.task_runner == "threads" else value
+    return park(key_of(job), step, value) if settings.task_runner == "threads" else value
 
 
 def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:

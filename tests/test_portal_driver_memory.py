@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from wwc_pipeline.flows import handoff, portal_driver
 from wwc_pipeline.flows.portal_driver import PortalDriver
 
@@ -96,18 +97,36 @@ def test_in_threads_a_step_parks_its_value_on_dask_it_returns_it(monkeypatch):
     value = object()
     parked = portal_tasks._hand_over(job, "snapshot", value, Concurrency(task_runner="threads"))
     assert isinstance(parked, handoff.Parked) and handoff.claim(parked) is value
+    assert parked.label == handoff.key_of(job) == f"1 {job.label}"
     assert portal_tasks._hand_over(job, "snapshot", value, Concurrency(task_runner="dask")) is value
-    handoff.release(job.label)
+    handoff.release(handoff.key_of(job))
 
 
 def test_the_driver_drops_what_a_collected_portal_parked(monkeypatch):
     driver, _, _ = _driver(monkeypatch)
     jobs = _jobs("delta", 2)
-    for job in jobs:
-        handoff.park(job.label, "snapshot", object())
+    other_run = PortalJob("delta", "delta", 2, jobs[0].portal, jobs[0].as_of)
+    for job in [*jobs, other_run]:
+        handoff.park(handoff.key_of(job), "snapshot", object())
     driver.portals({"delta": jobs})
-    assert not {job.label for job in jobs} & handoff.parked_labels()
+    assert handoff.parked_labels() == {handoff.key_of(other_run)}  # another run's stays
+    handoff.release(handoff.key_of(other_run))
 
 
 def test_giving_back_freed_memory_runs_where_there_is_no_malloc_trim_too():
     collector.give_back_freed_memory()  # glibc: malloc_trim(0); elsewhere nothing
+
+
+def test_a_run_that_stops_half_way_leaves_nothing_parked(monkeypatch):
+    driver, _, _ = _driver(monkeypatch)
+    jobs = _jobs("omega", 3)
+    for job in jobs:
+        handoff.park(handoff.key_of(job), "snapshot", object())
+
+    def broken(_label: str) -> PortalDone:
+        raise RuntimeError("the flow stopped")
+
+    monkeypatch.setattr(driver, "_collect", broken)
+    with pytest.raises(RuntimeError, match="stopped"):
+        driver.portals({"omega": jobs})
+    assert not {handoff.key_of(job) for job in jobs} & handoff.parked_labels()
