@@ -73,30 +73,42 @@ def run_seconds(url: str, after_run_id: int) -> tuple[float | None, int]:
     return round((finished - started).total_seconds(), 2), int(last)
 
 
-def wwc(arguments: list[str], env: dict[str, str], log: Path) -> tuple[int, float, float, float]:
-    """Run `wwc ARGS` as its own process: exit code, wall seconds, peak RSS (MB) of its tree and
-    CPU seconds (its own and its waited-for children's)."""
+def wwc(
+    arguments: list[str], env: dict[str, str], log: Path, timeline_s: float = 0.0
+) -> tuple[int, float, float, float, dict[str, Any]]:
+    """Run `wwc ARGS` as its own process: exit code, wall seconds, peak RSS (MB) of its tree,
+    CPU seconds (its own and its waited-for children's) and the peak RSS per role (`rss.py`)."""
     started = time.perf_counter()
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "wwc_pipeline.cli", *arguments], env=env, stdout=out, stderr=out
         )
-        with PeakTreeRss(process.pid) as peak:
+        with PeakTreeRss(process.pid, timeline_s=timeline_s) as peak:
             _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
     own_peak_mb = usage.ru_maxrss / 1024
     cpu = usage.ru_utime + usage.ru_stime
-    return process.returncode, round(wall, 2), round(max(peak.peak_mb, own_peak_mb), 1), round(cpu, 2)
+    roles = peak.by_role()
+    if timeline_s:
+        roles["timeline"] = peak.timeline
+    peak_mb = round(max(peak.peak_mb, own_peak_mb), 1)
+    return process.returncode, round(wall, 2), peak_mb, round(cpu, 2), roles
 
 
 def measured_run(
-    nation: ServedNation, arguments: list[str], env: dict[str, str], url: str, log: Path, after: int
+    nation: ServedNation,
+    arguments: list[str],
+    env: dict[str, str],
+    url: str,
+    log: Path,
+    after: int,
+    timeline_s: float = 0.0,
 ) -> tuple[dict[str, Any], int]:
     nation.reset()
     before = warehouse_rows(url)
     simulator_cpu = nation.stats()["cpu_s"]
-    code, wall, peak, cpu = wwc(arguments, env, log)
+    code, wall, peak, cpu, roles = wwc(arguments, env, log, timeline_s)
     after_rows = warehouse_rows(url)
     flow_s, last_run = run_seconds(url, after)
     stats = nation.stats()
@@ -106,6 +118,7 @@ def measured_run(
         "wall_s": wall,
         "runs_s": flow_s,  # first run started .. last run finished, from the warehouse
         "peak_rss_mb": peak,
+        "peak_rss_by_role_mb": roles,  # wwc, prefect_server, other; at_peak: the split at the peak
         "cpu_s": cpu,  # the pipeline's processes
         "simulator_cpu_s": round(stats["cpu_s"] - simulator_cpu, 2),  # the portals' side, same machine
         "requests": stats["requests"],
@@ -131,8 +144,8 @@ def national(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[
         concurrency=concurrency_of(args),
     ) as nation:
         command = ["nightly", "--config", str(nation.cities_file)]
-        first, last = measured_run(nation, command, env, url, log, 0)
-        rerun, last = measured_run(nation, command, env, url, log, last)
+        first, last = measured_run(nation, command, env, url, log, 0, args.timeline)
+        rerun, last = measured_run(nation, command, env, url, log, last, args.timeline)
         later = []  # further unchanged re-runs: the steady state (the first re-run still writes
         for _ in range(args.reruns - 1):  # what only a second look can say, e.g. schema drift)
             again, last = measured_run(nation, command, env, url, log, last)
@@ -231,6 +244,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--solo-platform", default="socrata", help="platform of the --solo portal")
     parser.add_argument("--budget", type=int, default=150_000, help="datasets the simulator holds generated")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--timeline", type=float, default=0.0, metavar="S", help="also RSS per role every S seconds"
+    )
     parser.add_argument("--work", type=Path, help="keep the warehouse, cities files and logs here")
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 4:

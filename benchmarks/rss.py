@@ -3,14 +3,23 @@
 A pipeline that evaluates in worker processes uses the memory of all of them at once, so the
 peak is of their sum, sampled (Linux /proc) every `interval_s`. A sample can miss a spike
 shorter than the interval; the root process's own high-water mark (VmHWM, exact) is kept too.
+
+Each sample is also split by role (`role_of`): the root process (`wwc`), the temporary Prefect
+API server it starts (`prefect_server`) and everything else (`other`: Dask or evaluation
+workers), so a growing peak says whose memory grows. Each role's peak is its own highest sum
+(the roles' peaks need not fall in the same sample); `at_peak` is the split of the sample with
+the highest total.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 PAGE_KB = 1024
+ROLES = ("wwc", "prefect_server", "other")
+SERVER_MARK = "wwc_pipeline.prefect_local"  # the temporary server's argv (prefect_local.server_command)
 
 
 def _status_kb(pid: int, field: str) -> int:
@@ -41,26 +50,70 @@ def tree_rss_kb(pid: int) -> int:
     return sum(_status_kb(member, "VmRSS") for member in descendants(pid))
 
 
-class PeakTreeRss:
-    """`with PeakTreeRss(pid) as peak: ...; peak.peak_mb`: the highest summed RSS seen."""
+def role_of(pid: int, root: int) -> str:
+    """`wwc` for the root, `prefect_server` for the temporary Prefect server, else `other`."""
+    if pid == root:
+        return "wwc"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "other"
+    return "prefect_server" if SERVER_MARK.encode() in argv else "other"
 
-    def __init__(self, pid: int, interval_s: float = 0.2) -> None:
+
+def tree_rss_by_role_kb(pid: int) -> dict[str, int]:
+    """Summed RSS of the tree under `pid`, per role."""
+    split = dict.fromkeys(ROLES, 0)
+    for member in descendants(pid):
+        split[role_of(member, pid)] += _status_kb(member, "VmRSS")
+    return split
+
+
+class PeakTreeRss:
+    """`with PeakTreeRss(pid) as peak: ...; peak.peak_mb`: the highest summed RSS seen;
+    `peak.by_role()`: the same per role; `peak.timeline`: (seconds, MB per role) every
+    `timeline_s` seconds when asked for."""
+
+    def __init__(self, pid: int, interval_s: float = 0.2, timeline_s: float = 0.0) -> None:
         self.pid = pid
         self.interval_s = interval_s
+        self.timeline_s = timeline_s
         self.peak_kb = 0
         self.root_hwm_kb = 0
+        self.role_peak_kb = dict.fromkeys(ROLES, 0)
+        self.at_peak_kb = dict.fromkeys(ROLES, 0)
+        self.timeline: list[dict[str, float]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
 
     def _sample(self) -> None:
+        started = time.monotonic()
+        next_mark = 0.0
         while not self._stop.is_set():
-            self.peak_kb = max(self.peak_kb, tree_rss_kb(self.pid))
+            split = tree_rss_by_role_kb(self.pid)
+            total = sum(split.values())
+            if total > self.peak_kb:
+                self.peak_kb, self.at_peak_kb = total, split
+            for role, kb in split.items():
+                self.role_peak_kb[role] = max(self.role_peak_kb[role], kb)
             self.root_hwm_kb = max(self.root_hwm_kb, _status_kb(self.pid, "VmHWM"))
+            elapsed = time.monotonic() - started
+            if self.timeline_s and elapsed >= next_mark:
+                self.timeline.append({"s": round(elapsed, 1), **_mb(split)})
+                next_mark += self.timeline_s
             self._stop.wait(self.interval_s)
 
     @property
     def peak_mb(self) -> float:
         return round(max(self.peak_kb, self.root_hwm_kb) / PAGE_KB, 1)
+
+    def by_role(self) -> dict[str, object]:
+        """Each role's peak (MB), the root's exact high-water mark and the split at the peak."""
+        return {
+            **_mb(self.role_peak_kb),
+            "wwc_hwm": round(self.root_hwm_kb / PAGE_KB, 1),
+            "at_peak": _mb(self.at_peak_kb),
+        }
 
     def __enter__(self) -> PeakTreeRss:
         self._thread.start()
@@ -69,3 +122,7 @@ class PeakTreeRss:
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+
+def _mb(split: dict[str, int]) -> dict[str, float]:
+    return {role: round(kb / PAGE_KB, 1) for role, kb in split.items()}

@@ -3,7 +3,10 @@
 For each portal: harvest -> evaluate -> write, submitted together (Prefect passes the futures);
 at most `window` portals are under way at once, so memory holds a bounded number of catalogs
 whatever the size of the nation. A portal whose task failed is recorded as failed (only its own
-tasks fail); when every portal of a city is done, its scores task runs.
+tasks fail); when every portal of a city is done, its scores task runs and takes the city's
+evidence with it. Once a portal is collected nothing of it is kept but its `PortalDone` (its
+parked catalog is dropped, the heap trimmed): memory follows the portals in flight, not the
+nation (benchmarks/README.md section 7).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from prefect import tags
 from prefect.utilities.annotations import opaque
+from wwc_pipeline.flows import handoff
 from wwc_pipeline.flows.portal_tasks import (
     evaluate_task,
     harvest_task,
@@ -26,7 +30,7 @@ from wwc_pipeline.flows.portal_tasks import (
     write_task,
 )
 
-from wwc_pipeline import portal_steps
+from wwc_pipeline import collector, portal_steps
 from wwc_pipeline.config import Concurrency, CriteriaConfig
 from wwc_pipeline.pipeline import one_line
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
@@ -104,21 +108,30 @@ class PortalDriver:
         self, cities: dict[str, list[PortalJob]], score: bool = True
     ) -> tuple[dict[str, dict[str, PortalDone]], dict[str, Any]]:
         """Every portal's chain; city id -> url -> what it left, and (with `score`) the futures
-        of each city's scores task, submitted as soon as its last portal was done."""
+        of each city's scores task, submitted as soon as its last portal was done. A scored
+        city's portals go to its scores task and leave the first mapping."""
         pending = deque(job for jobs in cities.values() for job in jobs)
         done: dict[str, dict[str, PortalDone]] = {city_id: {} for city_id in cities}
         scores: dict[str, Any] = {}
-        while pending or self._active:
-            while pending and len(self._active) < self.window:
-                self._submit(pending.popleft())
-            job = self._active[self._finished.get()][0]
-            done[job.city_id][job.portal.url] = self._collect(job.label)
-            city_jobs = cities[job.city_id]
-            if score and len(done[job.city_id]) == len(city_jobs):
-                ordered = [done[job.city_id][portal.portal.url] for portal in city_jobs]
-                scores[job.city_id] = score_city_task.submit(
-                    job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
-                )
+        try:
+            while pending or self._active:
+                while pending and len(self._active) < self.window:
+                    self._submit(pending.popleft())
+                job = self._active[self._finished.get()][0]
+                done[job.city_id][job.portal.url] = self._collect(job.label)
+                handoff.release(handoff.key_of(job))  # its catalog and results are free now,
+                collector.give_back_freed_memory()  # and so is the heap they took
+                city_jobs = cities[job.city_id]
+                if score and len(done[job.city_id]) == len(city_jobs):
+                    by_url = done.pop(job.city_id)  # the evidence goes with the scores task
+                    ordered = [by_url[portal.portal.url] for portal in city_jobs]
+                    scores[job.city_id] = score_city_task.submit(
+                        job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
+                    )
+        finally:  # a run that stopped half way leaves nothing parked in a lasting process
+            for jobs in cities.values():
+                for job in jobs:
+                    handoff.release(handoff.key_of(job))
         return done, scores
 
     def collect_only(self, cities: dict[str, list[PortalJob]]) -> dict[str, dict[str, PortalDone]]:

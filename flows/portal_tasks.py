@@ -20,6 +20,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
+from wwc_pipeline.flows.handoff import Parked, claim, key_of, park
 from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
@@ -95,6 +96,12 @@ def host_tag(job: PortalJob) -> str:
     return f"host:{host_of(job.portal.url)}"
 
 
+def _hand_over(job: PortalJob, step: str, value: Any, settings: Concurrency) -> Any:
+    """In threads, the value stays in this process (`handoff`: Prefect would keep it up to a
+    minute after the portal is done); on Dask it travels as it is."""
+    return park(key_of(job), step, value) if settings.task_runner == "threads" else value
+
+
 def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     try:
         error = state.result(raise_on_failure=False)
@@ -110,9 +117,9 @@ def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     retry_condition_fn=_retry_when_worth_it,
     timeout_seconds=HARVEST_TIMEOUT_S,
 )
-def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
+def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot | Parked:
     client, warehouse, _ = resources(settings)
-    return portal_steps.harvest(job, client, warehouse)
+    return _hand_over(job, "snapshot", portal_steps.harvest(job, client, warehouse), settings)
 
 
 @task(
@@ -121,12 +128,15 @@ def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot:
     cache_policy=NO_CACHE,
     timeout_seconds=STEP_TIMEOUT_S,
 )
-def evaluate_task(job: PortalJob, snapshot: CatalogSnapshot, settings: Concurrency) -> PortalOutcome:
+def evaluate_task(
+    job: PortalJob, snapshot: CatalogSnapshot | Parked, settings: Concurrency
+) -> PortalOutcome | Parked:
     client, warehouse, pool = resources(settings)
     quality = quality_pool(settings)
-    return portal_steps.evaluate(
-        job, snapshot, client, warehouse, metrics=pool.metrics, row_validator=quality.validator
+    outcome = portal_steps.evaluate(
+        job, claim(snapshot), client, warehouse, metrics=pool.metrics, row_validator=quality.validator
     )
+    return _hand_over(job, "outcome", outcome, settings)
 
 
 @task(
@@ -137,14 +147,14 @@ def evaluate_task(job: PortalJob, snapshot: CatalogSnapshot, settings: Concurren
 )
 def write_task(
     job: PortalJob,
-    snapshot: CatalogSnapshot,
-    outcome: PortalOutcome,
+    snapshot: CatalogSnapshot | Parked,
+    outcome: PortalOutcome | Parked,
     settings: Concurrency,
     task_runs: dict[str, str],
 ) -> PortalDone:
     _, warehouse, _ = resources(settings)
     with one_writer(warehouse):
-        done = portal_steps.write(job, snapshot, outcome, portal_writer(settings))
+        done = portal_steps.write(job, claim(snapshot), claim(outcome), portal_writer(settings))
         done.task_runs = {**task_runs, "write": str(task_run.id)}
         warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
     return done

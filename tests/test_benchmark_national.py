@@ -8,7 +8,7 @@ import sys
 import requests
 
 from benchmarks.national_served import ServedNation
-from benchmarks.rss import PeakTreeRss, descendants
+from benchmarks.rss import PeakTreeRss, descendants, role_of
 from wwc_pipeline.config import load_cities
 
 ALLOCATE = (
@@ -26,6 +26,24 @@ def test_peak_rss_counts_the_whole_process_tree():
     with PeakTreeRss(process.pid, interval_s=0.05) as peak:
         process.wait()
     assert peak.peak_mb >= 200  # 80 MB in the parent and 120 MB in its child, at the same time
+
+
+def test_peak_rss_is_split_by_role_root_prefect_server_and_others():
+    server = f"[sys.executable, '-c', {ALLOCATE.format(mb=120)!r}, 'wwc_pipeline.prefect_local']"
+    worker = f"[sys.executable, '-c', {ALLOCATE.format(mb=60)!r}]"
+    parent = (
+        "import subprocess, sys, time; "
+        f"children = [subprocess.Popen({server}), subprocess.Popen({worker})]; "
+        f"{ALLOCATE.format(mb=30)}; [child.wait() for child in children]"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    with PeakTreeRss(process.pid, interval_s=0.05, timeline_s=0.5) as peak:
+        process.wait()
+    roles = peak.by_role()
+    assert roles["prefect_server"] >= 120 and 60 <= roles["other"] < 120 and 30 <= roles["wwc"] < 60
+    assert roles["wwc_hwm"] >= 30 and sum(roles["at_peak"].values()) >= 210
+    assert peak.timeline and set(peak.timeline[0]) == {"s", "wwc", "prefect_server", "other"}
+    assert role_of(process.pid, process.pid) == "wwc"
 
 
 def test_descendants_of_a_process_without_children_is_itself():

@@ -12,9 +12,12 @@ a cycle) must go as soon as usual (a higher young threshold starved the connecti
 
 from __future__ import annotations
 
+import ctypes
 import gc
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 
 @contextmanager
@@ -26,3 +29,27 @@ def tuned_for_run() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+def give_back_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc `malloc_trim(0)`; elsewhere nothing).
+
+    A portal's catalog pages and records are freed when its write is done, but glibc keeps the
+    freed blocks of each thread's arena for reuse: with dozens of task threads taking turns on
+    differently sized portals, the process's RSS ratchets up to the sum of the arenas' peaks.
+    Trimming after each portal keeps it near what is alive (measured: section 7 of
+    benchmarks/README.md)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None)
+        return libc.malloc_trim  # absent on musl
+    except (OSError, AttributeError):
+        return None
