@@ -108,6 +108,7 @@ def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, war
         outcome.check_results,
         entry_flags=pipeline.entry_flags(snapshot),
         reused=outcome.reused,
+        replay_notes=outcome.replay_notes,
     )
     datasets = len(snapshot.datasets)
     progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)
