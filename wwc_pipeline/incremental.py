@@ -104,6 +104,39 @@ def stored_for(snapshot: CatalogSnapshot, warehouse: Any) -> Any:
     return warehouse.stored_results(snapshot.reused_from, version_metrics(), others)
 
 
+def portal_context(
+    portal: Any,
+    snapshot: CatalogSnapshot,
+    *,
+    city_id: str,
+    run_id: int,
+    as_of: Any,
+    departments: list[str] | None,
+    client: Any,
+    warehouse: Any,
+    history: Any = None,
+) -> tuple[Any, Any]:
+    """The portal checks' context for one portal of a run, and what a 304 replay reuses of its
+    source (stored_for): one step for `wwc scan` and the national flow. Nothing is reused when
+    the run's history matched renames (they rewrite the entries the stored results are about)."""
+    from wwc_pipeline import registry
+    from wwc_pipeline.results import PortalContext
+
+    context = PortalContext(
+        platform=portal.platform,
+        portal=portal.domain,
+        as_of=as_of,
+        departments=departments,
+        client=client.for_portal(portal) if client is not None else None,
+        connector=registry.get_connector(portal.platform),
+        portal_config=portal,
+        previous_columns=previous_columns(snapshot, warehouse, city_id, portal, run_id),
+        history=history,
+    )
+    renamed = history is not None and bool(getattr(history, "renames", None))
+    return context, None if renamed else stored_for(snapshot, warehouse)
+
+
 def kept_statuses(outcomes: list[Any], positions: list[int]) -> dict[str, Any] | None:
     """The dataset metrics' statuses of every entry, compact, for the snapshot's `harvest_replay`:
     the next replay reads them instead of every result row (replay_reads.stored_results)."""

@@ -22,9 +22,8 @@ from wwc_pipeline.incremental import (
     evaluate_as_of_metrics,
     harvest_or_reuse,
     merged_metrics,
-    previous_columns,
+    portal_context,
     replay_of,
-    stored_for,
     unchanged_as_of_sets,
 )
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
@@ -180,7 +179,7 @@ def evaluate_portal(
     same = unchanged_as_of_sets(stored, found_at)  # e.g. no dataset turned stale: `fresh` kept
     replayable = snapshot is not None and bool(snapshot.replay)
     inputs = portal_reuse.portal_inputs(context, stored) if replayable else None
-    sets = portal_reuse.kept_sets(snapshot, stored, inputs, same) if inputs else {}
+    sets = portal_reuse.kept_sets(snapshot, stored, inputs, same, context.as_of) if inputs else {}
     kept = portal_reuse.kept_results(stored, sets)
     if same or kept:
         reused_sets = {**same, **{check_id: sets[check_id] for check_id in kept}}
@@ -262,18 +261,17 @@ def scan_city(
                 snapshot = harvest(portal)
                 history = warehouse.portal_history(city.id, portal.platform, portal.url, as_of, run_id)
                 observation = observe(history, snapshot.records, as_of)
-                context = PortalContext(
-                    platform=portal.platform,
-                    portal=portal.domain,
+                context, stored = portal_context(
+                    portal,
+                    snapshot,
+                    city_id=city.id,
+                    run_id=run_id,
                     as_of=as_of,
                     departments=city.departments,
-                    client=client.for_portal(portal) if client is not None else None,
-                    connector=registry.get_connector(portal.platform),
-                    portal_config=portal,
-                    previous_columns=previous_columns(snapshot, warehouse, city.id, portal, run_id),
+                    client=client,
+                    warehouse=warehouse,
                     history=observation,
                 )
-                stored = None if observation.renames else stored_for(snapshot, warehouse)
                 outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot, stored=stored)
                 warehouse.record_portal(
                     run_id,

@@ -59,8 +59,21 @@ def portal_inputs(context: PortalContext, stored: Any) -> dict[str, Any]:
     return {"config": config_digest(context), "previous_entry_list": previous}
 
 
+def assets_fresh_fixed(records: list[Any], as_of: Any) -> bool:
+    """Whether no asset that is not a dataset has a `fresh` answer that moves with the as-of time
+    (key types match some such assets; only dataset entries' `fresh` statuses are kept). Unknown
+    and no-cadence answers do not depend on it; fresh and stale do."""
+    from wwc_pipeline.frequency import freshness
+
+    return all(
+        freshness(record, as_of).status in ("unknown", "no_cadence")
+        for record in records
+        if not record.is_dataset
+    )
+
+
 def kept_sets(
-    snapshot: Any, stored: Any, inputs: dict[str, Any], same_as_of: dict[str, int]
+    snapshot: Any, stored: Any, inputs: dict[str, Any], same_as_of: dict[str, int], as_of: Any = None
 ) -> dict[str, int]:
     """check id -> the source snapshot's result set, for the checks whose inputs are the same."""
     if stored is None or snapshot is None or snapshot.reused_from is None or inputs.get("config") is None:
@@ -69,10 +82,11 @@ def kept_sets(
     if not isinstance(before, dict) or before.get("config") != inputs["config"]:
         return {}
     same_columns = before.get("previous_entry_list") == inputs["previous_entry_list"]
+    same_fresh = FRESH in same_as_of and as_of is not None and assets_fresh_fixed(snapshot.records, as_of)
     kept = {}
     for check_id, reads in REUSABLE_CHECKS.items():
         set_id = stored.other_sets.get(check_id)
-        if set_id is None or (FRESH in reads and FRESH not in same_as_of):
+        if set_id is None or (FRESH in reads and not same_fresh):
             continue
         if PREVIOUS_COLUMNS in reads and not same_columns:
             continue
