@@ -98,7 +98,80 @@ def stored_for(snapshot: CatalogSnapshot, warehouse: Any) -> Any:
     or None: evaluate everything."""
     if snapshot.reused_from is None or warehouse is None or not hasattr(warehouse, "stored_results"):
         return None
-    return warehouse.stored_results(snapshot.reused_from, version_metrics())
+    from wwc_pipeline.portal_reuse import REUSABLE_CHECKS
+
+    others = (*sorted(AS_OF_METRICS), *sorted(REUSABLE_CHECKS))
+    return warehouse.stored_results(snapshot.reused_from, version_metrics(), others)
+
+
+def portal_context(
+    portal: Any,
+    snapshot: CatalogSnapshot,
+    *,
+    city_id: str,
+    run_id: int,
+    as_of: Any,
+    departments: list[str] | None,
+    client: Any,
+    warehouse: Any,
+    history: Any = None,
+    row_validator: Any = None,
+) -> tuple[Any, Any]:
+    """The portal checks' context for one portal of a run, and what a 304 replay reuses of its
+    source (stored_for): one step for `wwc scan` and the national flow. Nothing is reused when
+    the run's history matched renames (they rewrite the entries the stored results are about)."""
+    from wwc_pipeline import registry
+    from wwc_pipeline.results import PortalContext
+
+    context = PortalContext(
+        platform=portal.platform,
+        portal=portal.domain,
+        as_of=as_of,
+        departments=departments,
+        client=client.for_portal(portal) if client is not None else None,
+        connector=registry.get_connector(portal.platform),
+        portal_config=portal,
+        previous_columns=previous_columns(snapshot, warehouse, city_id, portal, run_id),
+        history=history,
+        row_validator=row_validator,
+    )
+    renamed = history is not None and bool(getattr(history, "renames", None))
+    return context, None if renamed else stored_for(snapshot, warehouse)
+
+
+def kept_statuses(outcomes: list[Any], positions: list[int]) -> dict[str, Any] | None:
+    """The dataset metrics' statuses of every entry, compact, for the snapshot's `harvest_replay`:
+    the next replay reads them instead of every result row (replay_reads.stored_results)."""
+    from wwc_pipeline.evaluate import METRIC_NAMES
+    from wwc_pipeline.warehouse.replay_reads import encoded_statuses
+
+    if any(name not in outcome.metrics for outcome in outcomes for name in METRIC_NAMES):
+        return None  # not every metric answered: the next replay reads the result rows
+    names = {True: "pass", False: "fail", None: "na"}
+    statuses = {
+        position: {name: names[outcome.metrics[name]] for name in METRIC_NAMES}
+        for position, outcome in zip(positions, outcomes, strict=True)
+    }
+    return encoded_statuses(METRIC_NAMES, statuses)
+
+
+def unchanged_as_of_sets(stored: Any, found: dict[int, dict[str, bool | None]]) -> dict[str, int]:
+    """The stored sets of the as-of metrics whose status came out the same for every entry
+    (position -> metric -> answer now). Such a result is a function of the dataset version and
+    its status only (checks/freshness.py: no age in its value or reason), so the same statuses on
+    the same versions are the same results: the set is reused and no digest is computed."""
+    if stored is None or set(found) != set(stored.statuses):
+        return {}
+    names = {True: "pass", False: "fail", None: "na"}
+    same = {}
+    for check_id in sorted(AS_OF_METRICS):
+        set_id = stored.other_sets.get(check_id)
+        if set_id is not None and all(
+            check_id in answers and stored.statuses[position].get(check_id) == names[answers[check_id]]
+            for position, answers in found.items()
+        ):
+            same[check_id] = set_id
+    return same
 
 
 def evaluate_as_of_metrics(records: list, as_of: Any, platform: str, portal: str | None) -> Any:

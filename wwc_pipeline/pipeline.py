@@ -6,13 +6,14 @@ The Prefect flows call these; so do the tests, without Prefect.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from wwc_pipeline import anomalies, progress, registry
+from wwc_pipeline import anomalies, portal_reuse, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
 from wwc_pipeline.history.observe import observe
@@ -21,9 +22,9 @@ from wwc_pipeline.incremental import (
     evaluate_as_of_metrics,
     harvest_or_reuse,
     merged_metrics,
-    previous_columns,
+    portal_context,
     replay_of,
-    stored_for,
+    unchanged_as_of_sets,
 )
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
@@ -40,6 +41,7 @@ class PortalOutcome:
     check_results: list[CheckResult]
     evidence: PortalEvidence
     reused: Any = None  # replay_reads.StoredResults: entry list and result sets kept from before
+    replay_notes: dict[str, Any] | None = None  # what the next replay reads of this evaluation
 
 
 @dataclass
@@ -131,11 +133,17 @@ def harvest_result(evaluation: PortalEvaluation, snapshot: CatalogSnapshot | Non
     )
 
 
-def run_portal_checks(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
-    """Every registered portal-level check; a check that breaks reports n/a, never stops the run."""
+def run_portal_checks(
+    records: list[DatasetRecord], context: PortalContext, kept: dict[str, list[CheckResult]] | None = None
+) -> list[CheckResult]:
+    """Every registered portal-level check; a check that breaks reports n/a, never stops the run.
+    `kept`: check id -> its portal-level results kept from before (portal_reuse): not run."""
     registry.load_plugins()
     results: list[CheckResult] = []
     for check_id, check in sorted(registry.PORTAL_CHECKS.items()):
+        if kept and check_id in kept:
+            results.extend(kept[check_id])
+            continue
         label = context.portal_config.url if context.portal_config else context.portal
         progress.report("check", portal=label, check=check_id)
         try:
@@ -164,9 +172,21 @@ def evaluate_portal(
     check_results: list[CheckResult] = []
     outcomes: list[DatasetOutcome] = []
     positions = [position for position, record in enumerate(records) if record.is_dataset]
+    found_at = {
+        position: {name: result.as_bool for name, result in dataset.results.items()}
+        for position, dataset in zip(positions, evaluation.dataset_evaluations, strict=True)
+    }
+    same = unchanged_as_of_sets(stored, found_at)  # e.g. no dataset turned stale: `fresh` kept
+    replayable = snapshot is not None and bool(snapshot.replay)
+    inputs = portal_reuse.portal_inputs(context, stored) if replayable else None
+    sets = portal_reuse.kept_sets(snapshot, stored, inputs, same, context.as_of) if inputs else {}
+    kept = portal_reuse.kept_results(stored, sets)
+    if same or kept:
+        reused_sets = {**same, **{check_id: sets[check_id] for check_id in kept}}
+        stored = dataclasses.replace(stored, set_ids={**stored.set_ids, **reused_sets})
     for position, dataset in zip(positions, evaluation.dataset_evaluations, strict=True):
-        check_results.extend(dataset.results.values())
-        found = {name: result.as_bool for name, result in dataset.results.items()}
+        check_results.extend(result for name, result in dataset.results.items() if name not in same)
+        found = found_at[position]
         known = stored.statuses[position] if stored is not None else None
         outcomes.append(
             DatasetOutcome(
@@ -175,8 +195,8 @@ def evaluate_portal(
                 metrics=merged_metrics(found, known),
             )
         )
-    portal_results = [harvest_result(evaluation, snapshot), *run_portal_checks(records, context)]
-    check_results.extend(portal_results)
+    portal_results = [harvest_result(evaluation, snapshot), *run_portal_checks(records, context, kept)]
+    check_results.extend(r for r in portal_results if r.check_id not in kept)  # kept: linked, not written
     by_position = dict(zip(positions, outcomes, strict=True))
     for result in portal_results:  # a portal check's per-dataset results count as the dataset's metrics
         if result.dataset_id is not None and result.position in by_position:
@@ -188,7 +208,8 @@ def evaluate_portal(
         portal_results={r.check_id: r for r in portal_results if r.dataset_id is None},
         warnings=list(snapshot.warnings) if snapshot else [],
     )
-    return PortalOutcome(evaluation, check_results, evidence, stored)
+    notes = portal_reuse.replay_notes(outcomes, positions, inputs) if inputs is not None else None
+    return PortalOutcome(evaluation, check_results, evidence, stored, notes)
 
 
 def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
@@ -240,18 +261,17 @@ def scan_city(
                 snapshot = harvest(portal)
                 history = warehouse.portal_history(city.id, portal.platform, portal.url, as_of, run_id)
                 observation = observe(history, snapshot.records, as_of)
-                context = PortalContext(
-                    platform=portal.platform,
-                    portal=portal.domain,
+                context, stored = portal_context(
+                    portal,
+                    snapshot,
+                    city_id=city.id,
+                    run_id=run_id,
                     as_of=as_of,
                     departments=city.departments,
-                    client=client.for_portal(portal) if client is not None else None,
-                    connector=registry.get_connector(portal.platform),
-                    portal_config=portal,
-                    previous_columns=previous_columns(snapshot, warehouse, city.id, portal, run_id),
+                    client=client,
+                    warehouse=warehouse,
                     history=observation,
                 )
-                stored = None if observation.renames else stored_for(snapshot, warehouse)
                 outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot, stored=stored)
                 warehouse.record_portal(
                     run_id,
@@ -263,6 +283,7 @@ def scan_city(
                     entry_flags=entry_flags(snapshot),
                     renames=observation.renames,
                     reused=outcome.reused,
+                    replay_notes=outcome.replay_notes,
                 )
                 evidence.append(outcome.evidence)
                 result.datasets += len(snapshot.datasets)

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from wwc_pipeline import pipeline, progress, registry
+from wwc_pipeline import pipeline, progress
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
-from wwc_pipeline.incremental import harvest_or_reuse, previous_columns, stored_for
+from wwc_pipeline.incremental import harvest_or_reuse, portal_context
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
-from wwc_pipeline.results import PortalContext
 from wwc_pipeline.scoring import PortalEvidence, score_city
 
 log = logging.getLogger("wwc_pipeline")
@@ -82,18 +81,17 @@ def evaluate(
     """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks
     (`row_validator`: where content.quality validates its samples; None: in this thread)."""
     portal = job.portal
-    context = PortalContext(
-        platform=portal.platform,
-        portal=portal.domain,
+    context, stored = portal_context(  # every page 304: what did not change is kept
+        portal,
+        snapshot,
+        city_id=job.city_id,
+        run_id=job.run_id,
         as_of=job.as_of,
         departments=list(job.departments) if job.departments else None,
-        client=client.for_portal(portal) if client is not None else None,
-        connector=registry.get_connector(portal.platform),
-        portal_config=portal,
-        previous_columns=previous_columns(snapshot, warehouse, job.city_id, portal, job.run_id),
+        client=client,
+        warehouse=warehouse,
         row_validator=row_validator,
     )
-    stored = stored_for(snapshot, warehouse)  # every page 304: the version metrics are kept
     return pipeline.evaluate_portal(
         snapshot.records, context, portal.url, snapshot, metrics=metrics, stored=stored
     )
@@ -111,6 +109,7 @@ def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, war
         outcome.check_results,
         entry_flags=pipeline.entry_flags(snapshot),
         reused=outcome.reused,
+        replay_notes=outcome.replay_notes,
     )
     datasets = len(snapshot.datasets)
     progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)

@@ -9,11 +9,11 @@ with their positions, so that the record list comes back in catalog order, whole
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
@@ -115,22 +115,109 @@ def reused_snapshot(session: Session, snapshot_id: int) -> CatalogSnapshot | Non
     )
 
 
+# Key of `harvest_replay` holding the snapshot's per-entry statuses of its dataset metrics, one
+# letter per metric (STATUS_LETTERS): what the next 304 replay needs of them without reading every
+# result row. Written with the result sets, from the same outcome, in the same transaction.
+STATUSES_KEY = "statuses"
+NOTE_KEYS = frozenset({STATUSES_KEY, "portal_inputs"})  # notes on an evaluation (portal_reuse)
+STATUS_LETTERS = {"pass": "p", "fail": "f", "na": "n"}
+_STATUS_OF_LETTER = {letter: status for status, letter in STATUS_LETTERS.items()}
+
+
+def encoded_statuses(check_ids: Sequence[str], statuses: dict[int, dict[str, str]]) -> dict[str, Any]:
+    """position -> check id -> status as the compact form kept in `harvest_replay`."""
+    positions = sorted(statuses)
+    codes = ["".join(STATUS_LETTERS[statuses[p][c]] for c in check_ids) for p in positions]
+    return {"checks": list(check_ids), "positions": positions, "codes": codes}
+
+
+def decoded_statuses(kept: Any, check_ids: Sequence[str], entries: int) -> dict[int, dict[str, str]] | None:
+    """The compact form back for `check_ids` (and any other check it holds), or None when it does
+    not hold them all for exactly `entries` entries."""
+    if not isinstance(kept, dict):
+        return None
+    checks, positions, codes = kept.get("checks") or [], kept.get("positions") or [], kept.get("codes") or []
+    if not set(check_ids) <= set(checks) or len(positions) != entries or len(codes) != entries:
+        return None
+    statuses: dict[int, dict[str, str]] = {}
+    for position, code in zip(positions, codes, strict=True):
+        if len(code) != len(checks):
+            return None
+        statuses[position] = {c: _STATUS_OF_LETTER[letter] for c, letter in zip(checks, code, strict=True)}
+    return statuses
+
+
 @dataclass(frozen=True)
 class StoredResults:
     """A snapshot's results of some checks, to be reused as they are: the result set of each
-    check, and each dataset entry's status under it (position -> check id -> status)."""
+    check, and each dataset entry's status under it (position -> check id -> status).
+    `other_sets`: the snapshot's sets of further checks (as-of metrics, portal checks), reused
+    only when their inputs are found the same (`statuses` holds the as-of metrics' too when the
+    snapshot kept them)."""
 
     entry_list_id: int
     set_ids: dict[str, int]
     statuses: dict[int, dict[str, str]]
+    other_sets: dict[str, int] = field(default_factory=dict)
+    # their portal-level results: (check id, status, value, reason) in check order
+    other_results: list[tuple[str, str, Any, str]] = field(default_factory=list)
 
 
-def stored_results(session: Session, snapshot_id: int, check_ids: Sequence[str]) -> StoredResults | None:
+def stored_results(
+    session: Session, snapshot_id: int, check_ids: Sequence[str], other_ids: Sequence[str] = ()
+) -> StoredResults | None:
     """The snapshot's result sets of `check_ids` and the status of every dataset entry under each;
-    None when one entry lacks a result of one of them (nothing is reused then)."""
-    entry_list_id = session.scalar(select(Snapshot.entry_list_id).where(Snapshot.id == snapshot_id))
-    if entry_list_id is None:
+    None when one entry lacks a result of one of them (nothing is reused then). The statuses come
+    from the snapshot's compact copy when it has one, else from the result rows. The sets of
+    `other_ids` that the snapshot has come along."""
+    row = session.execute(
+        select(Snapshot.entry_list_id, Snapshot.harvest_replay).where(Snapshot.id == snapshot_id)
+    ).first()
+    if row is None or row.entry_list_id is None:
         return None
+    entry_list_id = row.entry_list_id
+    sets = session.execute(
+        select(ResultSet.check_id, ResultSet.id)
+        .join(SnapshotResultSet, SnapshotResultSet.result_set_id == ResultSet.id)
+        .where(
+            SnapshotResultSet.snapshot_id == snapshot_id,
+            ResultSet.check_id.in_([*check_ids, *other_ids]),
+        )
+    ).all()
+    found_sets = dict(sets)
+    set_ids = {check_id: found_sets[check_id] for check_id in check_ids if check_id in found_sets}
+    if set(set_ids) != set(check_ids):
+        return None
+    entries = session.scalar(
+        select(func.count()).select_from(SnapshotEntry).where(SnapshotEntry.entry_list_id == entry_list_id)
+    )
+    other_sets = {check_id: found_sets[check_id] for check_id in other_ids if check_id in found_sets}
+    kept = (row.harvest_replay or {}).get(STATUSES_KEY)
+    statuses = decoded_statuses(kept, check_ids, entries or 0)
+    if statuses is None:
+        statuses = statuses_from_rows(session, entry_list_id, set_ids)
+    if statuses is None:
+        return None
+    others = portal_level_results(session, list(other_sets.values())) if other_sets else []
+    return StoredResults(entry_list_id, set_ids, statuses, other_sets, others)
+
+
+def portal_level_results(session: Session, set_ids: Sequence[int]) -> list[tuple[str, str, Any, str]]:
+    """(check id, status, value, reason) of the portal-level results (no dataset) in these sets."""
+    rows = session.execute(
+        select(CheckResultRow.check_id, CheckResultRow.status, CheckResultRow.value, CheckResultRow.reason)
+        .join(ResultSetMember, ResultSetMember.check_result_id == CheckResultRow.id)
+        .where(ResultSetMember.result_set_id.in_(list(set_ids)), CheckResultRow.dataset_version_id.is_(None))
+        .order_by(CheckResultRow.check_id, CheckResultRow.id)
+    )
+    return [tuple(row) for row in rows]
+
+
+def statuses_from_rows(
+    session: Session, entry_list_id: int, set_ids: dict[str, int]
+) -> dict[int, dict[str, str]] | None:
+    """position -> check id -> status read from the result rows of the sets (a snapshot written
+    before the compact copy existed); None when an entry lacks one."""
     position_of = dict(
         session.execute(
             select(SnapshotEntry.dataset_version_id, SnapshotEntry.position).where(
@@ -138,14 +225,6 @@ def stored_results(session: Session, snapshot_id: int, check_ids: Sequence[str])
             )
         ).all()
     )
-    sets = session.execute(
-        select(ResultSet.check_id, ResultSet.id)
-        .join(SnapshotResultSet, SnapshotResultSet.result_set_id == ResultSet.id)
-        .where(SnapshotResultSet.snapshot_id == snapshot_id, ResultSet.check_id.in_(list(check_ids)))
-    ).all()
-    set_ids = dict(sets)
-    if set(set_ids) != set(check_ids):
-        return None
     statuses: dict[int, dict[str, str]] = {position: {} for position in position_of.values()}
     rows = session.execute(
         select(ResultSet.check_id, CheckResultRow.dataset_version_id, CheckResultRow.status)
@@ -160,4 +239,4 @@ def stored_results(session: Session, snapshot_id: int, check_ids: Sequence[str])
         statuses[position][check_id] = status
     if any(len(found) != len(set_ids) for found in statuses.values()):
         return None
-    return StoredResults(entry_list_id, set_ids, statuses)
+    return statuses

@@ -187,12 +187,14 @@ class Warehouse(HistoryStore):
         entry_flags: Mapping[int, Sequence[str]] | None = None,
         renames: Sequence[tuple[int, Rename]] = (),
         reused: replay_reads.StoredResults | None = None,
+        replay_notes: Mapping[str, Any] | None = None,
     ) -> PortalWriteStats:
         """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
         all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8").
         `renames`: (dataset key, rename) from `history.observe`, applied before the entries.
         `reused`: the entry list and result sets kept from an unchanged earlier snapshot (its
-        `check_results` then hold only the rest)."""
+        `check_results` then hold only the rest). `replay_notes`: what the next replay reads of this
+        evaluation (the entries' metric statuses, the portal checks' inputs), kept with the snapshot."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
@@ -211,7 +213,7 @@ class Warehouse(HistoryStore):
             if reused is not None:
                 result_set_ids = sorted({*result_set_ids, *reused.set_ids.values()})
             snapshot_rows = writes.write_snapshot_row(
-                session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_ids
+                session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_ids, replay_notes
             )
             written = entries.stats.rows_written + result_rows + snapshot_rows
             return dataclasses.replace(entries.stats, rows_written=written)
@@ -358,10 +360,13 @@ class Warehouse(HistoryStore):
         with self._session() as session:
             return replay_reads.reused_snapshot(session, snapshot_id)
 
-    def stored_results(self, snapshot_id: int, check_ids: Sequence[str]) -> replay_reads.StoredResults | None:
-        """The snapshot's result sets of these checks and each entry's status (to reuse them), or None."""
+    def stored_results(
+        self, snapshot_id: int, check_ids: Sequence[str], other_ids: Sequence[str] = ()
+    ) -> replay_reads.StoredResults | None:
+        """The snapshot's result sets of these checks and each entry's status (to reuse them), or None;
+        the sets of `other_ids` that it has too, with their portal-level results."""
         with self._session() as session:
-            return replay_reads.stored_results(session, snapshot_id, check_ids)
+            return replay_reads.stored_results(session, snapshot_id, check_ids, other_ids)
 
     def previous_columns(
         self, city_id: str, platform: str, portal_url: str, before_run_id: int | None = None

@@ -9,7 +9,7 @@ are written by entry_writes.py, the check results by result_writes.py.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -217,6 +217,7 @@ def write_snapshot_row(
     snapshot: CatalogSnapshot,
     entry_list_id: int,
     result_set_ids: list[int],
+    replay_notes: Mapping[str, Any] | None = None,
 ) -> int:
     """The snapshot row (status complete or complete_with_warnings, counts, entry list) and its
     links to its result sets; returns the rows inserted."""
@@ -237,7 +238,7 @@ def write_snapshot_row(
             "started_at": utc(snapshot.started_at),
             "finished_at": utc(snapshot.finished_at),
             "entry_list_id": entry_list_id,
-            "harvest_replay": harvest_replay(snapshot),
+            "harvest_replay": harvest_replay(snapshot, replay_notes),
         },
     )
     links = [{"snapshot_id": snapshot_id, "result_set_id": pk} for pk in result_set_ids]
@@ -245,21 +246,25 @@ def write_snapshot_row(
     return 1 + len(links)
 
 
-def harvest_replay(snapshot: CatalogSnapshot) -> dict[str, Any] | None:
+def harvest_replay(
+    snapshot: CatalogSnapshot, notes: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
     """What the next run needs to revalidate this harvest and rebuild its records (replay_reads):
-    the pages' validators and the assets that are not datasets; None when it cannot be replayed."""
+    the pages' validators, the assets that are not datasets and `notes` on this evaluation (never
+    those of the snapshot a replay came from); None when it cannot be replayed."""
     if not snapshot.replay:
         return None
     from wwc_pipeline.warehouse.digests import record_data
+    from wwc_pipeline.warehouse.replay_reads import NOTE_KEYS
 
+    replay = {key: value for key, value in snapshot.replay.items() if key not in NOTE_KEYS}
+    replay.update(notes or {})
     assets = [
         [position, jsonable(record_data(record)), sorted(str(flag) for flag in record.flags)]
         for position, record in enumerate(snapshot.records)
         if not record.is_dataset
     ]
-    return jsonable(
-        {**snapshot.replay, "platform": snapshot.platform, "portal": snapshot.portal, "assets": assets}
-    )
+    return jsonable({**replay, "platform": snapshot.platform, "portal": snapshot.portal, "assets": assets})
 
 
 def write_failed_snapshot(session: Session, run_id: int, portal_id: int, error: str) -> None:

@@ -1,0 +1,114 @@
+"""Portal checks kept from the snapshot that a 304 replay came from, when their inputs are the same.
+
+A replay has the same records as its source snapshot. A portal check that reads nothing else
+but configuration (and, for some, the previous snapshot's columns or each entry's `fresh`
+answer) then says exactly what it said before, so its result set is linked again: no check
+run, no digest, no row. The inputs that can change without the catalog changing are kept with
+each snapshot (`harvest_replay["portal_inputs"]`) and compared. Checks that read the as-of time
+(inventory age, activity windows, observed cadence), the run's history or the live portal (row
+samples, link probes) are never kept: they run on every replay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from wwc_pipeline import __version__, registry
+from wwc_pipeline.results import CheckResult, PortalContext, Status
+
+log = logging.getLogger("wwc_pipeline")
+
+INPUTS_KEY = "portal_inputs"
+FRESH = "fresh"
+PREVIOUS_COLUMNS = "previous_columns"
+# check id -> what it reads besides the records and configuration
+REUSABLE_CHECKS: dict[str, frozenset[str]] = {
+    "portal.policy_document": frozenset(),
+    "key_datasets.disaggregated": frozenset(),
+    "key_datasets.types": frozenset({FRESH}),  # each match's answers; `fresh` is as of the run
+    "content.schema_drift": frozenset({PREVIOUS_COLUMNS}),
+}
+
+
+def config_digest(context: PortalContext) -> str | None:
+    """What the kept checks read besides the records: the portal's settings, the city's
+    departments, config/key_datasets.yaml, the registered portal checks and this code's version.
+    None when it cannot be said (nothing is kept then)."""
+    from wwc_pipeline.keydata.rules import cached_key_datasets
+
+    try:
+        key_datasets = cached_key_datasets().model_dump_json()
+    except Exception:  # noqa: BLE001 - a broken file: its checks report n/a, nothing is kept
+        return None
+    portal = context.portal_config.model_dump_json() if context.portal_config is not None else None
+    text = json.dumps(
+        [__version__, portal, context.departments, key_datasets, sorted(registry.PORTAL_CHECKS)],
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def portal_inputs(context: PortalContext, stored: Any) -> dict[str, Any]:
+    """The inputs of this run's portal checks, kept with the snapshot. The previous columns of a
+    replay are its own records' (the source's entry list); of a harvest, not named (None)."""
+    previous = stored.entry_list_id if stored is not None else None
+    return {"config": config_digest(context), "previous_entry_list": previous}
+
+
+def assets_fresh_fixed(records: list[Any], as_of: Any) -> bool:
+    """Whether no asset that is not a dataset has a `fresh` answer that moves with the as-of time
+    (key types match some such assets; only dataset entries' `fresh` statuses are kept). Unknown
+    and no-cadence answers do not depend on it; fresh and stale do."""
+    from wwc_pipeline.frequency import freshness
+
+    return all(
+        freshness(record, as_of).status in ("unknown", "no_cadence")
+        for record in records
+        if not record.is_dataset
+    )
+
+
+def kept_sets(
+    snapshot: Any, stored: Any, inputs: dict[str, Any], same_as_of: dict[str, int], as_of: Any = None
+) -> dict[str, int]:
+    """check id -> the source snapshot's result set, for the checks whose inputs are the same."""
+    if stored is None or snapshot is None or snapshot.reused_from is None or inputs.get("config") is None:
+        return {}
+    before = (snapshot.replay or {}).get(INPUTS_KEY)  # a replay's `replay` is its source's
+    if not isinstance(before, dict) or before.get("config") != inputs["config"]:
+        return {}
+    same_columns = before.get("previous_entry_list") == inputs["previous_entry_list"]
+    same_fresh = FRESH in same_as_of and as_of is not None and assets_fresh_fixed(snapshot.records, as_of)
+    kept = {}
+    for check_id, reads in REUSABLE_CHECKS.items():
+        set_id = stored.other_sets.get(check_id)
+        if set_id is None or (FRESH in reads and not same_fresh):
+            continue
+        if PREVIOUS_COLUMNS in reads and not same_columns:
+            continue
+        kept[check_id] = set_id
+    return kept
+
+
+def replay_notes(outcomes: list[Any], positions: list[int], inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the next replay reads of this evaluation (harvest_replay): every entry's metric
+    statuses and the portal checks' inputs."""
+    from wwc_pipeline.incremental import kept_statuses
+    from wwc_pipeline.warehouse.replay_reads import STATUSES_KEY
+
+    return {STATUSES_KEY: kept_statuses(outcomes, positions), INPUTS_KEY: inputs}
+
+
+def kept_results(stored: Any, sets: dict[str, int]) -> dict[str, list[CheckResult]]:
+    """check id -> its portal-level results read back (the evidence scores need); checks whose
+    sets hold none are dropped (they run again)."""
+    if not sets:
+        return {}
+    found: dict[str, list[CheckResult]] = {}
+    for check_id, status, value, reason in stored.other_results:
+        found.setdefault(check_id, []).append(CheckResult(check_id, Status(status), value, reason))
+    return {check_id: found[check_id] for check_id in sets if check_id in found}
