@@ -182,7 +182,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
         "portals": args.portals,
         "task_runner": args.task_runner,
         "evaluation_workers": args.evaluation_workers,
-        "writer_processes": args.writer_processes,
+        **({} if args.writer_processes is None else {"writer_processes": args.writer_processes}),
         "dask_workers": 2,
     }
 
@@ -235,7 +235,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--task-runner", choices=("threads", "dask"), default="threads")
     parser.add_argument("--evaluation-workers", type=int, default=0, help="processes for dataset metrics")
     parser.add_argument(
-        "--writer-processes", type=int, default=1, help="concurrency.writer_processes (0: in the task)"
+        "--writer-processes", type=int, default=None, help="concurrency.writer_processes (default: auto)"
     )
     parser.add_argument(
         "--reruns", type=int, default=1, help="unchanged re-runs after the first (2: the steady state too)"

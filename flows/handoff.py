@@ -26,6 +26,11 @@ def key_of(job: Any) -> str:
     return f"{job.run_id} {job.label}"
 
 
+def scores_key(run_id: int, city_id: str) -> str:
+    """Where a city's evidence waits for its scores task."""
+    return f"{run_id} scores {city_id}"
+
+
 @dataclass(frozen=True)
 class Parked:
     """Where a portal's step left its value: (portal key, step)."""

@@ -18,15 +18,15 @@ from wwc_pipeline.flows.portal_tasks import close_resources, resources
 from wwc_pipeline.flows.runners import with_runner
 
 from wwc_pipeline import collector, portal_steps
-from wwc_pipeline.config import CitiesConfig, load_cities, load_criteria
+from wwc_pipeline.config import CitiesConfig, Concurrency, load_cities, load_criteria
 from wwc_pipeline.pipeline import utc_now
 
 
 def start_runs(
-    config: CitiesConfig, city_ids: list[str], kind: str, trigger: str, as_of: datetime
+    config: CitiesConfig, settings: Concurrency, city_ids: list[str], kind: str, trigger: str, as_of: datetime
 ) -> dict[str, list[portal_steps.PortalJob]]:
     """A warehouse run per city (named after this flow run); the portal jobs of each."""
-    _, warehouse, _ = resources(config.concurrency)
+    _, warehouse, _ = resources(settings)
     jobs = {}
     for city_id in city_ids:
         city = config.city(city_id)
@@ -43,10 +43,11 @@ def scan_portals(
     """The cities' portals through their tasks, on the runner cities.yaml `concurrency` names."""
     config = load_cities(Path(cities_file) if cities_file else None)
     chosen = city_ids or [city.id for city in config.cities]
+    settings = config.concurrency.for_run(sum(len(config.city(city_id).portals) for city_id in chosen))
     try:
-        jobs = start_runs(config, chosen, kind, trigger, as_of or utc_now())
+        jobs = start_runs(config, settings, chosen, kind, trigger, as_of or utc_now())
         with collector.tuned_for_run():
-            return PortalDriver(config.concurrency, load_criteria()).run(jobs)
+            return PortalDriver(settings, load_criteria()).run(jobs)
     finally:
         close_resources()
 

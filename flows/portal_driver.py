@@ -126,13 +126,20 @@ class PortalDriver:
                     by_url = done.pop(job.city_id)  # the evidence goes with the scores task
                     ordered = [by_url[portal.portal.url] for portal in city_jobs]
                     scores[job.city_id] = score_city_task.submit(
-                        job.city_id, job.run_id, self._whole(ordered), self.criteria, self.settings
+                        job.city_id, job.run_id, self._evidence(job, ordered), self.criteria, self.settings
                     )
         finally:  # a run that stopped half way leaves nothing parked in a lasting process
             for jobs in cities.values():
                 for job in jobs:
                     handoff.release(handoff.key_of(job))
         return done, scores
+
+    def _evidence(self, job: PortalJob, ordered: list[PortalDone]) -> Any:
+        """A city's evidence for its scores task: parked in threads (the task releases it when
+        scored; Prefect's task context outlives the task), as it is on Dask."""
+        if self.settings.task_runner != "threads":
+            return ordered
+        return handoff.park(handoff.scores_key(job.run_id, job.city_id), "done", ordered)
 
     def collect_only(self, cities: dict[str, list[PortalJob]]) -> dict[str, dict[str, PortalDone]]:
         """Every portal's chain, without scoring (a retry scores with the other portals too)."""
@@ -156,4 +163,6 @@ class PortalDriver:
                 }
                 _, warehouse, _ = resources(self.settings)
                 warehouse.finish_run(run_id, "failed", reason)
+            finally:  # a scores task that never ran leaves nothing parked
+                handoff.release(handoff.scores_key(cities[city_id][0].run_id, city_id))
         return summaries

@@ -20,7 +20,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
-from wwc_pipeline.flows.handoff import Parked, claim, key_of, park
+from wwc_pipeline.flows.handoff import Parked, claim, key_of, park, release
 from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
@@ -59,8 +59,8 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
                 client=HttpClient(per_host=settings.per_host, pool_size=max(10, settings.portals)),
                 warehouse=warehouse,
                 pool=EvaluationPool(settings.evaluation_workers),
-                writer=PortalWriter(warehouse, settings.writer_processes),
-                quality=QualityPool(settings.quality_workers),  # started at the first sample
+                writer=PortalWriter(warehouse, settings.writer_processes or 0),  # None: not decided, 0
+                quality=QualityPool(settings.quality_workers or 0),  # started at the first sample
             )
         return _resources["client"], _resources["warehouse"], _resources["pool"]
 
@@ -164,11 +164,19 @@ def write_task(
     name="score-city", task_run_name="scores {city_id}", cache_policy=NO_CACHE, timeout_seconds=STEP_TIMEOUT_S
 )
 def score_city_task(
-    city_id: str, run_id: int, done: list[PortalDone], criteria: CriteriaConfig, settings: Concurrency
+    city_id: str,
+    run_id: int,
+    done: list[PortalDone] | Parked,
+    criteria: CriteriaConfig,
+    settings: Concurrency,
 ) -> dict[str, Any]:
     _, warehouse, _ = resources(settings)
-    with one_writer(warehouse):
-        result = portal_steps.close_city(city_id, run_id, done, criteria, warehouse)
+    try:
+        with one_writer(warehouse):
+            result = portal_steps.close_city(city_id, run_id, claim(done), criteria, warehouse)
+    finally:
+        if isinstance(done, Parked):
+            release(done.label)
     if result.status != "failed":
         publish_scores(city_id, run_id, warehouse)
     return portal_steps.summary(result)

@@ -42,6 +42,7 @@ def two_cities(sim: NationalSimulator, path, concurrency: dict) -> str:
 
 
 def test_no_portal_host_ever_sees_more_than_its_limit(prefect_harness, warehouse_url, tmp_path):
+    from wwc_pipeline.flows import handoff
     from wwc_pipeline.flows.nightly import nightly_scan
 
     # four cities share the same four portals (a county's portal serves its cities too): each host
@@ -59,6 +60,7 @@ def test_no_portal_host_ever_sees_more_than_its_limit(prefect_harness, warehouse
         cities.write_text(yaml.safe_dump(document))
         summaries = nightly_scan(cities_file=str(cities), trigger="cli", as_of=AS_OF)
         assert {summary["status"] for summary in summaries.values()} == {"succeeded"}
+        assert handoff.parked_labels() == set()  # no catalog, results or evidence left behind
         # every catalog page, row sample and link probe counted: never more than 2 at one host ...
         assert all(portal.max_in_flight <= 2 for portal in sim.portals), sim.stats()
         # ... while the limit was reached, and hosts were asked side by side

@@ -18,14 +18,25 @@ from wwc_pipeline.portal_steps import PortalDone, PortalJob
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence
 
 
+@pytest.fixture(autouse=True)
+def nothing_parked_after():
+    """Each test starts and ends with nothing parked (a scored city's evidence waits for its
+    scores task, which the stand-in below never runs)."""
+    yield
+    for label in handoff.parked_labels():
+        handoff.release(label)
+
+
 class _Scores:
     """Stands in for the scores task: keeps what each city's scores were submitted with."""
 
     def __init__(self) -> None:
         self.submitted: dict[str, list[PortalDone]] = {}
+        self.passed: dict[str, Any] = {}  # what the task itself would receive
 
     def submit(self, city_id: str, _run_id: int, ordered: Any, *_rest: Any) -> str:
-        self.submitted[city_id] = ordered.unwrap() if hasattr(ordered, "unwrap") else ordered
+        self.passed[city_id] = ordered
+        self.submitted[city_id] = handoff.claim(ordered.unwrap() if hasattr(ordered, "unwrap") else ordered)
         return f"scores of {city_id}"
 
 
@@ -65,6 +76,12 @@ def test_a_scored_city_hands_its_evidence_to_its_scores_task_and_the_driver_keep
     assert done == {} and set(futures) == {"alpha", "beta"}
     assert [portal.url for portal in scores.submitted["alpha"]] == [job.portal.url for job in cities["alpha"]]
     assert scores.submitted["beta"][0].evidence.datasets[0].dataset_id == "http://beta-0.test/1"
+    # in threads the evidence waits parked (Prefect's task context outlives the task); the
+    # scores task releases it, and so does the end of the run for a task that never ran
+    assert all(isinstance(passed, handoff.Parked) for passed in scores.passed.values())
+    assert handoff.scores_key(1, "alpha") in handoff.parked_labels()
+    for city_id in cities:
+        handoff.release(handoff.scores_key(1, city_id))
 
 
 def test_without_scoring_every_portal_stays_for_the_caller(monkeypatch):
@@ -109,8 +126,10 @@ def test_the_driver_drops_what_a_collected_portal_parked(monkeypatch):
     for job in [*jobs, other_run]:
         handoff.park(handoff.key_of(job), "snapshot", object())
     driver.portals({"delta": jobs})
-    assert handoff.parked_labels() == {handoff.key_of(other_run)}  # another run's stays
+    scores = handoff.scores_key(1, "delta")  # the city's evidence, parked for its scores task
+    assert handoff.parked_labels() == {handoff.key_of(other_run), scores}  # another run's stays
     handoff.release(handoff.key_of(other_run))
+    handoff.release(scores)
 
 
 def test_giving_back_freed_memory_runs_where_there_is_no_malloc_trim_too():

@@ -137,6 +137,9 @@ class Schedule(BaseModel):
         return value
 
 
+AUTO_PROCESSES_FROM = 8  # portals in a run from which writes and row validation get a process each
+
+
 class Concurrency(BaseModel):
     """How a nightly run uses the machine and treats the portals (README "Scale-out")."""
 
@@ -145,8 +148,10 @@ class Concurrency(BaseModel):
     per_host: int = Field(2, ge=1, le=32)  # requests in flight to one portal host, at most
     portals: int = Field(16, ge=1, le=512)  # portal tasks running at once (threads, or per Dask worker)
     evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
-    writer_processes: int = Field(1, ge=0, le=8)  # processes writing portals; 0: in the task's thread
-    quality_workers: int = Field(1, ge=0, le=64)  # processes validating sampled rows; 0: in the task's thread
+    # processes writing portals, and validating sampled rows; 0: in the task's thread; None
+    # (default): 1 each when a run has `AUTO_PROCESSES_FROM` portals or more, else 0
+    writer_processes: int | None = Field(None, ge=0, le=8)
+    quality_workers: int | None = Field(None, ge=0, le=64)
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
@@ -156,6 +161,18 @@ class Concurrency(BaseModel):
     # against a lasting Prefect server, not the temporary one a CLI process starts (no limit can
     # exist there, and each tagged task costs slot calls to a server that is busy running the flow)
     host_tags: bool | None = None
+
+    def for_run(self, portals: int) -> Concurrency:
+        """These settings for a run of `portals` portals, `None` worker counts decided: a worker
+        process costs its start (about 1 s, and 3 s more to import Great Expectations) and pays
+        off only over many portals; a city of a few portals runs faster in its own process."""
+        auto = 1 if portals >= AUTO_PROCESSES_FROM else 0
+        return self.model_copy(
+            update={
+                "writer_processes": auto if self.writer_processes is None else self.writer_processes,
+                "quality_workers": auto if self.quality_workers is None else self.quality_workers,
+            }
+        )
 
 
 class CitiesConfig(BaseModel):

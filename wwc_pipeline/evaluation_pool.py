@@ -9,8 +9,7 @@ does, so a pool pays off only when there are cores to spare (see benchmarks/READ
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from datetime import datetime
 
 from wwc_pipeline.evaluate import (
@@ -24,6 +23,7 @@ from wwc_pipeline.evaluate import (
 from wwc_pipeline.frequency import aware
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.results import CheckResult
+from wwc_pipeline.worker_processes import spawn_pool
 
 Judged = tuple[dict[str, CheckResult], str, float | None, int | None]
 
@@ -48,8 +48,7 @@ class EvaluationPool:
         self.workers = workers
         self._executor = executor
         if executor is None and workers:
-            context = multiprocessing.get_context("spawn")  # no copy of a threaded parent
-            self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            self._executor = spawn_pool(workers)
 
     def metrics(
         self, records: list[DatasetRecord], as_of: datetime, platform: str, portal: str | None

@@ -22,6 +22,7 @@ from typing import Any
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.writes import PortalWriteStats
+from wwc_pipeline.worker_processes import spawn_pool
 
 _worker_warehouse: dict[str, Warehouse] = {}  # in a worker: its warehouse, by URL
 
@@ -46,8 +47,7 @@ class PortalWriter:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            context = multiprocessing.get_context("spawn")  # no copy of a threaded parent
-            self._executor = ProcessPoolExecutor(max_workers=self.processes, mp_context=context)
+            self._executor = spawn_pool(self.processes)
         return self._executor
 
     def record_portal(self, *args: Any, **kwargs: Any) -> PortalWriteStats:

@@ -18,7 +18,7 @@ import logging
 import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
@@ -32,6 +32,7 @@ from wwc_pipeline.checks.row_validation import (
     make_validator,
 )
 from wwc_pipeline.model import Column
+from wwc_pipeline.worker_processes import spawn_pool
 
 log = logging.getLogger(__name__)
 MAX_RESTARTS = 3  # broken executors replaced in one run before validating in the calling thread
@@ -136,8 +137,7 @@ class QualityPool:
 
 
 def _spawn_executor(workers: int) -> Executor:
-    context = multiprocessing.get_context("spawn")  # no copy of a threaded parent
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    return spawn_pool(workers)
 
 
 class _PooledValidation:
