@@ -19,6 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from wwc_pipeline import collector
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.writes import PortalWriteStats
@@ -32,6 +33,7 @@ def write_in_worker(url: str, args: tuple, kwargs: dict[str, Any]) -> PortalWrit
     warehouse = _worker_warehouse.get(url)
     if warehouse is None:
         warehouse = _worker_warehouse[url] = Warehouse(url)
+    collector.give_back_freed_memory()  # the previous portal's snapshot and results, freed by now
     return warehouse.record_portal(*args, **kwargs)
 
 
