@@ -183,6 +183,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
         "task_runner": args.task_runner,
         "evaluation_workers": args.evaluation_workers,
         **({} if args.writer_processes is None else {"writer_processes": args.writer_processes}),
+        **({} if args.quality_workers is None else {"quality_workers": args.quality_workers}),
         "dask_workers": 2,
     }
 
@@ -236,6 +237,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--evaluation-workers", type=int, default=0, help="processes for dataset metrics")
     parser.add_argument(
         "--writer-processes", type=int, default=None, help="concurrency.writer_processes (default: auto)"
+    )
+    parser.add_argument(
+        "--quality-workers", type=int, default=None, help="concurrency.quality_workers (default: auto)"
     )
     parser.add_argument(
         "--reruns", type=int, default=1, help="unchanged re-runs after the first (2: the steady state too)"

@@ -23,6 +23,19 @@ AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
 SIZE, SEED = 24, 1  # a catalog whose row-serving datasets carry every defect kind between them
 
 
+def live_context(config: PortalConfig, client: HttpClient, row_validator=None) -> PortalContext:
+    """The portal checks' context for a served portal (rows sampled through `client`)."""
+    return PortalContext(
+        config.platform,
+        config.domain,
+        AS_OF,
+        client=client,
+        connector=registry.get_connector(config.platform),
+        portal_config=config,
+        row_validator=row_validator,
+    )
+
+
 def run_check(platform: str, catalog: GeneratedCatalog, **portal) -> tuple[list, dict]:
     """The check's results over a simulated portal, and the catalog's entries by every id form."""
     from wwc_pipeline.checks.content import content_quality
@@ -31,15 +44,7 @@ def run_check(platform: str, catalog: GeneratedCatalog, **portal) -> tuple[list,
         served = sim.add_portal(platform=platform, catalog=catalog)
         config = PortalConfig(platform=platform, url=served.url, **portal)
         snapshot = harvest_portal(config, client)
-        context = PortalContext(
-            platform,
-            config.domain,
-            AS_OF,
-            client=client,
-            connector=registry.get_connector(platform),
-            portal_config=config,
-        )
-        results = content_quality(snapshot.records, context)
+        results = content_quality(snapshot.records, live_context(config, client))
     entries = {key: entry for entry in catalog.datasets for key in (entry.uid, entry.uuid, entry.slug)}
     return results, entries
 

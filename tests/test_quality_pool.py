@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from wwc_pipeline.checks.content import content_quality
 
 from tests.test_checks_content import CLEAN_ROWS, DIRTY_ROWS, FakeConnector, context, dataset
-from wwc_pipeline import registry
+from tests.test_quality_planted import live_context
 from wwc_pipeline.config import Concurrency, PortalConfig
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.model import Column
 from wwc_pipeline.pipeline import harvest_portal
 from wwc_pipeline.quality_pool import MAX_RESTARTS, QualityPool, validate_in_worker
-from wwc_pipeline.results import PortalContext, Status
+from wwc_pipeline.results import Status
 from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator
 
 AS_OF = datetime(2025, 6, 1, tzinfo=UTC)
@@ -52,16 +52,7 @@ def test_planted_defects_give_the_same_evidence_with_and_without_the_worker(plat
         snapshot = harvest_portal(config, client)
 
         def check(row_validator):
-            portal_context = PortalContext(
-                platform,
-                config.domain,
-                AS_OF,
-                client=client,
-                connector=registry.get_connector(platform),
-                portal_config=config,
-                row_validator=row_validator,
-            )
-            return content_quality(snapshot.records, portal_context)
+            return content_quality(snapshot.records, live_context(config, client, row_validator))
 
         in_thread, in_worker = check(None), check(pool.validator)
     assert evidence(in_worker) == evidence(in_thread)
