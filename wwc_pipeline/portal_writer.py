@@ -14,7 +14,6 @@ it writes in the calling thread. A worker that dies fails the write that was in 
 
 from __future__ import annotations
 
-import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -23,7 +22,7 @@ from wwc_pipeline import collector
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.writes import PortalWriteStats
-from wwc_pipeline.worker_processes import spawn_pool
+from wwc_pipeline.worker_processes import may_start_processes, spawn_pool
 
 _worker_warehouse: dict[str, Warehouse] = {}  # in a worker: its warehouse, by URL
 
@@ -44,7 +43,7 @@ class PortalWriter:
         if processes < 0:
             raise ValueError(f"writer processes must be 0 or more, got {processes}")
         self.warehouse = warehouse
-        self.processes = 0 if multiprocessing.current_process().daemon else processes
+        self.processes = processes if may_start_processes() else 0
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:

@@ -15,7 +15,6 @@ is n/a with a one-line reason (its rows, not chance, may be what kills workers);
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -32,7 +31,7 @@ from wwc_pipeline.checks.row_validation import (
     make_validator,
 )
 from wwc_pipeline.model import Column
-from wwc_pipeline.worker_processes import spawn_pool
+from wwc_pipeline.worker_processes import may_start_processes, spawn_pool
 
 log = logging.getLogger(__name__)
 MAX_RESTARTS = 3  # broken executors replaced in one run before validating in the calling thread
@@ -69,7 +68,7 @@ class QualityPool:
     ) -> None:
         if workers < 0:
             raise ValueError(f"quality workers must be 0 or more, got {workers}")
-        if workers and multiprocessing.current_process().daemon:
+        if workers and not may_start_processes():
             log.info("quality validation in the calling thread: this process may not start workers")
             workers = 0
         self.workers = workers

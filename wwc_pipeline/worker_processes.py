@@ -23,6 +23,11 @@ def _watch_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def may_start_processes() -> bool:
+    """Whether this process may start workers: a daemonic one (a Dask worker) may not."""
+    return not multiprocessing.current_process().daemon
+
+
 def spawn_pool(workers: int) -> ProcessPoolExecutor:
     """`workers` spawned processes (no copy of a threaded parent) that end with this process."""
     context = multiprocessing.get_context("spawn")
