@@ -12,6 +12,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from wwc_pipeline.checks.quality_rules import QualityRules
@@ -65,8 +66,10 @@ class Planned:
     what: str = ""  # the rule in words, for a failure: "values not a number"
 
 
+@lru_cache(maxsize=8192)
 def column_key(name: str) -> str:
-    """A column name reduced to lower-case letters and digits, for matching catalog and rows."""
+    """A column name reduced to lower-case letters and digits, for matching catalog and rows
+    (remembered: the same few names come once per row)."""
     return re.sub(r"[\W_]+", "", str(name).lower())
 
 

@@ -8,13 +8,17 @@ the validation's CPU. `install()` replaces those methods with ones that read the
 once per call (the same values: nothing changes it in between) and remembers `camel_to_snake`
 (a pure function of a class name). It
 patches only the GE versions it was checked against; with any other it does nothing, and GE
-runs as it ships.
+runs as it ships. `ge_fast_paths.py` adds fast paths for GE's serializing of metric arguments
+and for dateutil on ISO dates; `uninstall()` puts GE back as it ships (the quality benchmark
+times both in one process).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 from typing import Any
+
+from wwc_pipeline.checks import ge_fast_paths
 
 CHECKED_VERSIONS = ("1.24.",)
 _installed = False
@@ -83,10 +87,28 @@ def install() -> bool:
         "_get_success_kwarg": _get_success_kwarg,
         "_get_runtime_kwargs": _get_runtime_kwargs,
     }
+    memo: dict[str, Any] = {}
+    for name in ("_get_domain_kwargs", "_get_success_kwargs", "_get_runtime_kwargs"):
+        replaced[name] = ge_fast_paths.remembered(replaced[name], memo)
     originals.update({name: getattr(expectation_class, name) for name in replaced})
     originals["camel_to_snake"] = module.camel_to_snake
     for name, method in replaced.items():
         setattr(expectation_class, name, method)
     module.camel_to_snake = lru_cache(maxsize=1024)(module.camel_to_snake)
+    ge_fast_paths.install(originals)
     _installed = True
     return True
+
+
+def uninstall() -> None:
+    """GE as it ships again (a no-op when nothing is installed)."""
+    global _installed
+    if not _installed:
+        return
+    from great_expectations.expectations import expectation as module
+
+    for name in ("_get_domain_kwargs", "_get_success_kwargs", "_get_success_kwarg", "_get_runtime_kwargs"):
+        setattr(module.Expectation, name, originals[name])
+    module.camel_to_snake = originals["camel_to_snake"]
+    ge_fast_paths.uninstall(originals)
+    _installed = False
