@@ -77,7 +77,8 @@ def wwc(
     arguments: list[str], env: dict[str, str], log: Path, timeline_s: float = 0.0
 ) -> tuple[int, float, float, float, dict[str, Any]]:
     """Run `wwc ARGS` as its own process: exit code, wall seconds, peak RSS (MB) of its tree,
-    CPU seconds (its own and its waited-for children's) and the peak RSS per role (`rss.py`)."""
+    CPU seconds (its own and its waited-for children's) and the peak RSS per role (`rss.py`; its
+    `cpu_s` key: the CPU seconds per role)."""
     started = time.perf_counter()
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -90,6 +91,7 @@ def wwc(
     own_peak_mb = usage.ru_maxrss / 1024
     cpu = usage.ru_utime + usage.ru_stime
     roles = peak.by_role()
+    roles["cpu_s"] = peak.cpu_by_role_s()  # CPU seconds per role (not MB: read by measured_run)
     if timeline_s:
         roles["timeline"] = peak.timeline
     peak_mb = round(max(peak.peak_mb, own_peak_mb), 1)
@@ -109,6 +111,7 @@ def measured_run(
     before = warehouse_rows(url)
     simulator_cpu = nation.stats()["cpu_s"]
     code, wall, peak, cpu, roles = wwc(arguments, env, log, timeline_s)
+    cpu_by_role = roles.pop("cpu_s")
     after_rows = warehouse_rows(url)
     flow_s, last_run = run_seconds(url, after)
     stats = nation.stats()
@@ -120,6 +123,7 @@ def measured_run(
         "peak_rss_mb": peak,
         "peak_rss_by_role_mb": roles,  # wwc, prefect_server, other; at_peak: the split at the peak
         "cpu_s": cpu,  # the pipeline's processes
+        "cpu_by_role_s": cpu_by_role,  # wwc, prefect_server, other (workers), as last sampled
         "simulator_cpu_s": round(stats["cpu_s"] - simulator_cpu, 2),  # the portals' side, same machine
         "requests": stats["requests"],
         "catalog_requests": stats["catalog_requests"],

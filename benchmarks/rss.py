@@ -8,11 +8,14 @@ Each sample is also split by role (`role_of`): the root process (`wwc`), the tem
 API server it starts (`prefect_server`) and everything else (`other`: Dask or evaluation
 workers), so a growing peak says whose memory grows. Each role's peak is its own highest sum
 (the roles' peaks need not fall in the same sample); `at_peak` is the split of the sample with
-the highest total.
+the highest total. The CPU seconds of each role (`cpu_by_role_s`) are the last user + system
+time seen of each of its processes (/proc/PID/stat), so a worker that exits between two samples
+loses at most one interval of its CPU.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -30,6 +33,19 @@ def _status_kb(pid: int, field: str) -> int:
     except (OSError, ValueError, IndexError):
         pass
     return 0
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ticks(pid: int) -> int:
+    """User + system CPU of a process so far, in clock ticks (0 when it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2 :].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def descendants(pid: int) -> list[int]:
@@ -61,11 +77,17 @@ def role_of(pid: int, root: int) -> str:
     return "prefect_server" if SERVER_MARK.encode() in argv else "other"
 
 
-def tree_rss_by_role_kb(pid: int) -> dict[str, int]:
-    """Summed RSS of the tree under `pid`, per role."""
+def tree_rss_by_role_kb(pid: int, cpu_seen: dict[int, tuple[str, int]] | None = None) -> dict[str, int]:
+    """Summed RSS of the tree under `pid`, per role; with `cpu_seen`, each member's role and CPU
+    ticks so far are recorded there too."""
     split = dict.fromkeys(ROLES, 0)
     for member in descendants(pid):
-        split[role_of(member, pid)] += _status_kb(member, "VmRSS")
+        role = role_of(member, pid)
+        split[role] += _status_kb(member, "VmRSS")
+        if cpu_seen is not None:
+            ticks = cpu_ticks(member)
+            if ticks:
+                cpu_seen[member] = (role, ticks)
     return split
 
 
@@ -83,6 +105,7 @@ class PeakTreeRss:
         self.role_peak_kb = dict.fromkeys(ROLES, 0)
         self.at_peak_kb = dict.fromkeys(ROLES, 0)
         self.timeline: list[dict[str, float]] = []
+        self.cpu_seen: dict[int, tuple[str, int]] = {}  # pid -> (role, CPU ticks last seen)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="rss-sampler", daemon=True)
 
@@ -90,7 +113,7 @@ class PeakTreeRss:
         started = time.monotonic()
         next_mark = 0.0
         while not self._stop.is_set():
-            split = tree_rss_by_role_kb(self.pid)
+            split = tree_rss_by_role_kb(self.pid, self.cpu_seen)
             total = sum(split.values())
             if total > self.peak_kb:
                 self.peak_kb, self.at_peak_kb = total, split
@@ -114,6 +137,13 @@ class PeakTreeRss:
             "wwc_hwm": round(self.root_hwm_kb / PAGE_KB, 1),
             "at_peak": _mb(self.at_peak_kb),
         }
+
+    def cpu_by_role_s(self) -> dict[str, float]:
+        """CPU seconds of each role's processes, as last seen."""
+        totals = dict.fromkeys(ROLES, 0)
+        for role, ticks in self.cpu_seen.values():
+            totals[role] += ticks
+        return {role: round(ticks / CLOCK_TICKS, 1) for role, ticks in totals.items()}
 
     def __enter__(self) -> PeakTreeRss:
         self._thread.start()

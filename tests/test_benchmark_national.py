@@ -46,6 +46,23 @@ def test_peak_rss_is_split_by_role_root_prefect_server_and_others():
     assert role_of(process.pid, process.pid) == "wwc"
 
 
+BUSY = "import time; end = time.process_time() + {s}; exec('while time.process_time() < end: pass')"
+
+
+def test_cpu_is_split_by_role_and_kept_for_a_child_that_exited():
+    """A worker that spins 0.8 s of CPU and exits before its parent, which spins 0.3 s."""
+    worker = f"[sys.executable, '-c', {BUSY.format(s=0.8)!r}]"
+    parent = (
+        f"import subprocess, sys, time; subprocess.Popen({worker}).wait(); {BUSY.format(s=0.3)}; "
+        "time.sleep(0.3)"
+    )
+    process = subprocess.Popen([sys.executable, "-c", parent])
+    with PeakTreeRss(process.pid, interval_s=0.05) as peak:
+        process.wait()
+    cpu = peak.cpu_by_role_s()
+    assert 0.4 <= cpu["other"] <= 1.5 and 0.25 <= cpu["wwc"] < 0.8 and cpu["prefect_server"] == 0
+
+
 def test_descendants_of_a_process_without_children_is_itself():
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(1)"])
     try:
