@@ -68,6 +68,24 @@ def test_startup_timeout_is_generous_unless_the_user_set_one(tmp_path):
     assert int(theirs.stdout) == 7, theirs.stderr
 
 
+def test_the_server_records_task_runs_in_batches_unless_the_user_set_a_size(tmp_path):
+    code = (
+        "import json; from wwc_pipeline.prefect_local import server_env; "
+        "print(json.dumps({k: v for k, v in server_env().items() if 'RECORDER' in k}))"
+    )
+    run = [sys.executable, "-c", code]
+    ours = subprocess.run(run, capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
+    assert yaml.safe_load(ours.stdout) == {
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "50",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
+    }, ours.stderr
+    mine = cli_env(tmp_path, PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE="1")
+    theirs = subprocess.run(run, capture_output=True, text=True, env=mine, timeout=120)
+    assert yaml.safe_load(theirs.stdout) == {
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50"
+    }, theirs.stderr  # the user's own size is passed on as it is (in the environment)
+
+
 def test_a_server_that_never_answers_is_tried_twice_then_one_line_says_what_to_set(tmp_path):
     pids = tmp_path / "pids"
     stuck = f"import os, time; open({str(pids)!r}, 'a').write(f'{{os.getpid()}}\\n'); time.sleep(60)"
