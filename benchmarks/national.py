@@ -240,7 +240,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--task-runner", choices=("threads", "dask"), default="threads")
     parser.add_argument("--evaluation-workers", type=int, default=0, help="processes for dataset metrics")
     parser.add_argument(
-        "--writer-processes", type=int, default=None, help="concurrency.writer_processes (default: auto)"
+        "--writer-processes", type=int, default=None, help="concurrency.writer_processes (default: 0)"
     )
     parser.add_argument(
         "--quality-workers", type=int, default=None, help="concurrency.quality_workers (default: auto)"

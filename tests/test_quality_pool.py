@@ -140,11 +140,13 @@ def test_no_worker_starts_without_a_sample_and_zero_workers_validate_in_the_thre
 def test_quality_workers_setting():
     from wwc_pipeline.config import AUTO_PROCESSES_FROM
 
-    # not set: a process each for a run of many portals, none for a few
-    assert Concurrency().quality_workers is None and Concurrency().writer_processes is None
+    # not set: a quality worker for a run of many portals, none for a few; writes in the thread
+    assert Concurrency().quality_workers is None and Concurrency().writer_processes == 0
     many, few = Concurrency().for_run(AUTO_PROCESSES_FROM), Concurrency().for_run(AUTO_PROCESSES_FROM - 1)
-    assert (many.quality_workers, many.writer_processes) == (1, 1)
+    assert (many.quality_workers, many.writer_processes) == (1, 0)
     assert (few.quality_workers, few.writer_processes) == (0, 0)
+    assert Concurrency(writer_processes=1).for_run(AUTO_PROCESSES_FROM).writer_processes == 1
+    assert Concurrency(writer_processes=None).for_run(AUTO_PROCESSES_FROM).writer_processes == 0
     assert Concurrency(quality_workers=2, writer_processes=0).for_run(1000).quality_workers == 2
     assert Concurrency(quality_workers=0).quality_workers == 0
     assert Concurrency(quality_workers=3).for_run(1).quality_workers == 3

@@ -137,7 +137,7 @@ class Schedule(BaseModel):
         return value
 
 
-AUTO_PROCESSES_FROM = 8  # portals in a run from which writes and row validation get a process each
+AUTO_PROCESSES_FROM = 8  # portals in a run from which row validation gets a worker process
 
 
 class Concurrency(BaseModel):
@@ -148,9 +148,9 @@ class Concurrency(BaseModel):
     per_host: int = Field(2, ge=1, le=32)  # requests in flight to one portal host, at most
     portals: int = Field(16, ge=1, le=512)  # portal tasks running at once (threads, or per Dask worker)
     evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
-    # processes writing portals, and validating sampled rows; 0: in the task's thread; None
-    # (default): 1 each when a run has `AUTO_PROCESSES_FROM` portals or more, else 0
-    writer_processes: int | None = Field(None, ge=0, le=8)
+    # processes writing portals (0, the default: in the task's thread) and validating sampled
+    # rows (0: in the task's thread; None, the default: 1 for `AUTO_PROCESSES_FROM` portals or more)
+    writer_processes: int | None = Field(0, ge=0, le=8)
     quality_workers: int | None = Field(None, ge=0, le=64)
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
@@ -169,7 +169,7 @@ class Concurrency(BaseModel):
         auto = 1 if portals >= AUTO_PROCESSES_FROM else 0
         return self.model_copy(
             update={
-                "writer_processes": auto if self.writer_processes is None else self.writer_processes,
+                "writer_processes": self.writer_processes or 0,
                 "quality_workers": auto if self.quality_workers is None else self.quality_workers,
             }
         )
