@@ -114,6 +114,20 @@ def result_ids(session: Session, digests: list[str]) -> dict[str, int]:
     return found
 
 
+def checks_stored(session: Session, portal_id: int, check_ids: list[str]) -> set[str]:
+    """The checks of which this portal has any result stored: a result's digest names its
+    portal and check, so only those can have a digest stored already (a new portal has none:
+    its first write looks none up). One indexed probe a check."""
+    stored = set()
+    for check_id in check_ids:
+        probe = select(CheckResultRow.id).where(
+            CheckResultRow.portal_id == portal_id, CheckResultRow.check_id == check_id
+        )
+        if session.execute(probe.limit(1)).first() is not None:
+            stored.add(check_id)
+    return stored
+
+
 def set_ids(session: Session, portal_id: int, digests: list[str]) -> dict[str, int]:
     query = select(ResultSet.digest, ResultSet.id).where(
         ResultSet.portal_id == portal_id, ResultSet.digest.in_(digests)
@@ -140,7 +154,8 @@ def write_check_results(
     written = 0
     if new_checks:
         wanted = [digest for check_id in new_checks for digest in by_check[check_id]]
-        ids = result_ids(session, wanted)
+        known = checks_stored(session, portal_id, new_checks)
+        ids = result_ids(session, [digest for check_id in known for digest in by_check[check_id]])
         missing = [rows[digest] for digest in wanted if digest not in ids]
         bulk_insert_new(session, CheckResultRow, missing, ["digest"])  # (or a concurrent writer did)
         ids.update(result_ids(session, [row["digest"] for row in missing]))

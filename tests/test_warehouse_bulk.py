@@ -1,0 +1,88 @@
+"""SQLite bulk inserts as DB-API tuples (writes.sqlite_executemany) store exactly what
+SQLAlchemy's own executemany stores: the same text in every column, JSON and times included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text, create_engine, insert, text
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session
+
+from wwc_pipeline.warehouse.models import JSONType, UtcTime
+from wwc_pipeline.warehouse.writes import sqlite_executemany
+
+ROWS = [
+    {
+        "key": "a",
+        "number": 1,
+        "value": {"b": [1, 2.5, None], "a": "é"},
+        "at": datetime(2026, 1, 2, 3, 4, tzinfo=UTC),
+        "note": "",
+    },
+    {"key": "b", "number": None, "value": None, "at": None, "note": "x\ny"},
+    {
+        "key": "c",
+        "number": -3,
+        "value": [],
+        "at": datetime(2026, 1, 2, 9, tzinfo=timezone(timedelta(hours=5))),
+        "note": "'",
+    },
+    {
+        "key": "d",
+        "number": 0,
+        "value": "text",
+        "at": datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        "note": "z",
+    },
+]
+
+
+def table(metadata: MetaData, name: str) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("key", String(10), unique=True),
+        Column("number", Integer),
+        Column("value", JSONType, nullable=True),
+        Column("at", UtcTime, nullable=True),
+        Column("note", Text),
+    )
+
+
+def stored(session: Session, name: str) -> list[tuple]:
+    return list(
+        session.connection().exec_driver_sql(f'SELECT key, number, value, at, note FROM "{name}" ORDER BY id')
+    )
+
+
+def test_the_tuple_path_stores_what_sqlalchemy_stores(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+    metadata = MetaData()
+    ours, theirs = table(metadata, "ours"), table(metadata, "theirs")
+    metadata.create_all(engine)
+    with Session(engine) as session:
+        assert sqlite_executemany(session, ours, [dict(row) for row in ROWS])
+        session.execute(insert(theirs), [dict(row) for row in ROWS])
+        assert stored(session, "ours") == stored(session, "theirs")
+        assert len(stored(session, "ours")) == len(ROWS)
+        # ON CONFLICT DO NOTHING: a taken key is skipped, a new one written
+        again = [dict(ROWS[0], note="changed"), dict(ROWS[0], key="e")]
+        assert sqlite_executemany(session, ours, again, ["key"])
+        session.execute(sqlite.insert(theirs).on_conflict_do_nothing(index_elements=["key"]), again)
+        assert stored(session, "ours") == stored(session, "theirs")
+        assert [row[0] for row in stored(session, "ours")] == ["a", "b", "c", "d", "e"]
+        kept = session.connection().exec_driver_sql("SELECT note FROM \"ours\" WHERE key = 'a'").scalar()
+        assert kept == ""  # the conflicting row was skipped, not written over
+
+
+def test_rows_naming_different_columns_are_left_to_sqlalchemy(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+    metadata = MetaData()
+    ours = table(metadata, "ours")
+    metadata.create_all(engine)
+    with Session(engine) as session:
+        mixed = [{"key": "a", "number": 1}, {"key": "b", "note": "n"}]
+        assert sqlite_executemany(session, ours, mixed) is False
+        assert session.execute(text('SELECT COUNT(*) FROM "ours"')).scalar() == 0
