@@ -27,6 +27,7 @@ from wwc_pipeline import portal_steps
 from wwc_pipeline.config import Concurrency, CriteriaConfig
 from wwc_pipeline.evaluation_pool import EvaluationPool
 from wwc_pipeline.http import HttpClient
+from wwc_pipeline.http_waits import retry_backoff_default
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
@@ -46,8 +47,15 @@ _sqlite_writes = threading.Lock()
 
 def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationPool]:
     """This process's client, warehouse and evaluation pool (made on first use)."""
+    backoff = retry_backoff_default()  # WWC_HTTP_RETRY_BACKOFF_S
     key = repr(
-        (settings.per_host, settings.evaluation_workers, settings.writer_processes, settings.quality_workers)
+        (
+            settings.per_host,
+            settings.evaluation_workers,
+            settings.writer_processes,
+            settings.quality_workers,
+            backoff,
+        )
     )
     with _lock:
         if _resources.get("key") != key:
@@ -56,7 +64,9 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
             warehouse.migrate()
             _resources.update(
                 key=key,
-                client=HttpClient(per_host=settings.per_host, pool_size=max(10, settings.portals)),
+                client=HttpClient(
+                    per_host=settings.per_host, pool_size=max(10, settings.portals), backoff=backoff
+                ),
                 warehouse=warehouse,
                 pool=EvaluationPool(settings.evaluation_workers),
                 writer=PortalWriter(warehouse, settings.writer_processes or 0),  # None: not decided, 0

@@ -11,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 
 from wwc_pipeline.config import load_cities, load_criteria
 from wwc_pipeline.http import HttpClient
+from wwc_pipeline.http_waits import retry_backoff_default
 from wwc_pipeline.pipeline import scan_city
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.warehouse import Warehouse
@@ -36,7 +37,7 @@ def scan_city_task(
     criteria = load_criteria()
     warehouse = Warehouse()
     warehouse.migrate()
-    with HttpClient() as client:
+    with HttpClient(backoff=retry_backoff_default()) as client:
         result = scan_city(
             city,
             warehouse=warehouse,

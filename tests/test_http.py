@@ -622,3 +622,17 @@ def test_a_retry_wait_that_would_outlast_the_deadline_is_not_waited(server, wait
         "the harvest deadline (5 s) would pass during the 30 s wait before a retry"
     )
     assert waits == [] and server.hits("/x") == 1
+
+
+def test_retry_backoff_comes_from_the_environment_else_one_second(monkeypatch):
+    """`WWC_HTTP_RETRY_BACKOFF_S` sets the pipeline clients' first wait; nonsense is refused."""
+    from wwc_pipeline.http_waits import BACKOFF_ENV, retry_backoff_default
+
+    monkeypatch.delenv(BACKOFF_ENV, raising=False)
+    assert retry_backoff_default() == 1.0
+    monkeypatch.setenv(BACKOFF_ENV, "0.05")
+    assert retry_backoff_default() == 0.05
+    for bad in ("soon", "-1"):
+        monkeypatch.setenv(BACKOFF_ENV, bad)
+        with pytest.raises(ValueError, match=BACKOFF_ENV):
+            retry_backoff_default()

@@ -4,7 +4,6 @@ retried, Prefect ids on the warehouse runs, and the same flow on a real local Da
 from __future__ import annotations
 
 import asyncio
-import functools
 from datetime import UTC, datetime
 
 import pytest
@@ -75,14 +74,13 @@ def test_a_failing_portal_fails_alone_and_a_retry_of_it_completes_the_run(
     prefect_harness, warehouse_url, tmp_path, monkeypatch
 ):
     from prefect import get_client
-    from wwc_pipeline.flows import portal_tasks
     from wwc_pipeline.flows.errors import CityScanFailed
     from wwc_pipeline.flows.nightly import nightly_scan
     from wwc_pipeline.flows.retry import retry_portals
 
     # the same tries as by default, with short waits between them (1, 2, 4 s by default: 40 s of
     # a run that harvests the down portal six times)
-    monkeypatch.setattr(portal_tasks, "HttpClient", functools.partial(portal_tasks.HttpClient, backoff=0.05))
+    monkeypatch.setenv("WWC_HTTP_RETRY_BACKOFF_S", "0.05")
 
     criteria = load_criteria()
     plan = national_plan(3, datasets=90, seed=4, as_of=AS_OF)

@@ -319,9 +319,16 @@ def retry(
     """Retry the failed portals of a run, inside that run; its city is scored again."""
     quiet_prefect()
     from wwc_pipeline.config import load_cities
-    from wwc_pipeline.flows.retry import retry_portals
+    from wwc_pipeline.flows.retry import failed_portals, retry_portals
+    from wwc_pipeline.warehouse import Warehouse
 
     load_cities(config)  # fail fast on bad config, before Prefect starts
+    warehouse = Warehouse()
+    try:  # and on a run or a portal that is not there (no Prefect server started for that)
+        warehouse.migrate()
+        failed_portals(warehouse.run_info(run), portal or None)
+    finally:
+        warehouse.dispose()
     cities_file = str(config) if config else None
     summary = _run_flow(retry_portals, run, portals=portal or None, cities_file=cities_file)
     if summary and not summary.get("retried"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from datetime import UTC, datetime
 
@@ -51,3 +52,22 @@ def server_wait(response: requests.Response) -> float | None:
 
 def is_retry_status(status: int) -> bool:
     return status == 429 or (500 <= status < 600 and status != 501)
+
+
+BACKOFF_ENV = "WWC_HTTP_RETRY_BACKOFF_S"
+DEFAULT_BACKOFF_S = 1.0  # the first retry of a request waits this long, then doubling
+
+
+def retry_backoff_default() -> float:
+    """`WWC_HTTP_RETRY_BACKOFF_S` (seconds before a request's first retry), else 1 s: the wait
+    the pipeline's clients use; a test or a fast local portal may shorten it (same tries)."""
+    configured = os.environ.get(BACKOFF_ENV, "").strip()
+    if not configured:
+        return DEFAULT_BACKOFF_S
+    try:
+        seconds = float(configured)
+    except ValueError:
+        raise ValueError(f"{BACKOFF_ENV}={configured!r} is not a number of seconds") from None
+    if not 0 <= seconds <= 600:
+        raise ValueError(f"{BACKOFF_ENV} must be between 0 and 600 seconds, got {configured}")
+    return seconds
