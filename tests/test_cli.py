@@ -170,3 +170,9 @@ def test_simulate_listens_from_the_given_port_and_refuses_a_taken_one(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("command", [["nightly"], ["scan", "--city", "springfield"], ["retry", "--run", "1"]])
+def test_a_bad_retry_backoff_setting_is_one_line_before_any_flow(command, monkeypatch):
+    monkeypatch.setenv("WWC_HTTP_RETRY_BACKOFF_S", "soon")
+    assert_one_line_error(run(*command), "WWC_HTTP_RETRY_BACKOFF_S", "not a number of seconds")

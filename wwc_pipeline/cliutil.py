@@ -69,7 +69,12 @@ def no_prefect_analytics() -> None:
 
 
 def quiet_prefect() -> None:
-    """Defaults that keep Prefect's console output to what an operator needs."""
+    """Defaults that keep Prefect's console output to what an operator needs (called first by the
+    commands that run flows, so it also checks the settings their tasks read from the
+    environment: a bad one is one line here, not a failed task per portal)."""
+    from wwc_pipeline.http_waits import retry_backoff_default
+
+    retry_backoff_default()  # WWC_HTTP_RETRY_BACKOFF_S: a ValueError saying what is wrong
     no_prefect_analytics()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # a city's failure is summarised by the CLI itself; the engine's traceback of it is noise here
