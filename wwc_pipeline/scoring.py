@@ -60,20 +60,36 @@ def judged(criterion: CriterionConfig, dataset: DatasetOutcome, metric: str) -> 
     return dataset.metrics.get(fallback.use), fallback.label
 
 
-def _metric_counts(portals: list[PortalEvidence], metric: str, criterion: CriterionConfig) -> dict:
+Judged = tuple[bool | None, str]
+# (portal, dataset, (judged outcome per metric of the criterion, in its order))
+JudgedRow = tuple[PortalEvidence, DatasetOutcome, tuple[Judged, ...]]
+
+
+def _judged_rows(criterion: CriterionConfig, portals: list[PortalEvidence]) -> list[JudgedRow]:
+    """Every dataset's outcome on each of the criterion's metrics, judged once: the counts, the
+    applicable datasets and the worst datasets all read these (a city holds up to tens of
+    thousands of datasets, each criterion reads every one)."""
+    metrics = tuple(criterion.metrics)
+    return [
+        (portal, dataset, tuple(judged(criterion, dataset, metric) for metric in metrics))
+        for portal in portals
+        for dataset in portal.datasets
+    ]
+
+
+def _metric_counts(rows: list[JudgedRow], index: int, metric: str, criterion: CriterionConfig) -> dict:
     passed = failed = not_applicable = 0
     judged_by: dict[str, int] = {}
-    for portal in portals:
-        for dataset in portal.datasets:
-            outcome, how = judged(criterion, dataset, metric)
-            if outcome is True:
-                passed += 1
-            elif outcome is False:
-                failed += 1
-            else:
-                not_applicable += 1
-            if outcome is not None:
-                judged_by[how] = judged_by.get(how, 0) + 1
+    for _, _, outcomes in rows:
+        outcome, how = outcomes[index]
+        if outcome is True:
+            passed += 1
+        elif outcome is False:
+            failed += 1
+        else:
+            not_applicable += 1
+        if outcome is not None:
+            judged_by[how] = judged_by.get(how, 0) + 1
     share = round(passed / (passed + failed), 4) if passed + failed else None
     counts = {"pass": passed, "fail": failed, "na": not_applicable, "share": share}
     if metric in criterion.fallbacks:
@@ -84,17 +100,18 @@ def _metric_counts(portals: list[PortalEvidence], metric: str, criterion: Criter
     return counts
 
 
-def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) -> tuple[float | None, dict]:
-    counts = {metric: _metric_counts(portals, metric, criterion) for metric in criterion.metrics}
+def _metrics_score(
+    criterion: CriterionConfig, portals: list[PortalEvidence], rows: list[JudgedRow] | None = None
+) -> tuple[float | None, dict]:
+    rows = _judged_rows(criterion, portals) if rows is None else rows
+    counts = {
+        metric: _metric_counts(rows, index, metric, criterion)
+        for index, metric in enumerate(criterion.metrics)
+    }
     weighted = [
         (counts[m]["share"], w) for m, w in criterion.metrics.items() if counts[m]["share"] is not None
     ]
-    applicable = sum(
-        1
-        for portal in portals
-        for dataset in portal.datasets
-        if any(judged(criterion, dataset, metric)[0] is not None for metric in criterion.metrics)
-    )
+    applicable = sum(1 for _, _, outcomes in rows if any(outcome is not None for outcome, _ in outcomes))
     counts["applicable_datasets"] = applicable
     total_weight = sum(weight for _, weight in weighted)
     if not weighted or total_weight <= 0:
@@ -103,13 +120,16 @@ def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) ->
     return score, counts
 
 
-def _worst_datasets(criterion: CriterionConfig, portals: list[PortalEvidence]) -> list[dict]:
+def _worst_datasets(
+    criterion: CriterionConfig, portals: list[PortalEvidence], rows: list[JudgedRow] | None = None
+) -> list[dict]:
+    rows = _judged_rows(criterion, portals) if rows is None else rows
+    metrics = tuple(criterion.metrics)
     ranked = []
-    for portal in portals:
-        for dataset in portal.datasets:
-            failed = [m for m in criterion.metrics if judged(criterion, dataset, m)[0] is False]
-            if failed:
-                ranked.append((-len(failed), len(ranked), portal.portal, dataset, failed))
+    for portal, dataset, outcomes in rows:
+        failed = [metric for metric, (outcome, _) in zip(metrics, outcomes, strict=True) if outcome is False]
+        if failed:
+            ranked.append((-len(failed), len(ranked), portal.portal, dataset, failed))
     ranked.sort(key=lambda item: (item[0], item[1]))
     return [
         {"portal": url, "dataset_id": d.dataset_id, "title": d.title, "failed": failed}
@@ -218,14 +238,15 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
         row.update(status=INSUFFICIENT, evidence=failures or "No portal configured.")
         return row
     if criterion.kind == "metrics":
-        score, counts = _metrics_score(criterion, harvested)
+        rows = _judged_rows(criterion, harvested)
+        score, counts = _metrics_score(criterion, harvested, rows)
         evidence = _metrics_evidence(criterion, counts)
         enough = counts["applicable_datasets"] >= criterion.min_datasets
         status = status_for(score, criterion) if enough else INSUFFICIENT
         if not enough:
             applicable = counts["applicable_datasets"]
             evidence += f" (only {plural(applicable, 'applicable dataset')}; {criterion.min_datasets} needed)"
-        row["worst_datasets"] = _worst_datasets(criterion, harvested)
+        row["worst_datasets"] = _worst_datasets(criterion, harvested, rows)
     elif criterion.kind == "key_datasets":
         score, counts, evidence = key_datasets_score(criterion, harvested)
         status = status_for(score, criterion)

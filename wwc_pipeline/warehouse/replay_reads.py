@@ -8,12 +8,13 @@ with their positions, so that the record list comes back in catalog order, whole
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
@@ -65,6 +66,13 @@ def replay_source(
     return ReplaySource(row.id, row.harvest_replay)
 
 
+def json_value(stored: Any) -> Any:
+    """A JSON column's value read as text (`type_coerce(column, Text)`, Core: a replay reads every
+    record of its catalog, and the ORM's row handling cost more than the decoding); PostgreSQL's
+    driver hands JSONB over decoded already."""
+    return json.loads(stored) if isinstance(stored, str) else stored
+
+
 def record_from_stored(data: dict[str, Any], flags: list[str] | None) -> DatasetRecord:
     """A record back from `digests.record_data` (times keep their own offsets), with its flags."""
     fields = dict(data)
@@ -86,15 +94,16 @@ def reused_snapshot(session: Session, snapshot_id: int) -> CatalogSnapshot | Non
         return None
     replay = snapshot.harvest_replay
     records: list[DatasetRecord | None] = [None] * snapshot.assets
-    rows = session.execute(
-        select(SnapshotEntry.position, SnapshotEntry.flags, DatasetVersion.record)
-        .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
-        .where(SnapshotEntry.entry_list_id == snapshot.entry_list_id)
+    entries, versions = SnapshotEntry.__table__.c, DatasetVersion.__table__
+    rows = session.connection().execute(  # Core, the JSON as text: json_value decodes it
+        select(entries.position, type_coerce(entries.flags, Text), type_coerce(versions.c.record, Text))
+        .join(versions, versions.c.id == entries.dataset_version_id)
+        .where(entries.entry_list_id == snapshot.entry_list_id)
     )
     for position, flags, data in rows:
         if not 0 <= position < len(records):
             return None
-        records[position] = record_from_stored(data, flags)
+        records[position] = record_from_stored(json_value(data), json_value(flags))
     for position, data, flags in replay.get("assets") or []:
         if not 0 <= position < len(records):
             return None
