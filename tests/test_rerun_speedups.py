@@ -183,3 +183,20 @@ def test_replay_columns_are_each_ids_first_listing_worked_out_when_read():
     assert dict(columns) == {"a": ["x", "y"], "d": []}
     assert "a" in columns and "b" not in columns and len(columns) == 2 and columns["d"] == []
     assert not ReplayColumns([record("b", None)])
+
+
+def test_records_rebuilt_with_shared_columns_equal_records_rebuilt_alone():
+    from wwc_pipeline.warehouse.digests import record_data
+    from wwc_pipeline.warehouse.replay_reads import record_from_stored
+
+    columns = [Column("a", "A", "text", None), Column("b", None, "number", "b_1")]
+    records = [
+        DatasetRecord("socrata", "p", f"d{n}", columns=list(columns[: n % 3]), data_modified_at=AS_OF)
+        for n in range(6)
+    ]
+    stored = [json.loads(json.dumps(record_data(record), default=str)) for record in records]
+    made: dict = {}
+    shared = [record_from_stored(data, ["flag"], made) for data in stored]
+    alone = [record_from_stored(data, ["flag"]) for data in stored]
+    assert shared == alone
+    assert len(made) == 2 and shared[2].columns[0] is shared[5].columns[0]
