@@ -49,6 +49,12 @@ def utc_text(moment: datetime) -> str:
     return aware(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def fresh_answer(status: str) -> bool | None:
+    """`fresh`'s answer (its result's pass / fail / n/a) for a freshness status: what a replay
+    compares with the stored status before building any result (incremental.evaluate_as_of_metrics)."""
+    return None if status in ("unknown", "no_cadence") else status == "fresh"
+
+
 @dataset_check("fresh")
 def fresh(record: DatasetRecord, as_of: datetime) -> CheckResult:
     """Updated within 1.5 periods plus a day of the declared cadence.
@@ -68,12 +74,12 @@ def fresh(record: DatasetRecord, as_of: datetime) -> CheckResult:
     }
     if status == "unknown":
         reason = "Freshness unknown: no recognized frequency or no last update."
-        return result("fresh", record, None, value, reason)
+        return result("fresh", record, fresh_answer(status), value, reason)
     if status == "no_cadence":
-        return result("fresh", record, None, value, "The dataset declares no fixed cadence.")
+        return result("fresh", record, fresh_answer(status), value, "The dataset declares no fixed cadence.")
     when = "stale since" if status == "stale" else "stale after"
     reason = (
         f"Last updated {utc_text(last_update)}; expected every {period} day(s); "
         f"{when} {utc_text(turns_stale)}."
     )
-    return result("fresh", record, status == "fresh", value, reason)
+    return result("fresh", record, fresh_answer(status), value, reason)

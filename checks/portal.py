@@ -140,9 +140,14 @@ def policy_document(records: list[DatasetRecord], context: PortalContext) -> lis
     return signal_result("portal.policy_document", records, POLICY, "an open-data policy")
 
 
+def _inventory_title(title: str) -> bool:
+    """Whether a normalized title names an inventory (normalized once, not once per pattern)."""
+    return any(re.search(pattern, title) for pattern in INVENTORY_TITLES)
+
+
 def find_inventory(records: list[DatasetRecord], as_of: datetime) -> dict:
     """The inventory part: the most recently updated inventory asset and its age."""
-    candidates = [r for r in records if any(re.search(p, normalize(r.title)) for p in INVENTORY_TITLES)]
+    candidates = [r for r in records if _inventory_title(normalize(r.title))]
     if not candidates:
         return {"found": False, "score": 0.0, "candidates": 0}
 

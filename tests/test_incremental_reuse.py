@@ -31,9 +31,17 @@ class Spy:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.ran: list[str] = []
         self.written: list[str] = []
+        self.fresh_built = 0  # `fresh` results built (a steady replay compares bare answers only)
         registry.load_plugins()
         for check_id in (*REUSABLE_CHECKS, *AS_OF_CHECKS):
             monkeypatch.setitem(registry.PORTAL_CHECKS, check_id, self._spied(check_id))
+        fresh = registry.DATASET_CHECKS["fresh"]
+
+        def counted_fresh(record, as_of):
+            self.fresh_built += 1
+            return fresh(record, as_of)
+
+        monkeypatch.setitem(registry.DATASET_CHECKS, "fresh", counted_fresh)
         record = pipeline.evaluate_portal
 
         def evaluate_portal(*args, **kwargs):
@@ -54,7 +62,7 @@ class Spy:
 
     def night(self) -> tuple[list[str], list[str]]:
         ran, written = self.ran, self.written
-        self.ran, self.written = [], []
+        self.ran, self.written, self.fresh_built = [], [], 0
         return ran, written
 
 
@@ -74,10 +82,13 @@ def test_unchanged_reruns_keep_portal_checks_and_fresh_until_inputs_change(tmp_p
         portals = [PortalConfig(platform=p.platform, url=p.url, **QUIET) for p in chosen.values()]
         city = CityConfig(id="nation", name="Nation", portals=portals, departments=["Police", "Parks"])
 
+        built = []  # per night: `fresh` results the incremental scan built
+
         def night(as_of, city=city):
             spy.night()
             before = result_rows(incremental_wh)
             run = scan(incremental_wh, city, as_of)
+            built.append(spy.fresh_built)
             ran, written = spy.night()
             rows = result_rows(incremental_wh) - before
             with monkeypatch.context() as patched:
@@ -96,10 +107,13 @@ def test_unchanged_reruns_keep_portal_checks_and_fresh_until_inputs_change(tmp_p
         assert ran.count("portal.inventory") == len(portals)
         assert not set(written) & {*REUSABLE_CHECKS, "fresh"}, sorted(set(written))
         assert rows == 0
+        assert built[-1] == 0  # every `fresh` answer was the stored one: no result was built
+        assert built[0] > 0
         # 40 days on, datasets turned stale: `fresh` and the key types (their answers) run again;
         # what reads no time stays kept
         ran, written, rows = night(NIGHT_1 + timedelta(days=40))
         assert "key_datasets.types" in ran and "fresh" in written
+        assert built[-1] > 0  # answers changed: the results are built (and compared above)
         assert "portal.policy_document" not in ran and "key_datasets.disaggregated" not in ran
         assert rows > 0
         # a changed configuration (the city's departments): every portal check runs again

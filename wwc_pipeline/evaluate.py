@@ -50,6 +50,13 @@ class DatasetEvaluation:
     freshness: str
     age_days: float | None
     period_days: int | None
+    # metric -> answer, for metrics whose result was not built: a replay whose stored set of that
+    # metric is kept because every answer is the stored one (incremental.evaluate_as_of_metrics)
+    answers: dict[str, bool | None] = field(default_factory=dict)
+
+    def answered(self) -> dict[str, bool | None]:
+        """metric -> True / False / None (n/a), from its result or its bare answer."""
+        return {**{name: result.as_bool for name, result in self.results.items()}, **self.answers}
 
     def details_line(self) -> dict[str, Any]:
         """The `--details` JSON object of this dataset."""

@@ -12,6 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Literal
 
 from wwc_pipeline.model import DatasetRecord
@@ -77,8 +78,10 @@ class Frequency:
         return self.kind in ("period", "no_cadence")
 
 
+@lru_cache(maxsize=4096)
 def parse_frequency(text: str | None) -> Frequency:
-    """Read a frequency text by the rules of METRICS.md "Frequency"."""
+    """Read a frequency text by the rules of METRICS.md "Frequency" (cached: a catalog repeats a
+    few texts over thousands of datasets, and `fresh` reads it on every run; Frequency is frozen)."""
     if text is None or not text.strip():
         return Frequency("missing")
     stripped = text.strip()

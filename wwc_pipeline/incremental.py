@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from wwc_pipeline import __version__
@@ -174,18 +175,53 @@ def unchanged_as_of_sets(stored: Any, found: dict[int, dict[str, bool | None]]) 
     return same
 
 
-def evaluate_as_of_metrics(records: list, as_of: Any, platform: str, portal: str | None) -> Any:
-    """Only the as-of metrics over the dataset records (the others are reused)."""
+def as_of_answerers() -> dict[str, Any]:
+    """as-of metric -> its answer from a dataset's `Freshness`, without building its result
+    (value, reason); a metric missing here is always computed in full."""
+    from wwc_pipeline.checks.freshness import fresh_answer
+
+    return {"fresh": lambda judged: fresh_answer(judged.status)}
+
+
+def _answers_only(records: list, as_of: Any, stored: Any) -> list | None:
+    """The datasets' evaluations with bare answers when every as-of answer is the stored one (so
+    every as-of set is kept and no result of theirs is written), else None."""
+    from wwc_pipeline.evaluate import DatasetEvaluation
+    from wwc_pipeline.frequency import freshness
+
+    answerers = as_of_answerers()
+    if stored is None or not set(answerers) >= AS_OF_METRICS:
+        return None
+    evaluations, found = [], {}
+    for position, record in enumerate(records):
+        if record.is_dataset:
+            judged = freshness(record, as_of)
+            answers = {name: answerers[name](judged) for name in sorted(AS_OF_METRICS)}
+            found[position] = answers
+            evaluations.append(
+                DatasetEvaluation(record, {}, judged.status, judged.age_days, judged.period_days, answers)
+            )
+    return evaluations if set(unchanged_as_of_sets(stored, found)) == AS_OF_METRICS else None
+
+
+def evaluate_as_of_metrics(
+    records: list, as_of: Any, platform: str, portal: str | None, stored: Any = None
+) -> Any:
+    """Only the as-of metrics over the dataset records (the others are reused). With `stored`
+    (replay_reads.StoredResults) and every as-of answer the stored one, only the answers: their
+    results would be the stored ones (unchanged_as_of_sets), so none is built."""
     from wwc_pipeline.evaluate import PortalEvaluation, at_position, evaluate_dataset, metric_checks
     from wwc_pipeline.frequency import aware
 
     as_of = aware(as_of)
-    checks = {name: check for name, check in metric_checks().items() if name in AS_OF_METRICS}
-    evaluations = [
-        at_position(evaluate_dataset(record, as_of, checks), position)
-        for position, record in enumerate(records)
-        if record.is_dataset
-    ]
+    evaluations = _answers_only(records, as_of, stored)
+    if evaluations is None:
+        checks = {name: check for name, check in metric_checks().items() if name in AS_OF_METRICS}
+        evaluations = [
+            at_position(evaluate_dataset(record, as_of, checks), position)
+            for position, record in enumerate(records)
+            if record.is_dataset
+        ]
     return PortalEvaluation(platform, portal, as_of, len(records), len(evaluations), {}, evaluations)
 
 
@@ -200,16 +236,39 @@ def merged_metrics(found: dict[str, bool | None], stored: dict[str, str] | None)
 
 def previous_columns(
     snapshot: CatalogSnapshot, warehouse: Any, city_id: str, portal: Any, run_id: int
-) -> dict[str, list[str]]:
+) -> Mapping[str, list[str]]:
     """dataset id -> column names in the portal's previous complete snapshot (schema drift). When
     the records are that snapshot's (every page 304), they say it without reading it again."""
     if snapshot.reused_from is None:
         return warehouse.previous_columns(city_id, portal.platform, portal.url, before_run_id=run_id)
-    columns: dict[str, list[str]] = {}
-    listed: set[str] = set()
-    for record in snapshot.records:
-        if record.is_dataset and record.dataset_id not in listed:  # an id's first listing
-            listed.add(record.dataset_id)
-            if record.columns is not None:
-                columns[record.dataset_id] = [column.name for column in record.columns]
-    return columns
+    return ReplayColumns(snapshot.records)
+
+
+class ReplayColumns(Mapping[str, list[str]]):
+    """A replay's previous columns: its own records' (each id's first listing), worked out when a
+    check first reads them; a steady replay keeps schema drift's set and reads none."""
+
+    def __init__(self, records: list[Any]) -> None:
+        self._records = records
+        self._columns: dict[str, list[str]] | None = None
+
+    def _built(self) -> dict[str, list[str]]:
+        if self._columns is None:
+            columns: dict[str, list[str]] = {}
+            listed: set[str] = set()
+            for record in self._records:
+                if record.is_dataset and record.dataset_id not in listed:  # an id's first listing
+                    listed.add(record.dataset_id)
+                    if record.columns is not None:
+                        columns[record.dataset_id] = [column.name for column in record.columns]
+            self._columns = columns
+        return self._columns
+
+    def __getitem__(self, dataset_id: str) -> list[str]:
+        return self._built()[dataset_id]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())

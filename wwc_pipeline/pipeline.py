@@ -168,15 +168,18 @@ def evaluate_portal(
     if stored is None:
         evaluation = metrics(records, context.as_of, context.platform, context.portal)  # here or a pool
     else:
-        evaluation = evaluate_as_of_metrics(records, context.as_of, context.platform, context.portal)
+        evaluation = evaluate_as_of_metrics(records, context.as_of, context.platform, context.portal, stored)
     check_results: list[CheckResult] = []
     outcomes: list[DatasetOutcome] = []
     positions = [position for position, record in enumerate(records) if record.is_dataset]
     found_at = {
-        position: {name: result.as_bool for name, result in dataset.results.items()}
+        position: dataset.answered()
         for position, dataset in zip(positions, evaluation.dataset_evaluations, strict=True)
     }
     same = unchanged_as_of_sets(stored, found_at)  # e.g. no dataset turned stale: `fresh` kept
+    unbuilt = {name for dataset in evaluation.dataset_evaluations for name in dataset.answers}
+    if not unbuilt <= set(same):  # a bare answer stands only for a kept result
+        raise RuntimeError(f"results of {', '.join(sorted(unbuilt - set(same)))} were not built")
     replayable = snapshot is not None and bool(snapshot.replay)
     inputs = portal_reuse.portal_inputs(context, stored) if replayable else None
     sets = portal_reuse.kept_sets(snapshot, stored, inputs, same, context.as_of) if inputs else {}
@@ -221,6 +224,20 @@ def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
         if marks:
             flagged[position] = [str(mark) for mark in marks]
     return flagged
+
+
+def replay_write(snapshot: CatalogSnapshot, reused: Any) -> tuple[CatalogSnapshot, Any]:
+    """What the write of a 304 replay reads of its snapshot and stored results, to travel to a
+    writer process: its entries are the source's (`reused.entry_list_id`), so of the records only
+    the assets that are not datasets (`harvest_replay`) and how many datasets there are count;
+    every dataset record is sent as one shared record (pickled once), and the entries' statuses
+    stay here. A harvest's write reads everything: it goes as it is."""
+    if reused is None:
+        return snapshot, reused
+    shared = next((record for record in snapshot.records if record.is_dataset), None)
+    records = [record if not record.is_dataset else shared for record in snapshot.records]
+    slim = dataclasses.replace(reused, statuses={}, other_results=[])
+    return dataclasses.replace(snapshot, records=records), slim
 
 
 def scan_city(
@@ -273,16 +290,17 @@ def scan_city(
                     history=observation,
                 )
                 outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot, stored=stored)
+                written, reused = replay_write(snapshot, outcome.reused)
                 warehouse.record_portal(
                     run_id,
                     city.id,
                     portal.platform,
                     portal.url,
-                    snapshot,
+                    written,
                     outcome.check_results,
                     entry_flags=entry_flags(snapshot),
                     renames=observation.renames,
-                    reused=outcome.reused,
+                    reused=reused,
                     replay_notes=outcome.replay_notes,
                 )
                 evidence.append(outcome.evidence)

@@ -33,6 +33,18 @@ REUSABLE_CHECKS: dict[str, frozenset[str]] = {
 }
 
 
+_DUMPED: list[tuple[Any, str]] = []  # the key datasets rules last dumped, and their JSON
+
+
+def _dumped(rules: Any) -> str:
+    """The rules' JSON, dumped once per loaded rules object (the same for every portal of a run)."""
+    held = _DUMPED[0] if _DUMPED else None  # one read: task threads call this at once
+    if held is None or held[0] is not rules:
+        held = (rules, rules.model_dump_json())
+        _DUMPED[:] = [held]
+    return held[1]
+
+
 def config_digest(context: PortalContext) -> str | None:
     """What the kept checks read besides the records: the portal's settings, the city's
     departments, config/key_datasets.yaml, the registered portal checks and this code's version.
@@ -40,7 +52,7 @@ def config_digest(context: PortalContext) -> str | None:
     from wwc_pipeline.keydata.rules import cached_key_datasets
 
     try:
-        key_datasets = cached_key_datasets().model_dump_json()
+        key_datasets = _dumped(cached_key_datasets())
     except Exception:  # noqa: BLE001 - a broken file: its checks report n/a, nothing is kept
         return None
     portal = context.portal_config.model_dump_json() if context.portal_config is not None else None

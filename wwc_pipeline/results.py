@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -47,7 +48,7 @@ class PortalContext:
     client: Any = None
     connector: Any = None
     portal_config: Any = None  # config.PortalConfig
-    previous_columns: dict[str, list[str]] | None = None  # dataset_id -> column names, last run
+    previous_columns: Mapping[str, list[str]] | None = None  # dataset_id -> column names, last run
     history: Any = None  # history.observe.Observation: this run against the portal's earlier runs
     # (rules, as_of) -> checks.row_validation.RowValidation: where content.quality validates its
     # samples; None: in the calling thread (the nightly's is a worker process, quality_pool.py)

@@ -60,42 +60,69 @@ def judged(criterion: CriterionConfig, dataset: DatasetOutcome, metric: str) -> 
     return dataset.metrics.get(fallback.use), fallback.label
 
 
-def _metric_counts(portals: list[PortalEvidence], metric: str, criterion: CriterionConfig) -> dict:
-    passed = failed = not_applicable = 0
-    judged_by: dict[str, int] = {}
+@dataclass
+class _Judged:
+    """A criterion's metrics over a city's datasets, each dataset judged once per metric: what
+    the counts, the applicable datasets and the worst datasets are made of."""
+
+    tallies: dict[str, list[int]]  # metric -> [pass, fail, n/a]
+    judged_by: dict[str, dict[str, int]]  # metric -> how it was judged -> datasets
+    applicable: int
+    ranked: list[tuple[int, int, str, DatasetOutcome, list[str]]]  # datasets with a failed metric
+
+
+def _judge(criterion: CriterionConfig, portals: list[PortalEvidence]) -> _Judged:
+    metrics = tuple(criterion.metrics)
+    tallies = {metric: [0, 0, 0] for metric in metrics}
+    judged_by: dict[str, dict[str, int]] = {metric: {} for metric in metrics}
+    applicable = 0
+    ranked: list[tuple[int, int, str, DatasetOutcome, list[str]]] = []
     for portal in portals:
         for dataset in portal.datasets:
-            outcome, how = judged(criterion, dataset, metric)
-            if outcome is True:
-                passed += 1
-            elif outcome is False:
-                failed += 1
-            else:
-                not_applicable += 1
-            if outcome is not None:
-                judged_by[how] = judged_by.get(how, 0) + 1
+            failed = []
+            seen = False
+            for metric in metrics:
+                outcome, how = judged(criterion, dataset, metric)
+                tally = tallies[metric]
+                if outcome is True:
+                    tally[0] += 1
+                elif outcome is False:
+                    tally[1] += 1
+                    failed.append(metric)
+                else:
+                    tally[2] += 1
+                if outcome is not None:
+                    seen = True
+                    hows = judged_by[metric]
+                    hows[how] = hows.get(how, 0) + 1
+            applicable += seen
+            if failed:
+                ranked.append((-len(failed), len(ranked), portal.portal, dataset, failed))
+    return _Judged(tallies, judged_by, applicable, ranked)
+
+
+def _metric_counts(judgement: _Judged, metric: str, criterion: CriterionConfig) -> dict:
+    passed, failed, not_applicable = judgement.tallies[metric]
     share = round(passed / (passed + failed), 4) if passed + failed else None
     counts = {"pass": passed, "fail": failed, "na": not_applicable, "share": share}
     if metric in criterion.fallbacks:
         fallback = criterion.fallbacks[metric]
+        judged_by = judgement.judged_by[metric]
         counts["judged_by"] = {
             label: judged_by.get(label, 0) for label in (fallback.own_label, fallback.label)
         }
     return counts
 
 
-def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) -> tuple[float | None, dict]:
-    counts = {metric: _metric_counts(portals, metric, criterion) for metric in criterion.metrics}
+def _metrics_score(
+    criterion: CriterionConfig, portals: list[PortalEvidence], judgement: _Judged | None = None
+) -> tuple[float | None, dict]:
+    judgement = _judge(criterion, portals) if judgement is None else judgement
+    counts = {metric: _metric_counts(judgement, metric, criterion) for metric in criterion.metrics}
     weighted = [
         (counts[m]["share"], w) for m, w in criterion.metrics.items() if counts[m]["share"] is not None
     ]
-    applicable = sum(
-        1
-        for portal in portals
-        for dataset in portal.datasets
-        if any(judged(criterion, dataset, metric)[0] is not None for metric in criterion.metrics)
-    )
-    counts["applicable_datasets"] = applicable
+    counts["applicable_datasets"] = judgement.applicable
     total_weight = sum(weight for _, weight in weighted)
     if not weighted or total_weight <= 0:
         return None, counts
@@ -103,14 +130,11 @@ def _metrics_score(criterion: CriterionConfig, portals: list[PortalEvidence]) ->
     return score, counts
 
 
-def _worst_datasets(criterion: CriterionConfig, portals: list[PortalEvidence]) -> list[dict]:
-    ranked = []
-    for portal in portals:
-        for dataset in portal.datasets:
-            failed = [m for m in criterion.metrics if judged(criterion, dataset, m)[0] is False]
-            if failed:
-                ranked.append((-len(failed), len(ranked), portal.portal, dataset, failed))
-    ranked.sort(key=lambda item: (item[0], item[1]))
+def _worst_datasets(
+    criterion: CriterionConfig, portals: list[PortalEvidence], judgement: _Judged | None = None
+) -> list[dict]:
+    judgement = _judge(criterion, portals) if judgement is None else judgement
+    ranked = sorted(judgement.ranked, key=lambda item: (item[0], item[1]))
     return [
         {"portal": url, "dataset_id": d.dataset_id, "title": d.title, "failed": failed}
         for _, _, url, d, failed in ranked[:WORST_DATASETS]
@@ -218,14 +242,15 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
         row.update(status=INSUFFICIENT, evidence=failures or "No portal configured.")
         return row
     if criterion.kind == "metrics":
-        score, counts = _metrics_score(criterion, harvested)
+        judgement = _judge(criterion, harvested)  # each dataset judged once per metric
+        score, counts = _metrics_score(criterion, harvested, judgement)
         evidence = _metrics_evidence(criterion, counts)
         enough = counts["applicable_datasets"] >= criterion.min_datasets
         status = status_for(score, criterion) if enough else INSUFFICIENT
         if not enough:
             applicable = counts["applicable_datasets"]
             evidence += f" (only {plural(applicable, 'applicable dataset')}; {criterion.min_datasets} needed)"
-        row["worst_datasets"] = _worst_datasets(criterion, harvested)
+        row["worst_datasets"] = _worst_datasets(criterion, harvested, judgement)
     elif criterion.kind == "key_datasets":
         score, counts, evidence = key_datasets_score(criterion, harvested)
         status = status_for(score, criterion)

@@ -8,12 +8,13 @@ with their positions, so that the record list comes back in catalog order, whole
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Text, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
@@ -65,15 +66,43 @@ def replay_source(
     return ReplaySource(row.id, row.harvest_replay)
 
 
-def record_from_stored(data: dict[str, Any], flags: list[str] | None) -> DatasetRecord:
-    """A record back from `digests.record_data` (times keep their own offsets), with its flags."""
+def json_value(stored: Any) -> Any:
+    """A JSON column's value read as text (`type_coerce(column, Text)`, Core: a replay reads every
+    record of its catalog, and the ORM's row handling cost more than the decoding); PostgreSQL's
+    driver hands JSONB over decoded already."""
+    return json.loads(stored) if isinstance(stored, str) else stored
+
+
+_COLUMN_FIELDS = frozenset({"name", "description", "datatype", "field_name"})
+
+
+def _column(item: dict[str, Any], made: dict[tuple, Column] | None) -> Column:
+    """Column(**item); with `made`, one Column per distinct content (a frozen dataclass is slow to
+    make, and a catalog's datasets repeat their columns: sharing an immutable one changes nothing)."""
+    if made is None or item.keys() != _COLUMN_FIELDS:
+        return Column(**item)
+    key = (item["name"], item["description"], item["datatype"], item["field_name"])
+    try:
+        column = made.get(key)
+    except TypeError:  # a value that is not text (not what a connector makes): not shared
+        return Column(**item)
+    if column is None:
+        column = made[key] = Column(**item)
+    return column
+
+
+def record_from_stored(
+    data: dict[str, Any], flags: list[str] | None, columns_made: dict[tuple, Column] | None = None
+) -> DatasetRecord:
+    """A record back from `digests.record_data` (times keep their own offsets), with its flags.
+    `columns_made`: the Columns made so far for this catalog, shared by content."""
     fields = dict(data)
     for name in _TIMES:
         value = fields.get(name)
         fields[name] = datetime.fromisoformat(value) if isinstance(value, str) and value else None
     fields["distributions"] = [Distribution(**item) for item in fields.get("distributions") or []]
     columns = fields.get("columns")
-    fields["columns"] = None if columns is None else [Column(**item) for item in columns]
+    fields["columns"] = None if columns is None else [_column(item, columns_made) for item in columns]
     fields["flags"] = list(flags or [])
     return DatasetRecord(**fields)
 
@@ -86,15 +115,17 @@ def reused_snapshot(session: Session, snapshot_id: int) -> CatalogSnapshot | Non
         return None
     replay = snapshot.harvest_replay
     records: list[DatasetRecord | None] = [None] * snapshot.assets
-    rows = session.execute(
-        select(SnapshotEntry.position, SnapshotEntry.flags, DatasetVersion.record)
-        .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
-        .where(SnapshotEntry.entry_list_id == snapshot.entry_list_id)
+    entries, versions = SnapshotEntry.__table__.c, DatasetVersion.__table__
+    rows = session.connection().execute(  # Core, the JSON as text: json_value decodes it
+        select(entries.position, type_coerce(entries.flags, Text), type_coerce(versions.c.record, Text))
+        .join(versions, versions.c.id == entries.dataset_version_id)
+        .where(entries.entry_list_id == snapshot.entry_list_id)
     )
+    columns_made: dict[tuple, Column] = {}
     for position, flags, data in rows:
         if not 0 <= position < len(records):
             return None
-        records[position] = record_from_stored(data, flags)
+        records[position] = record_from_stored(json_value(data), json_value(flags), columns_made)
     for position, data, flags in replay.get("assets") or []:
         if not 0 <= position < len(records):
             return None
