@@ -1,4 +1,4 @@
-"""SQLite bulk inserts as DB-API tuples (writes.sqlite_executemany) store exactly what
+"""SQLite bulk inserts as DB-API tuples (warehouse/sqlite_bulk.py) store exactly what
 SQLAlchemy's own executemany stores: the same text in every column, JSON and times included."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.warehouse.models import JSONType, UtcTime
-from wwc_pipeline.warehouse.writes import sqlite_executemany
+from wwc_pipeline.warehouse.sqlite_bulk import executemany as sqlite_executemany
 
 ROWS = [
     {

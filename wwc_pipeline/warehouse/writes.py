@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import CatalogSnapshot
+from wwc_pipeline.warehouse import sqlite_bulk
 from wwc_pipeline.warehouse.convert import jsonable, now, portal_key, utc
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.models import (
@@ -53,34 +54,6 @@ def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def sqlite_executemany(session: Session, table: Any, rows: list[dict], conflict_keys: list[str] = ()) -> bool:
-    """INSERT [... ON CONFLICT (keys) DO NOTHING] of rows that all name the same columns, as one
-    DB-API executemany of tuples, each value through its column type's bind processor (what
-    SQLAlchemy would do, without building a parameter dict per row: a seventh of a portal
-    write's CPU, profiled). False, with nothing done, when the rows name different columns."""
-    columns = list(rows[0])
-    if any(len(row) != len(columns) or row.keys() != rows[0].keys() for row in rows):
-        return False
-    dialect = session.get_bind().dialect
-    processors = [
-        (index, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for index, name in enumerate(columns)
-    ]
-    processors = [(index, process) for index, process in processors if process is not None]
-    values = []
-    for row in rows:
-        line = list(row.values())
-        for index, process in processors:
-            line[index] = process(line[index])
-        values.append(tuple(line))
-    conflict = " ON CONFLICT ({}) DO NOTHING".format(", ".join(conflict_keys)) if conflict_keys else ""
-    names = ", ".join(f'"{name}"' for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks}){conflict}'
-    session.connection().exec_driver_sql(sql, values)
-    return True
-
-
 def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
     """Many rows at once: COPY on PostgreSQL (pg_copy.py), one executemany on SQLite (a C loop)."""
     if not rows:
@@ -90,7 +63,7 @@ def bulk_insert(session: Session, model: type, rows: list[dict]) -> None:
 
         pg_copy.copy_rows(session, model.__table__, rows)
         return
-    if not sqlite_executemany(session, model.__table__, rows):
+    if not sqlite_bulk.executemany(session, model.__table__, rows):
         session.execute(insert(model.__table__), rows)
 
 
@@ -135,7 +108,7 @@ def bulk_insert_new(session: Session, model: type, rows: list[dict], keys: list[
 
         pg_copy.copy_new_rows(session, model.__table__, rows, keys)
         return
-    if sqlite_executemany(session, model.__table__, rows, keys):
+    if sqlite_bulk.executemany(session, model.__table__, rows, keys):
         return
     statement = upsert_dialect(session).insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
     session.execute(statement, rows)
