@@ -86,8 +86,9 @@ def tree_rss_by_role_kb(pid: int, cpu_seen: dict[int, tuple[str, int]] | None = 
         split[role] += _status_kb(member, "VmRSS")
         if cpu_seen is not None:
             ticks = cpu_ticks(member)
-            if ticks:
-                cpu_seen[member] = (role, ticks)
+            if ticks:  # an exiting process's argv reads empty: it keeps the role it had
+                known = cpu_seen.get(member, ("other", 0))[0]
+                cpu_seen[member] = (role if known == "other" else known, ticks)
     return split
 
 
