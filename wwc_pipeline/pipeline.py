@@ -226,20 +226,6 @@ def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
     return flagged
 
 
-def replay_write(snapshot: CatalogSnapshot, reused: Any) -> tuple[CatalogSnapshot, Any]:
-    """What the write of a 304 replay reads of its snapshot and stored results, to travel to a
-    writer process: its entries are the source's (`reused.entry_list_id`), so of the records only
-    the assets that are not datasets (`harvest_replay`) and how many datasets there are count;
-    every dataset record is sent as one shared record (pickled once), and the entries' statuses
-    stay here. A harvest's write reads everything: it goes as it is."""
-    if reused is None:
-        return snapshot, reused
-    shared = next((record for record in snapshot.records if record.is_dataset), None)
-    records = [record if not record.is_dataset else shared for record in snapshot.records]
-    slim = dataclasses.replace(reused, statuses={}, other_results=[])
-    return dataclasses.replace(snapshot, records=records), slim
-
-
 def scan_city(
     city: CityConfig,
     *,
@@ -290,17 +276,16 @@ def scan_city(
                     history=observation,
                 )
                 outcome = evaluate_portal(snapshot.records, context, portal.url, snapshot, stored=stored)
-                written, reused = replay_write(snapshot, outcome.reused)
                 warehouse.record_portal(
                     run_id,
                     city.id,
                     portal.platform,
                     portal.url,
-                    written,
+                    snapshot,
                     outcome.check_results,
                     entry_flags=entry_flags(snapshot),
                     renames=observation.renames,
-                    reused=reused,
+                    reused=outcome.reused,
                     replay_notes=outcome.replay_notes,
                 )
                 evidence.append(outcome.evidence)

@@ -100,16 +100,15 @@ def evaluate(
 def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, warehouse: Any) -> PortalDone:
     """The snapshot and its check results, in one transaction (replacing a failed try of this run)."""
     portal = job.portal
-    written, reused = pipeline.replay_write(snapshot, outcome.reused)
     warehouse.record_portal(
         job.run_id,
         job.city_id,
         portal.platform,
         portal.url,
-        written,
+        snapshot,
         outcome.check_results,
         entry_flags=pipeline.entry_flags(snapshot),
-        reused=reused,
+        reused=outcome.reused,
         replay_notes=outcome.replay_notes,
     )
     datasets = len(snapshot.datasets)

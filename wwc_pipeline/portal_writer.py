@@ -14,6 +14,7 @@ it writes in the calling thread. A worker that dies fails the write that was in 
 
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -36,6 +37,20 @@ def write_in_worker(url: str, args: tuple, kwargs: dict[str, Any]) -> PortalWrit
     return warehouse.record_portal(*args, **kwargs)
 
 
+def for_writer_process(snapshot: Any, reused: Any) -> tuple[Any, Any]:
+    """What the write of a 304 replay reads of its snapshot and stored results, to travel to a
+    writer process: its entries are the source's (`reused.entry_list_id`), so of the records only
+    the assets that are not datasets (`harvest_replay`) and how many datasets there are count;
+    every dataset record is sent as one shared record (pickled once), and the entries' statuses
+    stay here. A harvest's write reads everything: it goes as it is."""
+    if reused is None:
+        return snapshot, reused
+    shared = next((record for record in snapshot.records if record.is_dataset), None)
+    records = [record if not record.is_dataset else shared for record in snapshot.records]
+    slim = dataclasses.replace(reused, statuses={}, other_results=[])
+    return dataclasses.replace(snapshot, records=records), slim
+
+
 class PortalWriter:
     """`record_portal` in `processes` worker processes (0: in the calling thread)."""
 
@@ -54,6 +69,9 @@ class PortalWriter:
     def record_portal(self, *args: Any, **kwargs: Any) -> PortalWriteStats:
         if not self.processes:
             return self.warehouse.record_portal(*args, **kwargs)
+        run_id, city_id, platform, portal_url, snapshot, *rest = args
+        snapshot, kwargs["reused"] = for_writer_process(snapshot, kwargs.get("reused"))
+        args = (run_id, city_id, platform, portal_url, snapshot, *rest)
         try:
             return self._pool().submit(write_in_worker, self.warehouse.url, args, kwargs).result()
         except BrokenProcessPool:

@@ -114,10 +114,7 @@ def _metric_counts(judgement: _Judged, metric: str, criterion: CriterionConfig) 
     return counts
 
 
-def _metrics_score(
-    criterion: CriterionConfig, portals: list[PortalEvidence], judgement: _Judged | None = None
-) -> tuple[float | None, dict]:
-    judgement = _judge(criterion, portals) if judgement is None else judgement
+def _metrics_score(criterion: CriterionConfig, judgement: _Judged) -> tuple[float | None, dict]:
     counts = {metric: _metric_counts(judgement, metric, criterion) for metric in criterion.metrics}
     weighted = [
         (counts[m]["share"], w) for m, w in criterion.metrics.items() if counts[m]["share"] is not None
@@ -130,10 +127,7 @@ def _metrics_score(
     return score, counts
 
 
-def _worst_datasets(
-    criterion: CriterionConfig, portals: list[PortalEvidence], judgement: _Judged | None = None
-) -> list[dict]:
-    judgement = _judge(criterion, portals) if judgement is None else judgement
+def _worst_datasets(judgement: _Judged) -> list[dict]:
     ranked = sorted(judgement.ranked, key=lambda item: (item[0], item[1]))
     return [
         {"portal": url, "dataset_id": d.dataset_id, "title": d.title, "failed": failed}
@@ -243,14 +237,14 @@ def score_criterion(criterion: CriterionConfig, portals: list[PortalEvidence]) -
         return row
     if criterion.kind == "metrics":
         judgement = _judge(criterion, harvested)  # each dataset judged once per metric
-        score, counts = _metrics_score(criterion, harvested, judgement)
+        score, counts = _metrics_score(criterion, judgement)
         evidence = _metrics_evidence(criterion, counts)
         enough = counts["applicable_datasets"] >= criterion.min_datasets
         status = status_for(score, criterion) if enough else INSUFFICIENT
         if not enough:
             applicable = counts["applicable_datasets"]
             evidence += f" (only {plural(applicable, 'applicable dataset')}; {criterion.min_datasets} needed)"
-        row["worst_datasets"] = _worst_datasets(criterion, harvested, judgement)
+        row["worst_datasets"] = _worst_datasets(judgement)
     elif criterion.kind == "key_datasets":
         score, counts, evidence = key_datasets_score(criterion, harvested)
         status = status_for(score, criterion)
