@@ -13,16 +13,43 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from json.encoder import encode_basestring
 from typing import Any
 
 from wwc_pipeline.model import DatasetRecord
 
 _SCALARS = (str, int, float, bool, type(None))
+# One encoder each, built once: `json.dumps` with options builds a new encoder on every call,
+# a third of its cost on the small values a portal write encodes by the hundred thousand.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_RECORD = json.JSONEncoder(sort_keys=True, default=str)
+
+
+class JSONText(str):
+    """JSON already encoded: a JSON column stores it as it is (`stored_json`, the engines'
+    serializer; pg_copy.py) instead of encoding the value again."""
+
+
+def stored_json(value: Any) -> str:
+    """The warehouse engines' JSON serializer: `json.dumps`, except for `JSONText`."""
+    return value if type(value) is JSONText else json.dumps(value)
+
+
+class _NotPlain(Exception):
+    pass
+
+
+def _refuse(value: Any) -> Any:
+    raise _NotPlain
+
+
+_PLAIN_RECORD = json.JSONEncoder(sort_keys=True, default=_refuse, allow_nan=False)
 
 
 def canonical(value: Any) -> str:
     """JSON text that is equal for equal data (`value` must already be JSON-safe: convert.jsonable)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _CANONICAL.encode(value)
 
 
 def sha256(text: str) -> str:
@@ -34,6 +61,21 @@ def check_result_digest(
 ) -> str:
     """A check result's address: what it judged (portal, dataset version) and what it said."""
     return sha256(canonical([portal_id, dataset_version_id, check_id, status, value, reason]))
+
+
+def check_result_digest_and_value(
+    portal_id: int, dataset_version_id: int | None, check_id: str, status: str, value: Any, reason: str
+) -> tuple[str, JSONText]:
+    """`check_result_digest` and the value's canonical JSON, the value encoded once: the digest's
+    text is put together around it exactly as `canonical` writes the list (tests hold the two
+    equal)."""
+    value_text = canonical(value)
+    version = "null" if dataset_version_id is None else str(int(dataset_version_id))
+    text = (
+        f"[{int(portal_id)},{version},{encode_basestring(check_id)},{encode_basestring(status)},"
+        f"{value_text},{encode_basestring(reason)}]"
+    )
+    return sha256(text), JSONText(value_text)
 
 
 def result_set_digest(member_digests: Iterable[str]) -> str:
@@ -61,11 +103,8 @@ def record_data(record: DatasetRecord) -> dict[str, Any]:
     """What `DatasetRecord.to_dict()` gives without `flags` (they describe the harvest and are kept
     on the snapshot entry), built without `asdict`'s deep copies: this runs for every entry of
     every portal write (tests hold the two equal)."""
-    data = {
-        field.name: _plain(getattr(record, field.name))
-        for field in dataclasses.fields(record)
-        if field.name not in _HARVEST_MARKS
-    }
+    names = _field_names(type(record))
+    data = {name: _plain(getattr(record, name)) for name in names if name not in _HARVEST_MARKS}
     for key, value in data.items():
         if isinstance(value, datetime):
             data[key] = value.isoformat()
@@ -80,10 +119,25 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {_plain(key): _plain(item) for key, item in value.items()}
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(field.name for field in dataclasses.fields(kind))
 
 
 def record_digest(data: dict[str, Any]) -> str:
     """`DatasetRecord.content_hash()` of the record whose `record_data` this is."""
-    return sha256(json.dumps(data, sort_keys=True, default=str))
+    return sha256(_RECORD.encode(data))
+
+
+def record_digest_and_json(data: dict[str, Any]) -> tuple[str, JSONText | None]:
+    """`record_digest` and, when the data is plain JSON (no NaN, nothing `str()` stands in for),
+    the same text to store: one encoding serves both. None: store `convert.jsonable(data)`."""
+    try:
+        text = _PLAIN_RECORD.encode(data)
+    except (_NotPlain, ValueError):
+        return record_digest(data), None
+    return sha256(text), JSONText(text)

@@ -11,6 +11,8 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.engine import URL
 
+from wwc_pipeline.warehouse.digests import stored_json
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _ENGINES: dict[str, Engine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -89,7 +91,7 @@ def get_engine(url: str) -> Engine:
             parsed = make_url(url)
             if _is_sqlite_file(parsed):
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed, pool_pre_ping=True, json_serializer=stored_json)
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as error:
             raise WarehouseError(f"bad database URL {safe_url(url)}: {first_line(error)}") from None
         except OSError as error:

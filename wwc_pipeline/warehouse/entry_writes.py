@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.warehouse.convert import jsonable
-from wwc_pipeline.warehouse.digests import entry_list_digest, record_data, record_digest
+from wwc_pipeline.warehouse.digests import JSONText, entry_list_digest, record_data, record_digest_and_json
 from wwc_pipeline.warehouse.models import Dataset, DatasetVersion, EntryList, SnapshotEntry
 from wwc_pipeline.warehouse.writes import (
     NO_SYNC,
@@ -56,6 +56,10 @@ class Listing:
     repeat_of_position: int | None
     data: dict  # record_data(record): stored when the content changed
     content_hash: str
+    data_json: JSONText | None  # the same data as JSON text, when it is plain JSON
+
+    def stored_record(self) -> JSONText | dict:
+        return self.data_json if self.data_json is not None else jsonable(self.data)
 
 
 def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
@@ -71,7 +75,8 @@ def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
         first.setdefault(record.dataset_id, position)
         repeat_of = first[record.dataset_id] if occurrence > 1 else None
         data = record_data(record)
-        out.append(Listing(position, record, occurrence, repeat_of, data, record_digest(data)))
+        digest, data_json = record_digest_and_json(data)
+        out.append(Listing(position, record, occurrence, repeat_of, data, digest, data_json))
     return out
 
 
@@ -143,7 +148,7 @@ def write_entries(
                 "version": versions[(item.record.dataset_id, item.occurrence)],
                 "content_hash": item.content_hash,
                 "title": item.record.title,
-                "record": jsonable(item.data),
+                "record": item.stored_record(),
                 "first_run_id": run_id,
             }
             for pk, item in by_pk.items()

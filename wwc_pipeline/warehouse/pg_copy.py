@@ -14,7 +14,18 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
 
+from wwc_pipeline.warehouse.digests import JSONText
+
 STAGE = "wwc_copy_stage"
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+def _json(value: Any) -> Jsonb:
+    """A JSON value for COPY; a `JSONText` is encoded already and is sent as it is."""
+    return Jsonb(value, dumps=_as_is) if type(value) is JSONText else Jsonb(value)
 
 
 def _write(
@@ -26,7 +37,7 @@ def _write(
     raw = session.connection().connection.driver_connection  # psycopg, in this transaction
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([Jsonb(row[name]) if name in json_columns else row[name] for name in columns])
+            copy.write_row([_json(row[name]) if name in json_columns else row[name] for name in columns])
 
 
 def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -18,8 +18,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.results import CheckResult, Status
+from wwc_pipeline.warehouse import sqlite_bulk
 from wwc_pipeline.warehouse.convert import jsonable
-from wwc_pipeline.warehouse.digests import check_result_digest, result_set_digest
+from wwc_pipeline.warehouse.digests import check_result_digest_and_value, result_set_digest
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.entry_writes import WrittenEntries
 from wwc_pipeline.warehouse.models import (
@@ -79,8 +80,10 @@ def result_rows(
                 f"check {result.check_id!r} returned status {result.status!r}; expected pass, fail or na"
             ) from None
         version = judged_version(result, entries)
-        value, reason = jsonable(result.value), result.reason or ""
-        digest = check_result_digest(portal_id, version, result.check_id, status, value, reason)
+        reason = result.reason or ""
+        digest, value = check_result_digest_and_value(
+            portal_id, version, result.check_id, status, jsonable(result.value), reason
+        )
         rows.setdefault(
             digest,
             {
@@ -128,6 +131,18 @@ def checks_stored(session: Session, portal_id: int, check_ids: list[str]) -> set
     return stored
 
 
+def insert_results(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """digest -> id of these new result rows, once stored (by this write or a concurrent one).
+    SQLite numbers them as it inserts them; elsewhere the ids are looked up after the insert."""
+    if not rows:
+        return {}
+    numbered = sqlite_bulk.insert_numbered(session, CheckResultRow.__table__, rows, ["digest"])
+    if numbered is not None:
+        return {row["digest"]: pk for row, pk in zip(rows, numbered, strict=True)}
+    bulk_insert_new(session, CheckResultRow, rows, ["digest"])  # (or a concurrent writer did)
+    return result_ids(session, [row["digest"] for row in rows])
+
+
 def set_ids(session: Session, portal_id: int, digests: list[str]) -> dict[str, int]:
     query = select(ResultSet.digest, ResultSet.id).where(
         ResultSet.portal_id == portal_id, ResultSet.digest.in_(digests)
@@ -157,8 +172,7 @@ def write_check_results(
         known = checks_stored(session, portal_id, new_checks)
         ids = result_ids(session, [digest for check_id in known for digest in by_check[check_id]])
         missing = [rows[digest] for digest in wanted if digest not in ids]
-        bulk_insert_new(session, CheckResultRow, missing, ["digest"])  # (or a concurrent writer did)
-        ids.update(result_ids(session, [row["digest"] for row in missing]))
+        ids.update(insert_results(session, missing))
         set_rows = [
             {
                 "portal_id": portal_id,

@@ -9,6 +9,7 @@ are written by entry_writes.py, the check results by result_writes.py.
 from __future__ import annotations
 
 import dataclasses
+from collections import namedtuple
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
@@ -115,8 +116,18 @@ def bulk_insert_new(session: Session, model: type, rows: list[dict], keys: list[
 
 
 def insert_returning(session: Session, model: type, rows: list[dict], returning: list[str]) -> list[Any]:
-    """Bulk INSERT ... RETURNING `returning` columns (Core, one executemany)."""
+    """Bulk INSERT ... RETURNING `returning` columns (Core, one executemany). When they are the id
+    and columns of the rows themselves, SQLite numbers the rows as it inserts them instead
+    (sqlite_bulk.insert_numbered: no RETURNING round through SQLAlchemy's result rows)."""
     table = model.__table__
+    if rows and returning[0] == "id" and all(name in rows[0] for name in returning[1:]):
+        numbered = sqlite_bulk.insert_numbered(session, table, rows)
+        if numbered is not None:
+            made = namedtuple("Inserted", returning)  # attribute and tuple access, as Row gives
+            return [
+                made(pk, *(row[name] for name in returning[1:]))
+                for row, pk in zip(rows, numbered, strict=True)
+            ]
     return list(session.execute(insert(table).returning(*(table.c[name] for name in returning)), rows))
 
 
