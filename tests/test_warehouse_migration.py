@@ -264,3 +264,24 @@ def test_upgrade_of_a_0001_warehouse_on_postgres(postgres_url: str) -> None:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_a_warehouse_at_head_is_not_migrated_again(tmp_path) -> None:
+    """A CLI start on an up-to-date warehouse reads alembic_version and stops there: no
+    migration transaction and no foreign-key check (a scan of every row of a big warehouse)."""
+    url = f"sqlite:///{tmp_path / 'head.db'}"
+    warehouse = Warehouse(url)
+    statements: list[str] = []
+    sa.event.listen(warehouse.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    try:
+        warehouse.migrate()  # a new file: migrated, keys checked
+        assert any("foreign_key_check" in sql for sql in statements)
+        assert any("CREATE TABLE" in sql for sql in statements)
+        statements.clear()
+        warehouse.migrate()
+        assert any("alembic_version" in sql for sql in statements)  # it did look
+        assert not any("foreign_key_check" in sql for sql in statements)
+        writes = ("CREATE", "ALTER", "INSERT", "UPDATE", "DELETE", "DROP")
+        assert not any(sql.lstrip().upper().startswith(writes) for sql in statements)
+    finally:
+        warehouse.dispose()

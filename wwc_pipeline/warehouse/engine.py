@@ -8,6 +8,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.engine import URL
 
@@ -120,6 +122,15 @@ def alembic_config() -> Config:
     return config
 
 
+def at_head(engine: Engine, config: Config) -> bool:
+    """Whether the database is at the latest migration already: one read of alembic_version, so
+    that a CLI start on a big warehouse skips the migration's foreign-key check (a scan of every
+    row: 0.7 s of CPU at a tenth of the national size, measured, and growing with it)."""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_heads()
+    return bool(current) and set(current) == set(ScriptDirectory.from_config(config).get_heads())
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """`alembic upgrade head` on this engine; a no-op when already there.
 
@@ -128,6 +139,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     The keys are checked before the migration commits and turned back on afterwards.
     """
     config = alembic_config()
+    if revision == "head" and at_head(engine, config):
+        return
     with engine.connect().execution_options(**WRITE) as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:  # before BEGIN: SQLite ignores this pragma inside a transaction
