@@ -12,7 +12,6 @@ import pytest
 from wwc_pipeline.warehouse.convert import jsonable
 from wwc_pipeline.warehouse.digests import (
     JSONText,
-    canonical,
     check_result_digest,
     check_result_digest_and_value,
     record_digest,
@@ -45,8 +44,8 @@ def test_a_result_digest_built_around_its_value_is_the_canonical_one(value, vers
     for check_id, status, reason in [("metadata.title", "pass", ""), ('odd "id" é', "na", "why\n😀")]:
         digest, stored = check_result_digest_and_value(3, version, check_id, status, value, reason)
         assert digest == check_result_digest(3, version, check_id, status, value, reason)
-        assert type(stored) is JSONText and stored == canonical(value)
-        assert json.loads(stored) == value
+        assert type(stored) is JSONText and json.loads(stored) == value
+        assert json.dumps(json.loads(stored)) == json.dumps(value)  # the keys in the check's order
 
 
 def plain_record() -> dict:

@@ -179,3 +179,49 @@ def test_demo_with_a_fresh_prefect_home_passes_beside_two_busy_processes(tmp_pat
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert (workdir / "demo" / "index.html").is_file()
     assert result.stdout.count("report: ") == 5
+
+
+def test_a_server_launched_early_is_the_one_started_when_its_settings_match(monkeypatch):
+    """`launch_early` (before the CLI imports its flows) starts the server that `start_server`
+    then takes; launched with other settings than Prefect's it is stopped and a new one started;
+    with an API configured, or Prefect loaded already, nothing is launched early."""
+    import tempfile
+
+    from wwc_pipeline import prefect_local
+
+    launched: list[tuple[prefect_local.LocalServer, dict | None]] = []
+
+    def fake_launch(command, env=None):
+        process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        server = prefect_local.LocalServer(process, 1, tempfile.TemporaryFile())  # noqa: SIM115 - closed by stop()
+        launched.append((server, env))
+        return server
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setattr(prefect_local, "_prefect_loaded", lambda: False)
+    monkeypatch.setattr(prefect_local, "_launch", fake_launch)
+    monkeypatch.setattr(prefect_local.LocalServer, "healthy", lambda self: True)
+    try:
+        prefect_local.launch_early()
+        early, env = launched[0]
+        prefect_local.launch_early()  # once
+        assert len(launched) == 1 and env["PREFECT_UI_ENABLED"] == "0"
+        monkeypatch.setattr(prefect_local, "server_env", lambda: dict(env))
+        assert prefect_local.start_server(5) is early and len(launched) == 1
+
+        prefect_local.launch_early()
+        stale = launched[1][0]
+        monkeypatch.setattr(prefect_local, "server_env", lambda: {**env, "PREFECT_X": "1"})
+        fresh = prefect_local.start_server(5)
+        assert fresh is launched[2][0] and stale.process.wait(timeout=15) is not None
+
+        monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+        prefect_local.launch_early()
+        monkeypatch.delenv("PREFECT_API_URL")
+        monkeypatch.setattr(prefect_local, "_prefect_loaded", lambda: True)
+        prefect_local.launch_early()
+        assert len(launched) == 3 and not prefect_local._EARLY
+    finally:
+        prefect_local.drop_early()
+        for server, _env in launched:
+            server.stop()

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from wwc_pipeline import prefect_local
 from wwc_pipeline.cliutil import (
     console,
     echo,
@@ -87,6 +88,7 @@ def nightly(config: CitiesFile = None) -> None:
 
     load_cities(config)  # fail fast on bad config, before Prefect starts
     load_criteria()
+    prefect_local.launch_early()  # the server starts while the flows are imported
     from wwc_pipeline.flows.nightly import nightly_scan
 
     summaries = _run_flow(nightly_scan, cities_file=str(config) if config else None, trigger="cli")
@@ -104,6 +106,7 @@ def scan(
 
     load_cities(config).city(city)  # unknown city: one line, exit 2, before Prefect starts
     load_criteria()
+    prefect_local.launch_early()
     from wwc_pipeline.flows.rescan import rescan_city
 
     summary = _run_flow(rescan_city, city, cities_file=str(config) if config else None, trigger="cli")

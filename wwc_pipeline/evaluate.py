@@ -41,7 +41,7 @@ class MissingChecksError(RuntimeError):
     pass
 
 
-@dataclass
+@dataclass(slots=True)
 class DatasetEvaluation:
     """One dataset's metric results and the freshness facts behind `fresh`."""
 

@@ -14,7 +14,7 @@ from typing import Any
 UNDECODABLE = "undecodable_bytes"  # a flag: the entry held bytes that were not valid text (replaced)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Distribution:
     """One way to get the data: a download, an API, a page."""
 
@@ -24,7 +24,7 @@ class Distribution:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Column:
     name: str
     description: str | None = None  # its text, None when not present
@@ -32,7 +32,7 @@ class Column:
     field_name: str | None = None  # the API name rows use (Socrata `fieldName`), when it differs
 
 
-@dataclass
+@dataclass(slots=True)
 class DatasetRecord:
     """One catalog entry, normalized. `is_dataset` says whether it counts as a dataset."""
 

@@ -15,6 +15,7 @@ itself, from the main thread, before the flows need it:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import signal
@@ -126,14 +127,56 @@ def server_command(port: int) -> list[str]:
     return [sys.executable, "-m", "wwc_pipeline.prefect_local", str(os.getpid()), str(port)]
 
 
+_EARLY: list[tuple[LocalServer, dict[str, str]]] = []  # launched by launch_early, with its env
+
+
+def launch_early() -> None:
+    """Start the temporary server now, before the caller imports Prefect and its flows: both take
+    seconds of CPU, and the server's start runs in a process of its own. Decided without
+    importing Prefect: no `PREFECT_API_URL` in the environment; `prefect_api` drops this server
+    when Prefect's settings (a profile) name an API after all or want other server settings."""
+    if _EARLY or os.environ.get("PREFECT_API_URL") or _prefect_loaded():
+        return
+    env = dict(SERVER_ENV)
+    for field, value in RECORDER_BATCH.items():  # as server_env() decides, from the environment only
+        if RECORDER_ENV + field.upper() not in os.environ:
+            env[RECORDER_ENV + field.upper()] = str(value)
+    _EARLY.append((_launch(server_command, env), env))
+    atexit.register(drop_early)
+
+
+def _prefect_loaded() -> bool:
+    """Prefect imported already: nothing to overlap, and its settings decide (a test harness's)."""
+    return "prefect" in sys.modules
+
+
+def drop_early() -> None:
+    """Stop a server launched early that nothing took."""
+    while _EARLY:
+        _EARLY.pop()[0].stop()
+
+
+def _take_early(env: dict[str, str]) -> LocalServer | None:
+    """The server launched early, if it was launched with `env`; else it is stopped."""
+    if not _EARLY:
+        return None
+    server, launched_with = _EARLY.pop()
+    if launched_with == env:
+        return server
+    server.stop()
+    return None
+
+
 def start_server(timeout: float, attempts: int = ATTEMPTS, command=server_command) -> LocalServer:
-    """Start the server and wait until it answers `/api/health`; retry once; else PrefectStartupError.
+    """Start the server (or take the one `launch_early` started) and wait until it answers
+    `/api/health`; retry once; else PrefectStartupError.
 
     `command(port)` gives the argv (tests pass one that never becomes healthy).
     """
     last = ""
-    for _ in range(attempts):
-        server = _launch(command)
+    early = _take_early(server_env()) if command is server_command else None
+    for attempt in range(attempts):
+        server = early if attempt == 0 and early is not None else _launch(command)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if server.process.poll() is not None:  # it gave up (a taken port, a broken database)
@@ -154,12 +197,12 @@ def start_server(timeout: float, attempts: int = ATTEMPTS, command=server_comman
     )
 
 
-def _launch(command) -> LocalServer:
+def _launch(command, env: dict[str, str] | None = None) -> LocalServer:
     port = free_port()
     log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by LocalServer.stop
     process = subprocess.Popen(
         command(port),
-        env={**os.environ, **server_env()},
+        env={**os.environ, **(server_env() if env is None else env)},
         stdin=subprocess.DEVNULL,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -172,6 +215,7 @@ def prefect_api() -> Iterator[str]:
     """The Prefect API this process's flows use: the configured one, else our temporary server."""
     configured = configured_api_url()
     if configured:
+        drop_early()
         yield configured
         return
     server = start_server(startup_timeout())

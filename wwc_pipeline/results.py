@@ -14,7 +14,7 @@ class Status(StrEnum):
     NA = "na"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     check_id: str
     status: Status

@@ -24,6 +24,8 @@ _SCALARS = (str, int, float, bool, type(None))
 # a third of its cost on the small values a portal write encodes by the hundred thousand.
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 _RECORD = json.JSONEncoder(sort_keys=True, default=str)
+_STORED = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_FLAT = frozenset({str, int, float, bool, type(None)})
 
 
 class JSONText(str):
@@ -66,16 +68,24 @@ def check_result_digest(
 def check_result_digest_and_value(
     portal_id: int, dataset_version_id: int | None, check_id: str, status: str, value: Any, reason: str
 ) -> tuple[str, JSONText]:
-    """`check_result_digest` and the value's canonical JSON, the value encoded once: the digest's
-    text is put together around it exactly as `canonical` writes the list (tests hold the two
-    equal)."""
+    """`check_result_digest` and the value's JSON to store, the value encoded once where it can
+    be: the digest's text is put together around the value's canonical text exactly as
+    `canonical` writes the list (tests hold the two equal). A value holding a dict is stored as
+    it was built, not with sorted keys: its readers see the keys in the check's order."""
     value_text = canonical(value)
+    stored = value_text if _no_dict(value) else _STORED.encode(value)
     version = "null" if dataset_version_id is None else str(int(dataset_version_id))
     text = (
         f"[{int(portal_id)},{version},{encode_basestring(check_id)},{encode_basestring(status)},"
         f"{value_text},{encode_basestring(reason)}]"
     )
-    return sha256(text), JSONText(value_text)
+    return sha256(text), JSONText(stored)
+
+
+def _no_dict(value: Any) -> bool:
+    if type(value) is list:
+        return all(type(item) in _FLAT for item in value)
+    return type(value) in _FLAT
 
 
 def result_set_digest(member_digests: Iterable[str]) -> str:
