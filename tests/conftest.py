@@ -78,3 +78,31 @@ def scanned_testville(tmp_path_factory):
 
     with scanned_city(tmp_path_factory.mktemp("testville"), nights=3) as city:
         yield city
+
+
+# Under xdist (`-n 2` in pyproject's addopts) tests go to the two workers in work units
+# (tests/xdist_units.py): the tests sharing an expensive session fixture go together, so it is set up
+# once, not once a worker; and the longest tests are handed out first, not left for the end.
+SLOW_MARKS = ("prefect_server", "soak")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not any(item.get_closest_marker(mark) for mark in SLOW_MARKS))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from tests.xdist_units import UnitScheduling
+
+    config.option.loadscopereorder = False  # units in collection order: the slowest first
+    return UnitScheduling(config, log)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The summaries tests recorded with `record_property("summary", text)` (the soak's), printed at
+    the end: under xdist a worker's own prints never reach the terminal, its reports' properties do."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "summary" and report.when == "call":
+                    terminalreporter.write_line(f"\n{report.nodeid}:\n{value}")
