@@ -7,7 +7,7 @@ pytest 9 no longer reads back: the groups came apart. Here a unit is chosen by t
 - a file with module- or class-scoped fixtures: the file, so its fixtures are set up once;
 - any other test: itself.
 Units are handed out in collection order (a unit where its first test is), which conftest.py
-starts with the slowest tests (`prefect_server`, `soak`): none of them is left for the end.
+starts with the longest tests (`LONGEST_FIRST`): none of them is left for the end.
 """
 
 from __future__ import annotations
