@@ -78,3 +78,45 @@ def scanned_testville(tmp_path_factory):
 
     with scanned_city(tmp_path_factory.mktemp("testville"), nights=3) as city:
         yield city
+
+
+# Under xdist (`-n 2` in pyproject's addopts) tests go to the two workers in work units
+# (tests/xdist_units.py): the tests sharing an expensive session fixture go together, so it is set up
+# once, not once a worker; and the longest tests are handed out first, not left for the end: the
+# demo beside two busy processes, then the Prefect test server's unit (tests/test_e2e.py is in it;
+# many of its tests wait on the network, which the busy processes slow least), the soak, the kill -9
+# test. Any test not named here keeps its place after them.
+LONGEST_FIRST = (
+    "tests/test_prefect_local.py::test_demo_with_a_fresh_prefect_home",
+    "tests/test_e2e.py::",
+    "tests/test_soak.py::",
+    "tests/test_prefect_local.py::test_kill_9",
+)
+
+
+def _rank(item: pytest.Item) -> int:
+    return next(
+        (n for n, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST)
+    )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_rank)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    from tests.xdist_units import UnitScheduling
+
+    config.option.loadscopereorder = False  # units in collection order: the slowest first
+    return UnitScheduling(config, log)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The summaries tests recorded with `record_property("summary", text)` (the soak's), printed at
+    the end: under xdist a worker's own prints never reach the terminal, its reports' properties do."""
+    for outcome in ("passed", "failed"):
+        for report in terminalreporter.stats.get(outcome, []):
+            for name, value in getattr(report, "user_properties", ()):
+                if name == "summary" and report.when == "call":
+                    terminalreporter.write_line(f"\n{report.nodeid}:\n{value}")

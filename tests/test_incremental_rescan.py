@@ -10,9 +10,11 @@ the snapshots' entries must be the same; the unchanged portals must not have ser
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from wwc_pipeline import incremental, pipeline
 from wwc_pipeline.config import CityConfig, PortalConfig, load_criteria
@@ -129,8 +131,21 @@ def test_rescan_matches_full_recompute_on_sqlite(tmp_path, monkeypatch):
 
 @pytest.mark.postgres
 def test_rescan_matches_full_recompute_on_postgresql(postgres_url, tmp_path, monkeypatch):
-    # the full recompute in SQLite: the two must agree across databases too
-    check_rescan_matches_full_recompute((postgres_url, f"sqlite:///{tmp_path / 'full.db'}"), monkeypatch)
+    # in a schema of its own (search_path set per connection), not the shared database's public
+    # schema, which another test run (or xdist worker) may use at the same time
+    schema = f"wwc_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = make_url(postgres_url).update_query_dict({"options": f"-csearch_path={schema}"})
+    try:
+        # the full recompute in SQLite: the two must agree across databases too
+        urls = (url.render_as_string(hide_password=False), f"sqlite:///{tmp_path / 'full.db'}")
+        check_rescan_matches_full_recompute(urls, monkeypatch)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def test_every_version_metric_ignores_the_as_of_time(tmp_path):

@@ -83,7 +83,9 @@ def kill_mid_run(warehouse: Warehouse, city: CityConfig, client: HttpClient, as_
     return run_id
 
 
-def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tmp_path, capsys) -> None:
+def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(
+    tmp_path, record_property
+) -> None:
     plan = soak_plan.fault_schedule(NIGHTS, sum(len(p) for p in soak_plan.CITIES.values()))
     assert not soak_plan.unplanned_kinds(plan), "a fault kind of the simulator is not soaked"
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'soak.db'}")
@@ -255,8 +257,7 @@ def test_thirty_nights_with_faults_of_every_kind_leave_a_consistent_warehouse(tm
         f"entries checked: {entries_checked}",
         f"requests to internal address {INTERNAL}: {internal_requests}",
     ]
-    with capsys.disabled():
-        print("\n" + "\n".join(lines))
+    record_property("summary", "\n".join(lines))  # printed after the run (tests/conftest.py)
     assert set(faults_used) == set(soak_plan.FAULT_KINDS)
     warehouse.dispose()
 
