@@ -217,6 +217,9 @@ def warehouse_rows(w: dict[str, Any]) -> list[Row]:
             "", w["ratios"]["versions_second_over_first"], "version rows added / first run's"),
         row(label, "rows written: second run (A), first run (B)", str(second_rows), str(first_rows),
             w["ratios"]["rows_second_over_first"], "second / first"),
+        row(label, "first write's peak of traced memory (A), a dataset (B)",
+            f"{w['first_write_peak_traced_mb']} MB", f"{w['first_write_peak_traced_kb_per_dataset']} kB",
+            None, "tracemalloc, untimed write"),
     ]  # fmt: skip
 
 

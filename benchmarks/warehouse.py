@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
+import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -257,6 +258,16 @@ def run(size: int, repeat: int, seed: int = 1) -> dict[str, Any]:
             timed_once(lambda w=baseline, r=run_id: naive_record_portal(w, r, snapshot, results), naive)
             counts_naive, digest_naive = row_counts(baseline), content_digest(baseline)
             baseline.dispose()
+        # a last untimed write under tracemalloc: what one portal write holds at its peak
+        traced, run_id = fresh_warehouse(Path(folder), "traced", as_of)
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            traced.record_portal(run_id, CITY, PLATFORM, snapshot.portal, snapshot, results)
+            peak_mb = (tracemalloc.get_traced_memory()[1] - before) / 1e6
+        finally:
+            tracemalloc.stop()
+            traced.dispose()
     return {
         "size": len(snapshot.datasets),
         "check_results": len(results),
@@ -264,6 +275,8 @@ def run(size: int, repeat: int, seed: int = 1) -> dict[str, Any]:
         "ours_second": {**second.as_dict(), "stats": vars(stats_second), "rows": counts_second},
         "naive": {**naive.as_dict(), "rows": counts_naive},
         "same_rows": counts_naive == counts_first and digest_naive == digest_first,
+        "first_write_peak_traced_mb": round(peak_mb, 1),
+        "first_write_peak_traced_kb_per_dataset": round(1000 * peak_mb / len(snapshot.datasets), 2),
         "ratios": {
             "time_naive_over_ours": ratio(naive.median, first.median),
             "time_second_over_first": ratio(second.median, first.median),

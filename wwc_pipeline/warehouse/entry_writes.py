@@ -48,18 +48,15 @@ class WrittenEntries:
     stats: PortalWriteStats = PortalWriteStats(0, 0, 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listing:
     position: int
     record: DatasetRecord
     occurrence: int
     repeat_of_position: int | None
-    data: dict  # record_data(record): stored when the content changed
     content_hash: str
-    data_json: JSONText | None  # the same data as JSON text, when it is plain JSON
-
-    def stored_record(self) -> JSONText | dict:
-        return self.data_json if self.data_json is not None else jsonable(self.data)
+    stored_record: JSONText | dict  # record_data(record) as stored when the content changed:
+    # its JSON text when it is plain JSON (the text its hash was taken of), else `jsonable` of it
 
 
 def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
@@ -76,7 +73,8 @@ def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
         repeat_of = first[record.dataset_id] if occurrence > 1 else None
         data = record_data(record)
         digest, data_json = record_digest_and_json(data)
-        out.append(Listing(position, record, occurrence, repeat_of, data, digest, data_json))
+        stored = data_json if data_json is not None else jsonable(data)
+        out.append(Listing(position, record, occurrence, repeat_of, digest, stored))
     return out
 
 
@@ -148,7 +146,7 @@ def write_entries(
                 "version": versions[(item.record.dataset_id, item.occurrence)],
                 "content_hash": item.content_hash,
                 "title": item.record.title,
-                "record": item.stored_record(),
+                "record": item.stored_record,
                 "first_run_id": run_id,
             }
             for pk, item in by_pk.items()
