@@ -145,6 +145,8 @@ def test_simulate_listens_from_the_given_port_and_refuses_a_taken_one(tmp_path):
 
     import yaml
 
+    from tests.interrupt import interruptible
+
     def free(port: int) -> bool:
         with socket.socket() as probe:
             try:
@@ -157,7 +159,8 @@ def test_simulate_listens_from_the_given_port_and_refuses_a_taken_one(tmp_path):
     base = next(port for port in range(21000, 30000, 50) if all(free(port + i) for i in range(6)))
     out = tmp_path / "sim.yaml"
     command = [sys.executable, "-m", "wwc_pipeline.cli", "simulate", "--port", str(base), "--out", str(out)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    process = subprocess.Popen(interruptible(command), **pipes)
     try:
         deadline = time.monotonic() + 60
         while not out.is_file() and time.monotonic() < deadline and process.poll() is None:

@@ -10,6 +10,7 @@ import time
 
 import requests
 
+from tests.interrupt import interruptible
 from wwc_pipeline.config import load_cities
 from wwc_pipeline.simulator.national_plan import national_plan
 
@@ -27,9 +28,8 @@ def wwc(*arguments: str, **kwargs) -> subprocess.CompletedProcess:
 def test_simulate_national_writes_the_cities_file_of_the_plan_and_serves_it(tmp_path):
     out = tmp_path / "national.yaml"
     command = [sys.executable, "-m", "wwc_pipeline.cli", "simulate", "--national", "6", "--seed", "2"]
-    process = subprocess.Popen(
-        [*command, "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    process = subprocess.Popen(interruptible([*command, "--out", str(out)]), **pipes)
     try:
         deadline = time.monotonic() + 60
         while not out.exists() and time.monotonic() < deadline:
