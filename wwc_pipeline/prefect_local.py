@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
@@ -102,10 +102,14 @@ def server_env() -> dict[str, str]:
     the user's Prefect settings name none."""
     from prefect.settings import get_current_settings
 
-    recorder = get_current_settings().server.services.task_run_recorder
+    return _server_env(get_current_settings().server.services.task_run_recorder.model_fields_set)
+
+
+def _server_env(user_set: Collection[str]) -> dict[str, str]:
+    """`SERVER_ENV`, and the recorder's batch sizes for the fields not in `user_set`."""
     env = dict(SERVER_ENV)
     for field, value in RECORDER_BATCH.items():
-        if field not in recorder.model_fields_set:
+        if field not in user_set:
             env[RECORDER_ENV + field.upper()] = str(value)
     return env
 
@@ -137,10 +141,7 @@ def launch_early() -> None:
     when Prefect's settings (a profile) name an API after all or want other server settings."""
     if _EARLY or os.environ.get("PREFECT_API_URL") or _prefect_loaded():
         return
-    env = dict(SERVER_ENV)
-    for field, value in RECORDER_BATCH.items():  # as server_env() decides, from the environment only
-        if RECORDER_ENV + field.upper() not in os.environ:
-            env[RECORDER_ENV + field.upper()] = str(value)
+    env = _server_env({field for field in RECORDER_BATCH if RECORDER_ENV + field.upper() in os.environ})
     _EARLY.append((_launch(server_command, env), env))
     atexit.register(drop_early)
 

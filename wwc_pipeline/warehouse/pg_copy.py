@@ -3,7 +3,9 @@
 psycopg's executemany sends one Bind/Execute per row and multi-row VALUES statements cost a
 slow client-side parse per placeholder; COPY streams the rows in one command. Rows that may
 already exist (content-addressed ones) go through a staging table and one INSERT ... SELECT
-... ON CONFLICT DO NOTHING, so a concurrent writer storing the same row is not an error.
+... ON CONFLICT DO NOTHING, so a concurrent writer storing the same row is not an error. JSON
+goes through the connection's own serializer (the engine's `digests.stored_json`), so a
+`JSONText` is sent as it is.
 """
 
 from __future__ import annotations
@@ -14,18 +16,7 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import JSON, Table
 from sqlalchemy.orm import Session
 
-from wwc_pipeline.warehouse.digests import JSONText
-
 STAGE = "wwc_copy_stage"
-
-
-def _as_is(text: str) -> str:
-    return text
-
-
-def _json(value: Any) -> Jsonb:
-    """A JSON value for COPY; a `JSONText` is encoded already and is sent as it is."""
-    return Jsonb(value, dumps=_as_is) if type(value) is JSONText else Jsonb(value)
 
 
 def _write(
@@ -37,7 +28,7 @@ def _write(
     raw = session.connection().connection.driver_connection  # psycopg, in this transaction
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([_json(row[name]) if name in json_columns else row[name] for name in columns])
+            copy.write_row([Jsonb(row[name]) if name in json_columns else row[name] for name in columns])
 
 
 def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
