@@ -179,7 +179,8 @@ def department_matches(department: str, publishers: set[str]) -> bool:
 
 def department_coverage(datasets: list[DatasetRecord], departments: list[str] | None) -> dict:
     """The departments part: distinct publishers, and the share of configured departments among them."""
-    publishers = {normalize(r.publisher) for r in datasets} - {""}
+    texts = {r.publisher for r in datasets}  # each distinct text normalized once
+    publishers = {normalize(text) for text in texts} - {""}
     part: dict[str, Any] = {"distinct_publishers": len(publishers)}
     by_name = {normalize(d): d for d in reversed(departments or [])}  # first spelling of each name kept
     configured = [by_name[name] for name in dict.fromkeys(normalize(d) for d in departments or []) if name]

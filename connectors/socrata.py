@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from wwc_pipeline.config import PortalConfig
@@ -57,7 +58,16 @@ def records_from_document(document: Any, portal: str | None = None) -> list[Data
 
 
 def is_frequency_key(name: Any) -> bool:
+    if isinstance(name, str):
+        return _is_frequency_text(name)
     lowered = raw_string(name).lower()
+    return any(part in lowered for part in _FREQUENCY_KEY_PARTS)
+
+
+@lru_cache(maxsize=4096)
+def _is_frequency_text(name: str) -> bool:
+    """A domain's metadata keys repeat on every dataset: each is judged once."""
+    lowered = name.lower()
     return any(part in lowered for part in _FREQUENCY_KEY_PARTS)
 
 

@@ -120,6 +120,28 @@ def test_disaggregation_is_the_mean_of_the_key_and_tabular_shares():
     assert row["counts"]["key_datasets_with_columns"] == 2
 
 
+def test_tied_dimensions_are_listed_in_the_configured_order_whatever_the_stored_key_order():
+    """PostgreSQL's JSONB does not keep a stored value's key order: a reused value may hold its
+    dimensions in any order, and the evidence line must not follow it."""
+    from wwc_pipeline.keydata.rules import cached_key_datasets
+
+    dm8 = criterion(key_set="census", key_measure="disaggregated", met=50, partial=20)
+    configured = [d for d in cached_key_datasets().disaggregation.dimensions][:3]
+    names = {d.id: d.name for d in configured}
+    lines = set()
+    for ids in ([d.id for d in configured], [d.id for d in reversed(configured)]):
+        split = {
+            "tabular": 10,
+            "disaggregated": 4,
+            "dimensions": {**{i: 2 for i in ids}, "zz_unknown": 2, "zip": 3},
+            "dimension_names": {i: names[i] for i in ids} | {"zip": "ZIP code"},
+        }
+        lines.add(score_criterion(dm8, [portal("https://a", {}, split)])["evidence"])
+    assert len(lines) == 1
+    shown = ", ".join(f"{d.name} (2)" for d in configured)
+    assert f"dimensions found: ZIP code (3), {shown}, zz_unknown (2)." in lines.pop()
+
+
 def test_disaggregation_without_column_names_is_insufficient_never_not_met():
     dm8 = criterion(key_set="census", key_measure="disaggregated", met=50, partial=20)
     found = {"crime": [match("c", "Crimes", YES, dimensions=None)]}

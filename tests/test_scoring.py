@@ -96,3 +96,19 @@ def test_criteria_file_names_only_known_metrics_and_checks():
     for criterion in criteria.criteria:
         assert set(criterion.metrics) <= set(METRIC_NAMES), criterion.id
         assert set(criterion.portal_checks) <= known_portal, criterion.id
+
+
+def test_worst_datasets_are_the_ten_with_most_failures_first_listed_first_on_ties():
+    # 14 datasets over two portals: w0..w6 fail one metric, w7..w13 fail both (n/a fails none)
+    answers = [(False, True)] * 7 + [(False, False)] * 7
+    datasets = [outcome(f"w{i}", *pair) for i, pair in enumerate(answers)]
+    datasets.insert(3, outcome("clean", True, None))
+    first, second = (
+        PortalEvidence("a", True, datasets=datasets[:8]),
+        PortalEvidence("b", True, datasets=datasets[8:]),
+    )
+    row = score_criterion(METADATA, [first, second])
+    listed = [(worst["portal"], worst["dataset_id"], len(worst["failed"])) for worst in row["worst_datasets"]]
+    both = [("b", f"w{i}", 2) for i in range(7, 14)]
+    one = [("a", f"w{i}", 1) for i in range(3)]
+    assert listed == both + one

@@ -41,6 +41,9 @@ CitiesFile = Annotated[
 def _run_flow(call, *args, **kwargs) -> dict:
     """Run a flow in-process against Prefect's API (a temporary server of ours unless one is
     configured); a city failure ends with exit status 1 naming the city."""
+    # Prefect imports this as a flow run starts (0.4 s, after the server is up): here, while it starts
+    import fastapi.encoders  # noqa: F401
+
     from wwc_pipeline.flows.errors import CityScanFailed
     from wwc_pipeline.prefect_local import prefect_api
 

@@ -143,17 +143,19 @@ def portal_context(
 def kept_statuses(outcomes: list[Any], positions: list[int]) -> dict[str, Any] | None:
     """The dataset metrics' statuses of every entry, compact, for the snapshot's `harvest_replay`:
     the next replay reads them instead of every result row (replay_reads.stored_results)."""
-    from wwc_pipeline.evaluate import METRIC_NAMES
-    from wwc_pipeline.warehouse.replay_reads import encoded_statuses
+    from operator import itemgetter
 
-    if any(name not in outcome.metrics for outcome in outcomes for name in METRIC_NAMES):
+    from wwc_pipeline.evaluate import METRIC_NAMES
+    from wwc_pipeline.warehouse.replay_reads import STATUS_LETTERS
+
+    entries = sorted(zip(positions, outcomes, strict=True), key=itemgetter(0))
+    letter = {True: STATUS_LETTERS["pass"], False: STATUS_LETTERS["fail"], None: STATUS_LETTERS["na"]}
+    answers = itemgetter(*METRIC_NAMES)  # encoded_statuses' form, without a dict an entry
+    try:
+        codes = ["".join([letter[answer] for answer in answers(outcome.metrics)]) for _, outcome in entries]
+    except KeyError:
         return None  # not every metric answered: the next replay reads the result rows
-    names = {True: "pass", False: "fail", None: "na"}
-    statuses = {
-        position: {name: names[outcome.metrics[name]] for name in METRIC_NAMES}
-        for position, outcome in zip(positions, outcomes, strict=True)
-    }
-    return encoded_statuses(METRIC_NAMES, statuses)
+    return {"checks": list(METRIC_NAMES), "positions": [position for position, _ in entries], "codes": codes}
 
 
 def unchanged_as_of_sets(stored: Any, found: dict[int, dict[str, bool | None]]) -> dict[str, int]:

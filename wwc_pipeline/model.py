@@ -11,9 +11,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from wwc_pipeline.quick_init import quick_init
+
 UNDECODABLE = "undecodable_bytes"  # a flag: the entry held bytes that were not valid text (replaced)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Distribution:
     """One way to get the data: a download, an API, a page."""
@@ -24,6 +27,7 @@ class Distribution:
     url: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Column:
     name: str

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from wwc_pipeline.quick_init import quick_init
+
 
 class Status(StrEnum):
     PASS = "pass"
@@ -14,6 +16,7 @@ class Status(StrEnum):
     NA = "na"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CheckResult:
     check_id: str

@@ -6,7 +6,9 @@ datasets, a per-portal breakdown, and the ids of the checks that produced it.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from wwc_pipeline.config import CriteriaConfig, CriterionConfig
 from wwc_pipeline.keydata.scoring import key_datasets_score
@@ -77,13 +79,17 @@ def _judge(criterion: CriterionConfig, portals: list[PortalEvidence]) -> _Judged
     judged_by: dict[str, dict[str, int]] = {metric: {} for metric in metrics}
     applicable = 0
     ranked: list[tuple[int, int, str, DatasetOutcome, list[str]]] = []
+    plan = [(m, tallies[m], judged_by[m], m in criterion.fallbacks) for m in metrics]  # looked up once
     for portal in portals:
         for dataset in portal.datasets:
             failed = []
             seen = False
-            for metric in metrics:
-                outcome, how = judged(criterion, dataset, metric)
-                tally = tallies[metric]
+            answers = dataset.metrics
+            for metric, tally, hows, has_fallback in plan:  # `judged`, inlined where no fallback
+                if has_fallback:
+                    outcome, how = judged(criterion, dataset, metric)
+                else:
+                    outcome, how = answers.get(metric), metric
                 if outcome is True:
                     tally[0] += 1
                 elif outcome is False:
@@ -93,7 +99,6 @@ def _judge(criterion: CriterionConfig, portals: list[PortalEvidence]) -> _Judged
                     tally[2] += 1
                 if outcome is not None:
                     seen = True
-                    hows = judged_by[metric]
                     hows[how] = hows.get(how, 0) + 1
             applicable += seen
             if failed:
@@ -128,10 +133,10 @@ def _metrics_score(criterion: CriterionConfig, judgement: _Judged) -> tuple[floa
 
 
 def _worst_datasets(judgement: _Judged) -> list[dict]:
-    ranked = sorted(judgement.ranked, key=lambda item: (item[0], item[1]))
+    ranked = heapq.nsmallest(WORST_DATASETS, judgement.ranked, key=itemgetter(0, 1))  # = sorted()[:N]
     return [
         {"portal": url, "dataset_id": d.dataset_id, "title": d.title, "failed": failed}
-        for _, _, url, d, failed in ranked[:WORST_DATASETS]
+        for _, _, url, d, failed in ranked
     ]
 
 

@@ -39,6 +39,17 @@ def _values(portals: list[Any], check_id: str) -> list[tuple[str, dict]]:
     return found
 
 
+def _dimension_order() -> dict[str, int]:
+    """dimension id -> its place in config/key_datasets.yaml (empty when the file cannot be read)."""
+    from wwc_pipeline.keydata.rules import cached_key_datasets
+
+    try:
+        dimensions = cached_key_datasets().disaggregation.dimensions
+    except Exception:  # noqa: BLE001 - a broken file: ties fall back to the dimension id
+        return {}
+    return {dimension.id: place for place, dimension in enumerate(dimensions)}
+
+
 def _not_run(portals: list[Any], check_id: str) -> str:
     """Why a check gave no result (e.g. a bad config/key_datasets.yaml), for the evidence line."""
     reasons = sorted({r.reason for p in portals if (r := p.portal_results.get(check_id)) and r.reason})
@@ -139,7 +150,9 @@ def disaggregated_score(criterion: Any, portals: list[Any]) -> tuple[float | Non
         )
     if tabular:
         parts.append(f"{split} of {tabular} tabular datasets ({100 * split / tabular:.0f}%)")
-    shown = ", ".join(f"{names.get(d, d)} ({n})" for d, n in sorted(dimensions.items(), key=lambda i: -i[1]))
+    order = _dimension_order()  # ties: configured order, not the stored value's (JSONB reorders keys)
+    ranked = sorted(dimensions.items(), key=lambda i: (-i[1], order.get(i[0], len(order)), i[0]))
+    shown = ", ".join(f"{names.get(d, d)} ({n})" for d, n in ranked)
     evidence = " and ".join(parts) + f" are disaggregated; dimensions found: {shown or 'none'}."
     return round(100 * sum(shares) / len(shares), 1), counts, evidence
 

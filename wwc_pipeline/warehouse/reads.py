@@ -194,14 +194,14 @@ def previous_columns(
     entry_list_id = session.scalar(query)
     if entry_list_id is None:
         return {}
-    rows = session.execute(
-        select(Dataset.dataset_id, DatasetVersion.record)
+    rows = session.execute(  # the columns only, taken out by the database (not every whole record)
+        select(Dataset.dataset_id, DatasetVersion.record["columns"])
         .join(SnapshotEntry, SnapshotEntry.dataset_id == Dataset.id)
         .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
         .where(SnapshotEntry.entry_list_id == entry_list_id, Dataset.occurrence == 1)
     )
     return {
-        dataset_id: [column["name"] for column in record["columns"]]
-        for dataset_id, record in rows
-        if record.get("columns") is not None
+        dataset_id: [column["name"] for column in columns]
+        for dataset_id, columns in rows
+        if columns is not None
     }

@@ -38,7 +38,7 @@ _TIMES = ("created_at", "metadata_modified_at", "data_modified_at")
 @dataclass(frozen=True)
 class ReplaySource:
     snapshot_id: int
-    replay: dict[str, Any]
+    replay: dict[str, Any]  # its "fingerprint" and "pages" (what a revalidation reads)
 
 
 def replay_source(
@@ -46,8 +46,9 @@ def replay_source(
 ) -> ReplaySource | None:
     """The portal's latest complete snapshot before the run (as-of order), when it can be replayed."""
     current = select(Run.as_of).where(Run.id == before_run_id).scalar_subquery()
-    query = (
-        select(Snapshot.id, Snapshot.harvest_replay)
+    replay = Snapshot.harvest_replay  # only the parts a revalidation reads, taken out by the
+    query = (  # database: the whole holds every non-dataset asset's record and every entry's statuses
+        select(Snapshot.id, replay["fingerprint"].label("fingerprint"), replay["pages"].label("pages"))
         .join(Portal)
         .join(Run, Run.id == Snapshot.run_id)
         .where(
@@ -61,9 +62,9 @@ def replay_source(
         .limit(1)
     )
     row = session.execute(query).first()
-    if row is None or not row.harvest_replay:
+    if row is None or row.fingerprint is None:
         return None
-    return ReplaySource(row.id, row.harvest_replay)
+    return ReplaySource(row.id, {"fingerprint": row.fingerprint, "pages": row.pages})
 
 
 def json_value(stored: Any) -> Any:
@@ -201,8 +202,10 @@ def stored_results(
     None when one entry lacks a result of one of them (nothing is reused then). The statuses come
     from the snapshot's compact copy when it has one, else from the result rows. The sets of
     `other_ids` that the snapshot has come along."""
-    row = session.execute(
-        select(Snapshot.entry_list_id, Snapshot.harvest_replay).where(Snapshot.id == snapshot_id)
+    row = session.execute(  # of the replay notes, only the statuses
+        select(Snapshot.entry_list_id, Snapshot.harvest_replay[STATUSES_KEY].label("kept")).where(
+            Snapshot.id == snapshot_id
+        )
     ).first()
     if row is None or row.entry_list_id is None:
         return None
@@ -223,8 +226,7 @@ def stored_results(
         select(func.count()).select_from(SnapshotEntry).where(SnapshotEntry.entry_list_id == entry_list_id)
     )
     other_sets = {check_id: found_sets[check_id] for check_id in other_ids if check_id in found_sets}
-    kept = (row.harvest_replay or {}).get(STATUSES_KEY)
-    statuses = decoded_statuses(kept, check_ids, entries or 0)
+    statuses = decoded_statuses(row.kept, check_ids, entries or 0)
     if statuses is None:
         statuses = statuses_from_rows(session, entry_list_id, set_ids)
     if statuses is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import count
 from typing import Any
 
 from sqlalchemy import func, select
@@ -49,15 +50,17 @@ def _insert(
         for index, name in enumerate(columns)
     ]
     processors = [(index, process) for index, process in processors if process is not None]
+    numbers = None if first_id is None else count(first_id)
     values = []
-    for row in rows:
-        line = list(row.values())
-        for index, process in processors:
-            line[index] = process(line[index])
-        values.append(tuple(line))
-    if first_id is not None:
+    for row in rows:  # one tuple a row, its id first when numbered
+        line: Any = row.values()
+        if processors:
+            line = list(line)
+            for index, process in processors:
+                line[index] = process(line[index])
+        values.append(tuple(line) if numbers is None else (next(numbers), *line))
+    if numbers is not None:
         columns = ["id", *columns]
-        values = [(number, *line) for number, line in enumerate(values, first_id)]
     conflict = " ON CONFLICT ({}) DO NOTHING".format(", ".join(conflict_keys)) if conflict_keys else ""
     names = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
