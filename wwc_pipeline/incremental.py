@@ -51,9 +51,9 @@ def unchanged_snapshot(
     if warehouse is None or client is None or not hasattr(warehouse, "replay_source"):
         return None
     source = warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
-    if source is None or source.replay.get("fingerprint") != harvest_fingerprint(portal):
+    if source is None or source.fingerprint != harvest_fingerprint(portal):
         return None
-    pages = [PageValidator.from_json(page) for page in source.replay.get("pages") or []]
+    pages = [PageValidator.from_json(page) for page in source.pages or []]
     deadline = getattr(portal, "harvest_deadline_s", None)
     view = client.for_portal(portal).within(deadline, "the harvest deadline")
     if not revalidate(view, pages):
@@ -146,16 +146,15 @@ def kept_statuses(outcomes: list[Any], positions: list[int]) -> dict[str, Any] |
     from operator import itemgetter
 
     from wwc_pipeline.evaluate import METRIC_NAMES
-    from wwc_pipeline.warehouse.replay_reads import STATUS_LETTERS
+    from wwc_pipeline.warehouse.replay_reads import LETTER_OF_ANSWER, compact_statuses
 
     entries = sorted(zip(positions, outcomes, strict=True), key=itemgetter(0))
-    letter = {True: STATUS_LETTERS["pass"], False: STATUS_LETTERS["fail"], None: STATUS_LETTERS["na"]}
-    answers = itemgetter(*METRIC_NAMES)  # encoded_statuses' form, without a dict an entry
+    answers = itemgetter(*METRIC_NAMES)  # the codes straight from the answers: no dict an entry
     try:
-        codes = ["".join([letter[answer] for answer in answers(outcome.metrics)]) for _, outcome in entries]
+        codes = ["".join([LETTER_OF_ANSWER[a] for a in answers(outcome.metrics)]) for _, outcome in entries]
     except KeyError:
         return None  # not every metric answered: the next replay reads the result rows
-    return {"checks": list(METRIC_NAMES), "positions": [position for position, _ in entries], "codes": codes}
+    return compact_statuses(METRIC_NAMES, [position for position, _ in entries], codes)
 
 
 def unchanged_as_of_sets(stored: Any, found: dict[int, dict[str, bool | None]]) -> dict[str, int]:

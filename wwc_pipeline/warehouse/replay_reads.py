@@ -37,8 +37,11 @@ _TIMES = ("created_at", "metadata_modified_at", "data_modified_at")
 
 @dataclass(frozen=True)
 class ReplaySource:
+    """The snapshot a replay would come from, and what revalidating its pages reads of its notes."""
+
     snapshot_id: int
-    replay: dict[str, Any]  # its "fingerprint" and "pages" (what a revalidation reads)
+    fingerprint: Any
+    pages: list[dict[str, Any]] | None
 
 
 def replay_source(
@@ -64,7 +67,7 @@ def replay_source(
     row = session.execute(query).first()
     if row is None or row.fingerprint is None:
         return None
-    return ReplaySource(row.id, {"fingerprint": row.fingerprint, "pages": row.pages})
+    return ReplaySource(row.id, row.fingerprint, row.pages)
 
 
 def json_value(stored: Any) -> Any:
@@ -154,13 +157,19 @@ STATUSES_KEY = "statuses"
 NOTE_KEYS = frozenset({STATUSES_KEY, "portal_inputs"})  # notes on an evaluation (portal_reuse)
 STATUS_LETTERS = {"pass": "p", "fail": "f", "na": "n"}
 _STATUS_OF_LETTER = {letter: status for status, letter in STATUS_LETTERS.items()}
+LETTER_OF_ANSWER = {True: STATUS_LETTERS["pass"], False: STATUS_LETTERS["fail"], None: STATUS_LETTERS["na"]}
 
 
 def encoded_statuses(check_ids: Sequence[str], statuses: dict[int, dict[str, str]]) -> dict[str, Any]:
     """position -> check id -> status as the compact form kept in `harvest_replay`."""
     positions = sorted(statuses)
     codes = ["".join(STATUS_LETTERS[statuses[p][c]] for c in check_ids) for p in positions]
-    return {"checks": list(check_ids), "positions": positions, "codes": codes}
+    return compact_statuses(check_ids, positions, codes)
+
+
+def compact_statuses(check_ids: Sequence[str], positions: Sequence[int], codes: list[str]) -> dict[str, Any]:
+    """The compact form itself: ascending positions, one code a position, a letter a check."""
+    return {"checks": list(check_ids), "positions": list(positions), "codes": codes}
 
 
 def decoded_statuses(kept: Any, check_ids: Sequence[str], entries: int) -> dict[int, dict[str, str]] | None:
