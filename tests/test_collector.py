@@ -1,4 +1,5 @@
-"""collector.tuned_for_run: the run's freeze is undone after it, even when the run fails."""
+"""collector.tuned_for_run: the run's freeze and its rarer full collections are undone after it,
+even when the run fails."""
 
 from __future__ import annotations
 
@@ -9,18 +10,23 @@ import pytest
 from wwc_pipeline import collector
 
 
-def test_freezes_for_the_run_only_and_keeps_the_thresholds():
+def test_freezes_for_the_run_only_keeps_the_young_thresholds_and_spaces_full_collections():
     before = gc.get_threshold()
     with collector.tuned_for_run():
         assert gc.get_freeze_count() > 0
-        assert gc.get_threshold() == before
+        young, middle, oldest = gc.get_threshold()
+        assert (young, middle) == before[:2]  # garbage holding a socket goes as soon as usual
+        assert oldest == max(before[2], collector.FULL_COLLECTION_EVERY) > 10  # Python's default: 10
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_undone_when_the_run_raises():
+    before = gc.get_threshold()
     with pytest.raises(RuntimeError), collector.tuned_for_run():
         raise RuntimeError("portal failed")
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_cyclic_garbage_of_the_run_is_still_collected():

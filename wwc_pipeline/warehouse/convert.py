@@ -21,9 +21,19 @@ def utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+_AS_THEY_ARE = frozenset({str, bool, int, type(None)})  # exact types: a subclass (an enum) is not
+
+
 def jsonable(value: Any) -> Any:
     """Plain JSON data: times as ISO text, NaN/inf as null (PostgreSQL rejects them), numpy and
     pandas values as their Python equivalents (`tolist()`), anything else as its text."""
+    kind = type(value)  # the plain types first, by exact type: every check result's value comes here
+    if kind in _AS_THEY_ARE:
+        return value
+    if kind is dict:
+        return {key if type(key) is str else str(key): jsonable(item) for key, item in value.items()}
+    if kind is list:
+        return [jsonable(item) for item in value]
     if isinstance(value, Enum):
         return jsonable(value.value)
     if value is None or isinstance(value, str | bool):
