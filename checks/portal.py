@@ -140,14 +140,23 @@ def policy_document(records: list[DatasetRecord], context: PortalContext) -> lis
     return signal_result("portal.policy_document", records, POLICY, "an open-data policy")
 
 
-def _inventory_title(title: str) -> bool:
-    """Whether a normalized title names an inventory (normalized once, not once per pattern)."""
-    return any(re.search(pattern, title) for pattern in INVENTORY_TITLES)
+_INVENTORY_TITLE = re.compile("|".join(f"(?:{pattern})" for pattern in INVENTORY_TITLES))
+_INVENTORY_WORDS = ("inventory", "catalog")  # one of them is in every title the patterns match
+
+
+def inventory_title(title: str | None) -> bool:
+    """Whether a title, normalized, names an inventory. A title without a tag or an entity keeps
+    its letters through `normalize` (lower-cased), so one that holds neither word is not
+    normalized at all: this runs on every entry of every run."""
+    lowered = (title or "").lower()
+    if "<" not in lowered and "&" not in lowered and not any(w in lowered for w in _INVENTORY_WORDS):
+        return False
+    return _INVENTORY_TITLE.search(normalize(title)) is not None
 
 
 def find_inventory(records: list[DatasetRecord], as_of: datetime) -> dict:
     """The inventory part: the most recently updated inventory asset and its age."""
-    candidates = [r for r in records if _inventory_title(normalize(r.title))]
+    candidates = [r for r in records if inventory_title(r.title)]
     if not candidates:
         return {"found": False, "score": 0.0, "candidates": 0}
 

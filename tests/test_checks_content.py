@@ -205,6 +205,20 @@ def test_schema_drift_compares_with_the_previous_run():
     assert portal.status is Status.FAIL
 
 
+def test_schema_drift_says_the_same_of_a_list_in_the_same_order_as_of_one_reordered():
+    columns = [Column("a"), Column("b"), Column("a")]  # a repeated name counts once
+    records = [dataset("in-order", columns), dataset("reordered", columns)]
+    previous = {"in-order": ["a", "b", "a"], "reordered": ["b", "a"]}
+    _, in_order, reordered = schema_drift(records, context(previous=previous))
+    assert (in_order.status, in_order.value, in_order.reason) == (
+        reordered.status,
+        reordered.value,
+        reordered.reason,
+    )
+    assert in_order.status is Status.PASS and in_order.reason == "Same 2 columns as the previous run."
+    assert in_order.value == {"added": [], "removed": []}
+
+
 @pytest.mark.parametrize(
     ("records", "previous"),
     [

@@ -182,3 +182,32 @@ def test_every_portal_check_is_registered_under_its_fixed_id():
         "content.schema_drift",
     }
     assert expected <= set(PORTAL_CHECKS)
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Open Data Inventory",
+        "Data <b>Inventory</b>",
+        "Data &#73;nventory 2020",  # an entity spells the word
+        "Site Analytics: Asset Inventory",
+        "asset inventory",
+        "Catalogue of City Datasets",
+        "Catalog of all the open datasets",
+        "Datasets_catalog",
+        "DATA   CATALOGUE",
+        "Inventory of trees",
+        "Tree inventory",
+        "Crime reports",
+        "Café data inventory",
+        "",
+        None,
+    ],
+)
+def test_an_inventory_title_is_found_as_every_pattern_on_the_normalized_title_finds_it(title):
+    import re
+
+    from wwc_pipeline.checks.portal import INVENTORY_TITLES, inventory_title, normalize
+
+    expected = any(re.search(pattern, normalize(title)) for pattern in INVENTORY_TITLES)
+    assert inventory_title(title) is expected

@@ -78,3 +78,33 @@ def test_a_record_that_is_not_plain_json_keeps_the_slow_way(odd):
     digest, stored = record_digest_and_json(data)
     assert digest == record_digest(data)
     assert stored is None
+
+
+def test_results_sharing_one_value_object_get_the_digests_of_equal_separate_values():
+    from wwc_pipeline.results import CheckResult, Status
+    from wwc_pipeline.warehouse.entry_writes import Entry, WrittenEntries
+    from wwc_pipeline.warehouse.result_writes import result_rows
+
+    entries = WrittenEntries(1)
+    for position, dataset_id in enumerate(["a", "b", "c"]):
+        entries.by_position[position] = Entry(position, dataset_id, 1, position + 10, position + 20, None)
+        entries.first_position[dataset_id] = position
+    shared = {"added": [], "removed": ["x"]}
+    results = [
+        CheckResult("content.schema_drift", Status.PASS, shared, "Same 2 columns.", "a", 0),
+        CheckResult("content.schema_drift", Status.PASS, shared, "Same 2 columns.", "b", 1),
+        CheckResult("content.schema_drift", Status.FAIL, {"added": [], "removed": ["x"]}, "Changed.", "c", 2),
+        CheckResult("content.schema_drift", Status.PASS, None, "Portal.", None, None),
+    ]
+    rows = result_rows(5, 3, results, entries)
+    expected = [
+        check_result_digest(3, version, "content.schema_drift", status, value, reason)
+        for version, status, value, reason in [
+            (20, "pass", shared, "Same 2 columns."),
+            (21, "pass", shared, "Same 2 columns."),
+            (22, "fail", shared, "Changed."),
+            (None, "pass", None, "Portal."),
+        ]
+    ]
+    assert list(rows) == expected
+    assert [json.loads(row["value"]) for row in rows.values()] == [shared, shared, shared, None]

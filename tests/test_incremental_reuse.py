@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 
 from tests.test_incremental_rescan import NIGHT_1, QUIET, evidence, fresh_warehouse, full_recompute, scan
-from wwc_pipeline import pipeline, registry
+from wwc_pipeline import incremental, pipeline, registry
 from wwc_pipeline.config import CityConfig, PortalConfig
 from wwc_pipeline.portal_reuse import REUSABLE_CHECKS
 from wwc_pipeline.simulator.national import NationalSimulator
@@ -42,6 +42,14 @@ class Spy:
             return fresh(record, as_of)
 
         monkeypatch.setitem(registry.DATASET_CHECKS, "fresh", counted_fresh)
+        self.statuses_made = 0  # compact statuses made anew (a steady replay keeps the stored form)
+        make = incremental.kept_statuses
+
+        def counted_statuses(outcomes, positions):
+            self.statuses_made += 1
+            return make(outcomes, positions)
+
+        monkeypatch.setattr(incremental, "kept_statuses", counted_statuses)
         record = pipeline.evaluate_portal
 
         def evaluate_portal(*args, **kwargs):
@@ -62,12 +70,35 @@ class Spy:
 
     def night(self) -> tuple[list[str], list[str]]:
         ran, written = self.ran, self.written
-        self.ran, self.written, self.fresh_built = [], [], 0
+        self.ran, self.written, self.fresh_built, self.statuses_made = [], [], 0, 0
         return ran, written
 
 
 def result_rows(warehouse) -> int:
     return warehouse.count_rows("check_results") + warehouse.count_rows("result_set_members")
+
+
+def kept_statuses_match_the_rows(warehouse, run_id: int) -> int:
+    """Each snapshot of the run keeps, for its next replay, exactly the metric statuses its result
+    rows say (kept again as read on a steady replay, made anew when an answer changed); the
+    snapshots that keep them."""
+    from sqlalchemy import select
+
+    from wwc_pipeline.evaluate import METRIC_NAMES
+    from wwc_pipeline.warehouse.models import Snapshot
+    from wwc_pipeline.warehouse.replay_reads import STATUSES_KEY, statuses_from_rows, stored_results
+
+    checked = 0
+    with warehouse._session() as session:
+        snapshots = session.execute(select(Snapshot).where(Snapshot.run_id == run_id)).scalars().all()
+        for snapshot in snapshots:
+            if not (snapshot.harvest_replay or {}).get(STATUSES_KEY):
+                continue
+            stored = stored_results(session, snapshot.id, METRIC_NAMES)
+            assert stored is not None and stored.compact is not None
+            assert stored.statuses == statuses_from_rows(session, stored.entry_list_id, stored.set_ids)
+            checked += 1
+    return checked
 
 
 def test_unchanged_reruns_keep_portal_checks_and_fresh_until_inputs_change(tmp_path, monkeypatch):
@@ -83,12 +114,15 @@ def test_unchanged_reruns_keep_portal_checks_and_fresh_until_inputs_change(tmp_p
         city = CityConfig(id="nation", name="Nation", portals=portals, departments=["Police", "Parks"])
 
         built = []  # per night: `fresh` results the incremental scan built
+        made = []  # per night: compact statuses made anew
 
         def night(as_of, city=city):
             spy.night()
             before = result_rows(incremental_wh)
             run = scan(incremental_wh, city, as_of)
+            assert kept_statuses_match_the_rows(incremental_wh, run) == len(portals)
             built.append(spy.fresh_built)
+            made.append(spy.statuses_made)
             ran, written = spy.night()
             rows = result_rows(incremental_wh) - before
             with monkeypatch.context() as patched:
@@ -109,11 +143,13 @@ def test_unchanged_reruns_keep_portal_checks_and_fresh_until_inputs_change(tmp_p
         assert rows == 0
         assert built[-1] == 0  # every `fresh` answer was the stored one: no result was built
         assert built[0] > 0
+        assert made == [len(portals), 0, 0]  # the replays keep the stored statuses: none changed
         # 40 days on, datasets turned stale: `fresh` and the key types (their answers) run again;
         # what reads no time stays kept
         ran, written, rows = night(NIGHT_1 + timedelta(days=40))
         assert "key_datasets.types" in ran and "fresh" in written
         assert built[-1] > 0  # answers changed: the results are built (and compared above)
+        assert made[-1] == len(portals)  # and the statuses made anew (held to the rows in night())
         assert "portal.policy_document" not in ran and "key_datasets.disaggregated" not in ran
         assert rows > 0
         # a changed configuration (the city's departments): every portal check runs again

@@ -106,13 +106,32 @@ def kept_sets(
     return kept
 
 
-def replay_notes(outcomes: list[Any], positions: list[int], inputs: dict[str, Any]) -> dict[str, Any]:
+def replay_notes(
+    outcomes: list[Any], positions: list[int], inputs: dict[str, Any], unchanged_from: Any = None
+) -> dict[str, Any]:
     """What the next replay reads of this evaluation (harvest_replay): every entry's metric
-    statuses and the portal checks' inputs."""
+    statuses and the portal checks' inputs. `unchanged_from`: the StoredResults every status came
+    out equal to (the version metrics' are theirs, the as-of ones were found the same); their
+    compact form is kept again as it was read, not made anew."""
     from wwc_pipeline.incremental import kept_statuses
     from wwc_pipeline.warehouse.replay_reads import STATUSES_KEY
 
-    return {STATUSES_KEY: kept_statuses(outcomes, positions), INPUTS_KEY: inputs}
+    compact = getattr(unchanged_from, "compact", None)
+    statuses = compact if compact is not None else kept_statuses(outcomes, positions)
+    return {STATUSES_KEY: statuses, INPUTS_KEY: inputs}
+
+
+def statuses_unchanged(stored: Any, same: dict[str, int], portal_results: list[CheckResult]) -> bool:
+    """Whether every entry's metric statuses are the stored compact form's: the version metrics'
+    come from it, every as-of metric's set was found the same (`same`), and no portal check's
+    per-dataset result stands in for a metric."""
+    from wwc_pipeline.evaluate import METRIC_NAMES
+    from wwc_pipeline.incremental import AS_OF_METRICS
+
+    compact = getattr(stored, "compact", None)
+    if compact is None or compact.get("checks") != list(METRIC_NAMES) or not set(same) >= AS_OF_METRICS:
+        return False
+    return not any(r.check_id in METRIC_NAMES for r in portal_results if r.dataset_id is not None)
 
 
 def kept_results(stored: Any, sets: dict[str, int]) -> dict[str, list[CheckResult]]:

@@ -72,14 +72,28 @@ def check_result_digest_and_value(
     be: the digest's text is put together around the value's canonical text exactly as
     `canonical` writes the list (tests hold the two equal). A value holding a dict is stored as
     it was built, not with sorted keys: its readers see the keys in the check's order."""
+    value_text, stored = encoded_value(value)
+    return check_result_digest_of_text(
+        portal_id, dataset_version_id, check_id, status, value_text, reason
+    ), stored
+
+
+def encoded_value(value: Any) -> tuple[str, JSONText]:
+    """A JSON-safe value's canonical text (for digests) and its text to store."""
     value_text = canonical(value)
-    stored = value_text if _no_dict(value) else _STORED.encode(value)
+    return value_text, JSONText(value_text if _no_dict(value) else _STORED.encode(value))
+
+
+def check_result_digest_of_text(
+    portal_id: int, dataset_version_id: int | None, check_id: str, status: str, value_text: str, reason: str
+) -> str:
+    """`check_result_digest` from the value's canonical text (`encoded_value`)."""
     version = "null" if dataset_version_id is None else str(int(dataset_version_id))
     text = (
         f"[{int(portal_id)},{version},{encode_basestring(check_id)},{encode_basestring(status)},"
         f"{value_text},{encode_basestring(reason)}]"
     )
-    return sha256(text), JSONText(stored)
+    return sha256(text)
 
 
 def _no_dict(value: Any) -> bool:

@@ -202,6 +202,7 @@ class StoredResults:
     other_sets: dict[str, int] = field(default_factory=dict)
     # their portal-level results: (check id, status, value, reason) in check order
     other_results: list[tuple[str, str, Any, str]] = field(default_factory=list)
+    compact: dict[str, Any] | None = None  # the compact form `statuses` was read from (None: the rows)
 
 
 def stored_results(
@@ -236,12 +237,13 @@ def stored_results(
     )
     other_sets = {check_id: found_sets[check_id] for check_id in other_ids if check_id in found_sets}
     statuses = decoded_statuses(row.kept, check_ids, entries or 0)
+    compact = row.kept if statuses is not None else None
     if statuses is None:
         statuses = statuses_from_rows(session, entry_list_id, set_ids)
     if statuses is None:
         return None
     others = portal_level_results(session, list(other_sets.values())) if other_sets else []
-    return StoredResults(entry_list_id, set_ids, statuses, other_sets, others)
+    return StoredResults(entry_list_id, set_ids, statuses, other_sets, others, compact)
 
 
 def portal_level_results(session: Session, set_ids: Sequence[int]) -> list[tuple[str, str, Any, str]]:
