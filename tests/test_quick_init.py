@@ -12,6 +12,7 @@ import pytest
 from wwc_pipeline.model import Column, Distribution
 from wwc_pipeline.quick_init import quick_init
 from wwc_pipeline.results import CheckResult, Status
+from wwc_pipeline.warehouse.entry_writes import Entry
 
 
 def plain_twin(cls: type) -> type:
@@ -28,6 +29,8 @@ CALLS = [
     (Distribution, ("CSV", "text/csv"), {"url": "http://127.0.0.1/a.csv"}),
     (Column, ("id",), {}),
     (Column, ("id", "the key"), {"field_name": "id_", "datatype": "number"}),
+    (Entry, (3, "abcd-1234", 1, 10, 20, None), {}),
+    (Entry, (4, "abcd-1234"), {"occurrence": 2, "dataset_pk": 11, "version_pk": 21, "repeat_of_position": 3}),
 ]
 
 

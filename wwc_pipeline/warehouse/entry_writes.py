@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import DatasetRecord
+from wwc_pipeline.quick_init import quick_init
 from wwc_pipeline.warehouse.convert import jsonable
 from wwc_pipeline.warehouse.digests import JSONText, entry_list_digest, record_data, record_digest_and_json
 from wwc_pipeline.warehouse.models import Dataset, DatasetVersion, EntryList, SnapshotEntry
@@ -26,7 +27,8 @@ from wwc_pipeline.warehouse.writes import (
 )
 
 
-@dataclass(frozen=True)
+@quick_init
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One dataset entry of the harvest as written: where it is and what it points at."""
 
@@ -245,31 +247,30 @@ def mark_seen(session: Session, run_id: int, entry_list_id: int) -> None:
 
 
 def stored_entries(session: Session, run_id: int, entry_list_id: int) -> WrittenEntries:
-    """An entry list written before, as this run's (a catalog whose every page answered 304)."""
-    rows = session.execute(
-        select(
-            SnapshotEntry.position,
-            Dataset.dataset_id,
-            Dataset.occurrence,
-            SnapshotEntry.dataset_id.label("dataset_pk"),
-            SnapshotEntry.dataset_version_id,
-            SnapshotEntry.repeat_of_position,
+    """An entry list written before, as this run's (a catalog whose every page answered 304).
+    Read through Core as plain tuples: a replay reads every entry of its catalog."""
+    entries, datasets = SnapshotEntry.__table__.c, Dataset.__table__.c
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                entries.position,
+                datasets.dataset_id,
+                datasets.occurrence,
+                entries.dataset_id,
+                entries.dataset_version_id,
+                entries.repeat_of_position,
+            )
+            .join(Dataset.__table__, datasets.id == entries.dataset_id)
+            .where(entries.entry_list_id == entry_list_id)
+            .order_by(entries.position)
         )
-        .join(Dataset, Dataset.id == SnapshotEntry.dataset_id)
-        .where(SnapshotEntry.entry_list_id == entry_list_id)
-        .order_by(SnapshotEntry.position)
-    ).all()
+        .all()
+    )
     mark_seen(session, run_id, entry_list_id)
     written = WrittenEntries(entry_list_id, stats=PortalWriteStats(0, 0, len(rows), 0))
-    for row in rows:
-        entry = Entry(
-            row.position,
-            row.dataset_id,
-            row.occurrence,
-            row.dataset_pk,
-            row.dataset_version_id,
-            row.repeat_of_position,
-        )
-        written.by_position[entry.position] = entry
-        written.first_position.setdefault(entry.dataset_id, entry.position)
+    by_position, first_position = written.by_position, written.first_position
+    for position, dataset_id, occurrence, dataset_pk, version_pk, repeat_of in rows:
+        by_position[position] = Entry(position, dataset_id, occurrence, dataset_pk, version_pk, repeat_of)
+        first_position.setdefault(dataset_id, position)
     return written
