@@ -76,13 +76,15 @@ class PortalDriver:
         # futures must be seen to be resolved on the workers: there they pass as they are.
         self._whole: Callable[[Any], Any] = opaque if settings.task_runner == "threads" else _as_is
         self.host_tags = uses_host_tags(settings)
+        # the run's retry settings, made into a task once, not once a portal (`with_options`
+        # builds a new Task and its key from the function's source: 0.8 ms each, measured)
+        self._harvest = harvest_task.with_options(
+            retries=settings.portal_retries, retry_delay_seconds=settings.portal_retry_delay_s
+        )
 
     def _submit(self, job: PortalJob) -> None:
         with tags(host_tag(job)) if self.host_tags else nullcontext():
-            harvest = harvest_task.with_options(
-                retries=self.settings.portal_retries,
-                retry_delay_seconds=self.settings.portal_retry_delay_s,
-            ).submit(job, self.settings)
+            harvest = self._harvest.submit(job, self.settings)
         whole = self._whole
         evaluate = evaluate_task.submit(job, whole(harvest), self.settings)
         task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
