@@ -211,10 +211,8 @@ def evaluate_portal(
         portal_results={r.check_id: r for r in portal_results if r.dataset_id is None},
         warnings=list(snapshot.warnings) if snapshot else [],
     )
-    unchanged_from = stored if portal_reuse.statuses_unchanged(stored, same, portal_results) else None
-    notes = (
-        portal_reuse.replay_notes(outcomes, positions, inputs, unchanged_from) if inputs is not None else None
-    )
+    kept = stored.compact if portal_reuse.statuses_unchanged(stored, same, portal_results) else None
+    notes = portal_reuse.replay_notes(outcomes, positions, inputs, kept) if inputs is not None else None
     return PortalOutcome(evaluation, check_results, evidence, stored, notes)
 
 

@@ -107,17 +107,15 @@ def kept_sets(
 
 
 def replay_notes(
-    outcomes: list[Any], positions: list[int], inputs: dict[str, Any], unchanged_from: Any = None
+    outcomes: list[Any], positions: list[int], inputs: dict[str, Any], same_statuses: Any = None
 ) -> dict[str, Any]:
     """What the next replay reads of this evaluation (harvest_replay): every entry's metric
-    statuses and the portal checks' inputs. `unchanged_from`: the StoredResults every status came
-    out equal to (the version metrics' are theirs, the as-of ones were found the same); their
-    compact form is kept again as it was read, not made anew."""
+    statuses and the portal checks' inputs. `same_statuses`: the stored compact form every status
+    came out equal to (`statuses_unchanged`), kept again as it was read, not made anew."""
     from wwc_pipeline.incremental import kept_statuses
     from wwc_pipeline.warehouse.replay_reads import STATUSES_KEY
 
-    compact = getattr(unchanged_from, "compact", None)
-    statuses = compact if compact is not None else kept_statuses(outcomes, positions)
+    statuses = same_statuses if same_statuses is not None else kept_statuses(outcomes, positions)
     return {STATUSES_KEY: statuses, INPUTS_KEY: inputs}
 
 
