@@ -246,7 +246,7 @@ class CheckResultRow(Base):
     __tablename__ = "check_results"
     __table_args__ = (
         _one_of("status", CHECK_STATUSES),
-        UniqueConstraint("digest"),
+        UniqueConstraint("portal_id", "digest"),  # by portal: a portal's writes stay in its part
         Index("ix_check_results_portal_id_check_id", "portal_id", "check_id"),
     )
 

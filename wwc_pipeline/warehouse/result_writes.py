@@ -109,13 +109,13 @@ def result_rows(
     return rows
 
 
-def result_ids(session: Session, digests: list[str]) -> dict[str, int]:
-    """digest -> id of the stored results among these digests (PostgreSQL: one array parameter;
-    SQLite: IN lists of a few thousand)."""
+def result_ids(session: Session, portal_id: int, digests: list[str]) -> dict[str, int]:
+    """digest -> id of this portal's stored results among these digests (PostgreSQL: one array
+    parameter; SQLite: IN lists of a few thousand), found through the (portal, digest) index."""
     found: dict[str, int] = {}
     if not digests:
         return found
-    columns = select(CheckResultRow.digest, CheckResultRow.id)
+    columns = select(CheckResultRow.digest, CheckResultRow.id).where(CheckResultRow.portal_id == portal_id)
     if is_postgresql(session):
         wanted = bindparam("digests", digests, type_=postgresql.ARRAY(String(64)))
         queries = [columns.where(CheckResultRow.digest == any_(wanted))]
@@ -140,16 +140,19 @@ def checks_stored(session: Session, portal_id: int, check_ids: list[str]) -> set
     return stored
 
 
-def insert_results(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+_RESULT_KEY = ["portal_id", "digest"]  # the unique key a concurrent writer's equal row collides on
+
+
+def insert_results(session: Session, portal_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
     """digest -> id of these new result rows, once stored (by this write or a concurrent one).
     SQLite numbers them as it inserts them; elsewhere the ids are looked up after the insert."""
     if not rows:
         return {}
-    numbered = sqlite_bulk.insert_numbered(session, CheckResultRow.__table__, rows, ["digest"])
+    numbered = sqlite_bulk.insert_numbered(session, CheckResultRow.__table__, rows, _RESULT_KEY)
     if numbered is not None:
         return {row["digest"]: pk for row, pk in zip(rows, numbered, strict=True)}
-    bulk_insert_new(session, CheckResultRow, rows, ["digest"])  # (or a concurrent writer did)
-    return result_ids(session, [row["digest"] for row in rows])
+    bulk_insert_new(session, CheckResultRow, rows, _RESULT_KEY)  # (or a concurrent writer did)
+    return result_ids(session, portal_id, [row["digest"] for row in rows])
 
 
 _SETS = ResultSet.__table__.c
@@ -200,9 +203,9 @@ def write_check(
     stored = set_ids(session, portal_id, [set_digest])
     if set_digest in stored:
         return stored[set_digest], 0
-    ids = result_ids(session, digests) if checks_stored(session, portal_id, [check_id]) else {}
+    ids = result_ids(session, portal_id, digests) if checks_stored(session, portal_id, [check_id]) else {}
     missing = [rows[digest] for digest in digests if digest not in ids]
-    ids.update(insert_results(session, missing))
+    ids.update(insert_results(session, portal_id, missing))
     set_row = {
         "portal_id": portal_id,
         "check_id": check_id,
