@@ -38,3 +38,12 @@ def test_cyclic_garbage_of_the_run_is_still_collected():
         node.self = node
         del node
         assert gc.collect() >= 1  # made after the freeze: collected as usual
+
+
+def test_the_c_heaps_arenas_are_capped_unless_the_user_set_a_cap():
+    import ctypes.util
+    import sys
+
+    glibc = sys.platform.startswith("linux") and "libc.so.6" in (ctypes.util.find_library("c") or "")
+    assert collector.limit_malloc_arenas({}) is glibc  # mallopt(M_ARENA_MAX) accepted
+    assert collector.limit_malloc_arenas({"MALLOC_ARENA_MAX": "8"}) is False  # the user's stands

@@ -68,6 +68,15 @@ def test_startup_timeout_is_generous_unless_the_user_set_one(tmp_path):
     assert int(theirs.stdout) == 7, theirs.stderr
 
 
+def test_the_servers_c_heap_arenas_are_capped_unless_the_user_set_a_cap(monkeypatch):
+    from wwc_pipeline import prefect_local
+
+    monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+    assert prefect_local._server_env(())["MALLOC_ARENA_MAX"] == str(prefect_local.MALLOC_ARENAS)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "8")  # the user's: the server inherits it as it is
+    assert "MALLOC_ARENA_MAX" not in prefect_local._server_env(())
+
+
 def test_the_server_records_task_runs_in_batches_unless_the_user_set_a_size(tmp_path):
     code = (
         "import json; from wwc_pipeline.prefect_local import server_env; "

@@ -430,9 +430,11 @@ def test_a_portals_result_lookup_reads_its_own_part_of_the_digest_index(wh: Ware
             assert result_writes.result_ids(session, 1, ["0" * 64]) == {}
     finally:
         sa_event.remove(wh.engine, "before_cursor_execute", listen)
-    (sql, parameters), = [(s, p) for s, p in statements if "FROM check_results" in s]
+    ((sql, parameters),) = [(s, p) for s, p in statements if "FROM check_results" in s]
     with wh.engine.connect() as connection:
-        plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters))
+        plan = " ".join(
+            row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+        )
     assert "(portal_id=? AND digest=?)" in plan, plan
 
 

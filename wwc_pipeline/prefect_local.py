@@ -31,6 +31,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
+from wwc_pipeline.collector import MALLOC_ARENAS
+
 STARTUP_TIMEOUT_S = 120
 ATTEMPTS = 2
 TIMEOUT_SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
@@ -108,6 +110,8 @@ def server_env() -> dict[str, str]:
 def _server_env(user_set: Collection[str]) -> dict[str, str]:
     """`SERVER_ENV`, and the recorder's batch sizes for the fields not in `user_set`."""
     env = dict(SERVER_ENV)
+    if "MALLOC_ARENA_MAX" not in os.environ:  # its request threads' C heap, as the run's
+        env["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
     for field, value in RECORDER_BATCH.items():
         if field not in user_set:
             env[RECORDER_ENV + field.upper()] = str(value)
