@@ -63,7 +63,7 @@ def give_back_freed_memory() -> None:
     differently sized portals, the process's RSS ratchets up to the sum of the arenas' peaks.
     Trimming after each portal keeps it near what is alive (measured: section 7 of
     benchmarks/README.md)."""
-    trim = _malloc_trim()
+    trim = _libc_function("malloc_trim")
     if trim is not None:
         trim(0)
 
@@ -75,10 +75,6 @@ def limit_malloc_arenas(environ: Mapping[str, str] = os.environ) -> bool:
         return False
     mallopt = _libc_function("mallopt")
     return mallopt is not None and mallopt(M_ARENA_MAX, MALLOC_ARENAS) == 1
-
-
-def _malloc_trim() -> Callable[[int], int] | None:
-    return _libc_function("malloc_trim")
 
 
 @cache
