@@ -155,16 +155,27 @@ def row_counts(warehouse: Warehouse) -> dict[str, int]:
 
 def test_an_unchanged_rerun_writes_only_run_snapshot_and_score_rows(tmp_path) -> None:
     """A later as-of (an hour on) changes no stored value: the re-run finds every entry list,
-    check result and result set already there. (The second run is the first with a previous
-    run to compare columns with, so its schema-drift results are new; the third is steady.)"""
+    check result and result set already there. The second run is the first with a previous
+    run to compare with: its portal results for schema drift and catalog activity are new, and
+    nothing per dataset (no column changed); the third is steady."""
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
     warehouse.migrate()
     with PortalSimulator() as sim:
         portal = sim.add_portal(platform="socrata", catalog=GeneratedCatalog(size=300, seed=7, as_of=AS_OF))
         scan(warehouse, "socrata", portal.url, AS_OF, city_id="same")
-        first_run_rows = sum(row_counts(warehouse).values())
+        after_first = row_counts(warehouse)
+        first_run_rows = sum(after_first.values())
         scan(warehouse, "socrata", portal.url, AS_OF + timedelta(hours=1), city_id="same")
         first = row_counts(warehouse)
+        first_replay = {table: count - after_first[table] for table, count in first.items()}
+        with warehouse.engine.connect() as connection:
+            new_results = connection.execute(
+                select(CheckResultRow.check_id, CheckResultRow.dataset_version_id)
+                .order_by(CheckResultRow.id.desc())
+                .limit(first_replay["check_results"])
+            ).all()
+        assert sorted(new_results) == [("content.schema_drift", None), ("history.catalog_activity", None)]
+        assert sum(first_replay.values()) < 0.02 * first_run_rows
         scan(warehouse, "socrata", portal.url, AS_OF + timedelta(hours=2), city_id="same")
     added = {table: count - first[table] for table, count in row_counts(warehouse).items()}
     scores, links = added["criterion_scores"], added["criterion_score_checks"]
