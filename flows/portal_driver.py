@@ -70,6 +70,7 @@ class PortalDriver:
         self.window = window or 2 * settings.portals
         self._finished: queue.Queue[str] = queue.Queue()
         self._active: dict[str, tuple[PortalJob, Any, Any, Any]] = {}
+        self._harvested: dict[str, int] = {}  # label -> datasets its harvest left (threads runner)
         # A snapshot's records and an outcome's check results are hundreds of thousands of small
         # objects: Prefect walks every task parameter looking for futures (about half the CPU of
         # a nightly, measured), so in threads they pass `opaque` (resolved, never walked). Dask
@@ -90,10 +91,27 @@ class PortalDriver:
         task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
         write = write_task.submit(job, whole(harvest), whole(evaluate), self.settings, task_runs)
         self._active[job.label] = (job, harvest, evaluate, write)
+        if self.settings.task_runner == "threads":  # on Dask the catalogs are the workers' memory
+            harvest.add_done_callback(lambda future, label=job.label: self._note_size(label, future))
         write.add_done_callback(lambda _future, label=job.label: self._finished.put(label))
+
+    def _note_size(self, label: str, harvest: Any) -> None:
+        try:
+            snapshot = handoff.claim(harvest.result(raise_on_failure=False))
+            self._harvested[label] = len(snapshot.records)
+        except Exception:  # noqa: BLE001 - a failed harvest holds no catalog
+            self._harvested[label] = 0
+
+    def datasets_in_flight(self) -> int:
+        return sum(self._harvested.get(label, 0) for label in list(self._active))
+
+    def _room(self) -> bool:
+        """Another portal may start: none is under way, or their datasets are under the budget."""
+        return not self._active or self.datasets_in_flight() < self.settings.datasets_in_flight
 
     def _collect(self, label: str) -> PortalDone:
         job, harvest, evaluate, write = self._active.pop(label)
+        self._harvested.pop(label, None)
         try:
             return write.result()
         except Exception:  # noqa: BLE001 - the reason is the failed task's, read below
@@ -117,7 +135,7 @@ class PortalDriver:
         scores: dict[str, Any] = {}
         try:
             while pending or self._active:
-                while pending and len(self._active) < self.window:
+                while pending and len(self._active) < self.window and self._room():
                     self._submit(pending.popleft())
                 job = self._active[self._finished.get()][0]
                 done[job.city_id][job.portal.url] = self._collect(job.label)

@@ -149,3 +149,61 @@ def test_a_run_that_stops_half_way_leaves_nothing_parked(monkeypatch):
     with pytest.raises(RuntimeError, match="stopped"):
         driver.portals({"omega": jobs})
     assert not {handoff.key_of(job) for job in jobs} & handoff.parked_labels()
+
+
+class _SizedDriver(_InlineDriver):
+    """Portals whose harvests leave known catalog sizes; notes what was in flight at each start."""
+
+    def __init__(self, settings: Concurrency, sizes: dict[str, int]) -> None:
+        super().__init__(settings, load_criteria())
+        self.sizes = sizes
+        self.started: list[tuple[str, int, int]] = []  # (url, portals under way, their datasets)
+
+    def _submit(self, job: PortalJob) -> None:
+        self.started.append((job.portal.url, len(self._active), self.datasets_in_flight()))
+        super()._submit(job)
+        self._harvested[job.label] = self.sizes[job.portal.url]
+
+
+def test_no_portal_starts_while_the_datasets_under_way_reach_the_budget(monkeypatch):
+    monkeypatch.setattr(portal_driver, "score_city_task", _Scores())
+    monkeypatch.setattr(portal_driver.collector, "give_back_freed_memory", lambda: None)
+    jobs = _jobs("alpha", 6)
+    sizes = dict(zip([job.portal.url for job in jobs], [5000, 50, 7000, 10, 10, 20], strict=True))
+    settings = Concurrency(task_runner="threads", host_tags=False, portals=4, datasets_in_flight=6000)
+    driver = _SizedDriver(settings, sizes)
+    driver.portals({"alpha": jobs})
+    # 5,000 then 5,050 under way leave room; with the 7,000 one (12,050) nothing starts until all
+    # three are done, though the window (8 portals) has room
+    assert [(portals, datasets) for _, portals, datasets in driver.started] == [
+        (0, 0),
+        (1, 5000),
+        (2, 5050),
+        (0, 0),
+        (1, 10),
+        (2, 20),
+    ]
+    wide = _SizedDriver(settings.model_copy(update={"datasets_in_flight": 50_000}), sizes)
+    wide.portals({"alpha": jobs})
+    assert [portals for _, portals, _ in wide.started] == [0, 1, 2, 3, 4, 5]  # the window alone
+
+
+class _Harvest:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def result(self, raise_on_failure: bool = True) -> Any:
+        if isinstance(self.value, Exception):
+            raise self.value
+        return self.value
+
+
+def test_a_harvest_is_counted_by_the_records_it_parked_and_a_failed_one_as_none():
+    driver = PortalDriver(Concurrency(task_runner="threads", host_tags=False), load_criteria())
+    snapshot = type("Snapshot", (), {"records": [object()] * 3})()
+    parked = handoff.park("1 a", "snapshot", snapshot)
+    driver._active.update({"a": (None, None, None, None), "b": (None, None, None, None)})
+    driver._note_size("a", _Harvest(parked))
+    driver._note_size("b", _Harvest(RuntimeError("portal down")))
+    assert driver.datasets_in_flight() == 3 and driver._harvested == {"a": 3, "b": 0}
+    handoff.release("1 a")

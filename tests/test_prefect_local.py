@@ -77,6 +77,20 @@ def test_the_servers_c_heap_arenas_are_capped_unless_the_user_set_a_cap(monkeypa
     assert "MALLOC_ARENA_MAX" not in prefect_local._server_env(())
 
 
+def test_the_servers_automations_and_event_feed_are_off_unless_the_user_set_them(monkeypatch):
+    from wwc_pipeline import prefect_local
+
+    for name in prefect_local.SERVICES_OFF:
+        monkeypatch.delenv(name, raising=False)
+    env = prefect_local._server_env(())
+    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
+    assert env["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] == "false"
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "true")  # the user's
+    env = prefect_local._server_env(())
+    assert "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED" not in env
+    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
+
+
 def test_the_server_records_task_runs_in_batches_unless_the_user_set_a_size(tmp_path):
     code = (
         "import json; from wwc_pipeline.prefect_local import server_env; "

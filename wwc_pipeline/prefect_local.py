@@ -45,6 +45,15 @@ SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREF
 # them (env var or Prefect profile); a batch is flushed at least every 5 s and when the server stops.
 RECORDER_BATCH = {"batch_size": 50, "read_batch_size": 50}
 RECORDER_ENV = "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_"
+# Services of the temporary server that nothing reads: automations (reactive and proactive
+# triggers, their actions) cannot be defined on a server private to one process, and the event
+# feed they and the UI read is off with the UI. Measured at 10 % of the national size: the server
+# 264 -> 225 MiB at its peak, 29.5 -> 11.6 s of CPU. Task runs are still recorded. A user's own
+# setting (in the environment) is passed on as it is.
+SERVICES_OFF = {
+    "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
+}
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -108,10 +117,12 @@ def server_env() -> dict[str, str]:
 
 
 def _server_env(user_set: Collection[str]) -> dict[str, str]:
-    """`SERVER_ENV`, and the recorder's batch sizes for the fields not in `user_set`."""
+    """`SERVER_ENV`, the services nothing reads off and the recorder's batch sizes for the
+    fields not in `user_set`."""
     env = dict(SERVER_ENV)
     if "MALLOC_ARENA_MAX" not in os.environ:  # its request threads' C heap, as the run's
         env["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
+    env.update({name: value for name, value in SERVICES_OFF.items() if name not in os.environ})
     for field, value in RECORDER_BATCH.items():
         if field not in user_set:
             env[RECORDER_ENV + field.upper()] = str(value)
