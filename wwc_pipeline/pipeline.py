@@ -16,7 +16,7 @@ from typing import Any
 from wwc_pipeline import anomalies, portal_reuse, progress, registry
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import PortalEvaluation, evaluate_records
-from wwc_pipeline.history.observe import observe
+from wwc_pipeline.history.observe import Observation, observe
 from wwc_pipeline.http_conditional import ValidatorLog
 from wwc_pipeline.incremental import (
     evaluate_as_of_metrics,
@@ -42,6 +42,7 @@ class PortalOutcome:
     evidence: PortalEvidence
     reused: Any = None  # replay_reads.StoredResults: entry list and result sets kept from before
     replay_notes: dict[str, Any] | None = None  # what the next replay reads of this evaluation
+    renames: list[tuple[int, Any]] = field(default_factory=list)  # history.observe: kept on the rows
 
 
 @dataclass
@@ -227,6 +228,23 @@ def entry_flags(snapshot: CatalogSnapshot) -> dict[int, list[str]]:
     return flagged
 
 
+def observe_portal(
+    warehouse: Any,
+    city_id: str,
+    portal: PortalConfig,
+    snapshot: CatalogSnapshot,
+    as_of: datetime,
+    run_id: int,
+) -> Observation | None:
+    """The snapshot set against the warehouse's history of the portal before this run (lineage,
+    observed freshness, activity, renames): one step for `wwc scan`, backfills and the nightly.
+    None when the warehouse keeps no history (the history checks then report n/a)."""
+    if not hasattr(warehouse, "portal_history"):
+        return None
+    history = warehouse.portal_history(city_id, portal.platform, portal.url, as_of, run_id, snapshot)
+    return observe(history, snapshot.records, as_of)
+
+
 def scan_city(
     city: CityConfig,
     *,
@@ -263,8 +281,7 @@ def scan_city(
                 if client is not None:
                     client.check_deadline()
                 snapshot = harvest(portal)
-                history = warehouse.portal_history(city.id, portal.platform, portal.url, as_of, run_id)
-                observation = observe(history, snapshot.records, as_of)
+                observation = observe_portal(warehouse, city.id, portal, snapshot, as_of, run_id)
                 context, stored = portal_context(
                     portal,
                     snapshot,
@@ -285,7 +302,7 @@ def scan_city(
                     snapshot,
                     outcome.check_results,
                     entry_flags=entry_flags(snapshot),
-                    renames=observation.renames,
+                    renames=observation.renames if observation else (),
                     reused=outcome.reused,
                     replay_notes=outcome.replay_notes,
                 )

@@ -79,8 +79,10 @@ def evaluate(
     row_validator: Any = None,
 ) -> PortalOutcome:
     """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks
-    (`row_validator`: where content.quality validates its samples; None: in this thread)."""
+    (`row_validator`: where content.quality validates its samples; None: in this thread), with the
+    portal set against its history (observed freshness, activity, renames) as `wwc scan` does."""
     portal = job.portal
+    observation = pipeline.observe_portal(warehouse, job.city_id, portal, snapshot, job.as_of, job.run_id)
     context, stored = portal_context(  # every page 304: what did not change is kept
         portal,
         snapshot,
@@ -90,11 +92,14 @@ def evaluate(
         departments=list(job.departments) if job.departments else None,
         client=client,
         warehouse=warehouse,
+        history=observation,
         row_validator=row_validator,
     )
-    return pipeline.evaluate_portal(
+    outcome = pipeline.evaluate_portal(
         snapshot.records, context, portal.url, snapshot, metrics=metrics, stored=stored
     )
+    outcome.renames = observation.renames if observation else []
+    return outcome
 
 
 def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, warehouse: Any) -> PortalDone:
@@ -108,6 +113,7 @@ def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, war
         snapshot,
         outcome.check_results,
         entry_flags=pipeline.entry_flags(snapshot),
+        renames=outcome.renames,
         reused=outcome.reused,
         replay_notes=outcome.replay_notes,
     )

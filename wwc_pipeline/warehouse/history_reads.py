@@ -7,7 +7,7 @@ last night's run, whatever their insertion order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from wwc_pipeline.history.identity import without_scheme
 from wwc_pipeline.history.observe import PortalHistory
-from wwc_pipeline.model import Column, DatasetRecord, Distribution
+from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
 from wwc_pipeline.warehouse.convert import portal_key, utc
 from wwc_pipeline.warehouse.models import (
     COMPLETE_STATUSES,
@@ -92,10 +92,31 @@ def listed_records(session: Session, entry_list_id: int) -> list[tuple[int, Data
     return [(key, record_from_data(data)) for key, data in rows]
 
 
+def replayed_records(
+    session: Session, entry_list_id: int, records: Sequence[DatasetRecord]
+) -> list[tuple[int, DatasetRecord]]:
+    """`listed_records` of the entry list a 304 replay rebuilt `records` from (by position):
+    only the keys are read, not every record's JSON again."""
+    rows = session.execute(
+        select(SnapshotEntry.position, SnapshotEntry.dataset_id)
+        .where(SnapshotEntry.entry_list_id == entry_list_id, SnapshotEntry.repeat_of_position.is_(None))
+        .order_by(SnapshotEntry.position)
+    )
+    return [(key, records[position]) for position, key in rows]
+
+
 def portal_history(
-    session: Session, city_id: str, platform: str, portal_url: str, as_of: datetime, run_id: int | None
+    session: Session,
+    city_id: str,
+    platform: str,
+    portal_url: str,
+    as_of: datetime,
+    run_id: int | None,
+    replay: CatalogSnapshot | None = None,
 ) -> PortalHistory:
-    """Everything `history.observe` needs of the portal's runs before (as_of, run_id)."""
+    """Everything `history.observe` needs of the portal's runs before (as_of, run_id). `replay`:
+    this run's snapshot; when it is the previous snapshot's records again (every page 304), the
+    previous records are taken from it."""
     portal_id = portal_id_of(session, city_id, platform, portal_url)
     history = PortalHistory()
     if portal_id is None:
@@ -104,7 +125,11 @@ def portal_history(
     if previous is None:
         return history
     history.previous_as_of = utc(previous.as_of)
-    for key, record in listed_records(session, previous.entry_list_id):
+    if replay is not None and replay.reused_from == previous.id:
+        listed = replayed_records(session, previous.entry_list_id, replay.records)
+    else:
+        listed = listed_records(session, previous.entry_list_id)
+    for key, record in listed:
         history.previous_records.append(record)
         history.previous_keys.setdefault(record.dataset_id, key)
     merged = _merged_into(session, portal_id)
@@ -121,9 +146,15 @@ def portal_history(
     ):
         history.known_keys.setdefault(without_scheme(old_identifier), merged.get(key, key))
     earlier = complete_snapshots(portal_id).where(before(as_of, run_id)).subquery()
+    entry_lists = (  # unchanged runs share one entry list: each is read once, at its first as-of
+        select(earlier.c.entry_list_id, func.min(earlier.c.as_of).label("first_as_of"))
+        .group_by(earlier.c.entry_list_id)
+        .subquery()
+    )
+    first_listed = func.min(entry_lists.c.first_as_of)
     listings = session.execute(
-        select(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id, func.min(earlier.c.as_of))
-        .join(earlier, earlier.c.entry_list_id == SnapshotEntry.entry_list_id)
+        select(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id, first_listed)
+        .join(entry_lists, entry_lists.c.entry_list_id == SnapshotEntry.entry_list_id)
         .group_by(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id)
     ).all()
     last_updates = _last_updates(session, {version for _, version, _ in listings})

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from wwc_pipeline.history.observe import PortalHistory
+from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.warehouse import history_reads, trend_reads
 from wwc_pipeline.warehouse.convert import utc
 from wwc_pipeline.warehouse.models import COMPLETE_STATUSES, Dataset, DatasetRename, Portal, Run, Snapshot
@@ -19,11 +20,20 @@ class HistoryStore:
     """Needs `self._session()` (Warehouse)."""
 
     def portal_history(
-        self, city_id: str, platform: str, portal_url: str, as_of: datetime, before_run_id: int | None = None
+        self,
+        city_id: str,
+        platform: str,
+        portal_url: str,
+        as_of: datetime,
+        before_run_id: int | None = None,
+        replay: CatalogSnapshot | None = None,
     ) -> PortalHistory:
-        """What `history.observe` needs of the portal's runs before (as_of, before_run_id)."""
+        """What `history.observe` needs of the portal's runs before (as_of, before_run_id); `replay`:
+        this run's snapshot (a 304 replay's records are the previous run's, not read again)."""
         with self._session() as session:
-            return history_reads.portal_history(session, city_id, platform, portal_url, as_of, before_run_id)
+            return history_reads.portal_history(
+                session, city_id, platform, portal_url, as_of, before_run_id, replay
+            )
 
     def loaded_snapshot_run(
         self, city_id: str, platform: str, portal_url: str, as_of: datetime, digest: str
