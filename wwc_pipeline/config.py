@@ -150,7 +150,8 @@ class Concurrency(BaseModel):
     # harvested datasets of the portals under way in this process above which no other portal
     # starts (threads runner): memory follows the datasets in flight, and a few of the biggest
     # catalogs at once made the nightly's peak; a portal starts whenever none is under way
-    datasets_in_flight: int = Field(50_000, ge=1)
+    # (20,000: the full national benchmark's peak under 1.5 GB at 9.5 minutes; benchmarks/README.md)
+    datasets_in_flight: int = Field(20_000, ge=1)
     evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
     # processes writing portals (0, the default: in the task's thread) and validating sampled
     # rows (0: in the task's thread; None, the default: 1 for `AUTO_PROCESSES_FROM` portals or more)

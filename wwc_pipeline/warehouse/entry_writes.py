@@ -7,8 +7,10 @@ i is the i-th entry the portal listed; records that are not datasets have no ent
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -61,11 +63,11 @@ class Listing:
     # its JSON text when it is plain JSON (the text its hash was taken of), else `jsonable` of it
 
 
-def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
-    """The dataset entries in catalog order, each with its occurrence of its id."""
+def listings(records: Sequence[DatasetRecord]) -> Iterator[Listing]:
+    """The dataset entries in catalog order, each with its occurrence of its id (made as they are
+    consumed: each holds its record's stored JSON, the largest part of a write)."""
     first: dict[str, int] = {}
     seen: dict[str, int] = {}
-    out = []
     for position, record in enumerate(records):
         if not record.is_dataset:
             continue
@@ -76,21 +78,24 @@ def listings(records: Sequence[DatasetRecord]) -> list[Listing]:
         data = record_data(record)
         digest, data_json = record_digest_and_json(data)
         stored = data_json if data_json is not None else jsonable(data)
-        out.append(Listing(position, record, occurrence, repeat_of, digest, stored))
-    return out
+        yield Listing(position, record, occurrence, repeat_of, digest, stored)
 
 
-def write_entries(
-    session: Session,
-    run_id: int,
-    portal_id: int,
-    records: Sequence[DatasetRecord],
-    flags: Mapping[int, Sequence[str]] | None = None,
-) -> WrittenEntries:
-    """Datasets and versions (only on a changed hash), then the entry list (re-used when equal)."""
-    flags = flags or {}
-    listed = listings(records)
-    known = {
+LISTINGS_AT_ONCE = 2000  # written a part at a time: a 40,000-dataset catalog's JSON is not all held
+
+
+@dataclass
+class _Known:
+    """What the warehouse holds of the portal's dataset rows, updated as the parts are written."""
+
+    current: dict[tuple[str, int], Any]  # (id, occurrence) -> its row's current version and hash
+    dataset_pks: dict[tuple[str, int], int] = field(default_factory=dict)
+    version_pks: dict[tuple[str, int], int] = field(default_factory=dict)
+    versions: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+def _known_rows(session: Session, portal_id: int) -> _Known:
+    current = {
         (row.dataset_id, row.occurrence): row
         for row in session.execute(
             select(
@@ -109,11 +114,20 @@ def write_entries(
             .where(Dataset.portal_id == portal_id)
         )
     }
-    rows_written = 0
-    dataset_pks = {key: row.id for key, row in known.items()}
-    version_pks = {key: row.version_pk for key, row in known.items()}
-    versions = {key: row.current_version for key, row in known.items()}
-    fresh = [item for item in listed if (item.record.dataset_id, item.occurrence) not in known]
+    return _Known(
+        current,
+        {key: row.id for key, row in current.items()},
+        {key: row.version_pk for key, row in current.items()},
+        {key: row.current_version for key, row in current.items()},
+    )
+
+
+def _write_part(
+    session: Session, run_id: int, portal_id: int, part: list[Listing], known: _Known, stats: list[int]
+) -> None:
+    """Dataset rows for the part's new ids, versions for its changed contents (stats: new
+    datasets, new versions, changed, rows written)."""
+    fresh = [item for item in part if (item.record.dataset_id, item.occurrence) not in known.current]
     if fresh:
         rows = [
             {
@@ -129,67 +143,90 @@ def write_entries(
             for item in fresh
         ]
         for row in insert_returning(session, Dataset, rows, ["id", "dataset_id", "occurrence"]):
-            dataset_pks[(row.dataset_id, row.occurrence)] = row.id
-        rows_written += len(rows)
+            known.dataset_pks[(row.dataset_id, row.occurrence)] = row.id
+        stats[0] += len(rows)
+        stats[3] += len(rows)
     changed = [
         item
-        for item in listed
-        if (key := (item.record.dataset_id, item.occurrence)) not in known
-        or known[key].current_hash != item.content_hash
+        for item in part
+        if (key := (item.record.dataset_id, item.occurrence)) not in known.current
+        or known.current[key].current_hash != item.content_hash
     ]
+    stats[2] += len(changed)
+    if not changed:
+        return
     for item in changed:
         key = (item.record.dataset_id, item.occurrence)
-        versions[key] = versions.get(key, 0) + 1
-    if changed:
-        by_pk = {dataset_pks[(item.record.dataset_id, item.occurrence)]: item for item in changed}
-        rows = [
-            {
-                "dataset_id": pk,
-                "version": versions[(item.record.dataset_id, item.occurrence)],
-                "content_hash": item.content_hash,
-                "title": item.record.title,
-                "record": item.stored_record,
-                "first_run_id": run_id,
-            }
-            for pk, item in by_pk.items()
-        ]
-        for row in insert_returning(session, DatasetVersion, rows, ["id", "dataset_id"]):
-            item = by_pk[row.dataset_id]
-            version_pks[(item.record.dataset_id, item.occurrence)] = row.id
-        rows_written += len(rows)
+        known.versions[key] = known.versions.get(key, 0) + 1
+    by_pk = {known.dataset_pks[(item.record.dataset_id, item.occurrence)]: item for item in changed}
+    rows = [
+        {
+            "dataset_id": pk,
+            "version": known.versions[(item.record.dataset_id, item.occurrence)],
+            "content_hash": item.content_hash,
+            "title": item.record.title,
+            "record": item.stored_record,
+            "first_run_id": run_id,
+        }
+        for pk, item in by_pk.items()
+    ]
+    for row in insert_returning(session, DatasetVersion, rows, ["id", "dataset_id"]):
+        item = by_pk[row.dataset_id]
+        known.version_pks[(item.record.dataset_id, item.occurrence)] = row.id
+    stats[3] += len(rows)
     bumped = [
         {
-            "id": dataset_pks[key],
-            "current_version": versions[key],
+            "id": known.dataset_pks[key],
+            "current_version": known.versions[key],
             "current_hash": item.content_hash,
             "title": item.record.title,
         }
         for item in changed
-        if (key := (item.record.dataset_id, item.occurrence)) in known
+        if (key := (item.record.dataset_id, item.occurrence)) in known.current
     ]
     if bumped:
         session.execute(update(Dataset), bumped)
-    entries = [
-        Entry(
-            item.position,
-            item.record.dataset_id,
-            item.occurrence,
-            dataset_pks[(item.record.dataset_id, item.occurrence)],
-            version_pks[(item.record.dataset_id, item.occurrence)],
-            item.repeat_of_position,
+        stats[1] += len(bumped)
+
+
+def write_entries(
+    session: Session,
+    run_id: int,
+    portal_id: int,
+    records: Sequence[DatasetRecord],
+    flags: Mapping[int, Sequence[str]] | None = None,
+) -> WrittenEntries:
+    """Datasets and versions (only on a changed hash), then the entry list (re-used when equal).
+    The entries go `LISTINGS_AT_ONCE` at a time: only one part's stored JSON is held at once."""
+    flags = flags or {}
+    known = _known_rows(session, portal_id)
+    stats = [0, 0, 0, 0]  # new datasets, new versions (of known rows), changed, rows written
+    entries: list[Entry] = []
+    listed = listings(records)
+    while part := list(islice(listed, LISTINGS_AT_ONCE)):
+        _write_part(session, run_id, portal_id, part, known, stats)
+        entries.extend(
+            Entry(
+                item.position,
+                item.record.dataset_id,
+                item.occurrence,
+                known.dataset_pks[(item.record.dataset_id, item.occurrence)],
+                known.version_pks[(item.record.dataset_id, item.occurrence)],
+                item.repeat_of_position,
+            )
+            for item in part
         )
-        for item in listed
-    ]
     entry_list_id, list_rows = write_entry_list(session, run_id, portal_id, entries, flags)
-    rows_written += list_rows
     mark_seen(session, run_id, entry_list_id)
-    stats = PortalWriteStats(
-        new_datasets=len(fresh),
-        new_versions=len(bumped),
-        unchanged=len(listed) - len(changed),
-        rows_written=rows_written,
+    written = WrittenEntries(
+        entry_list_id,
+        stats=PortalWriteStats(
+            new_datasets=stats[0],
+            new_versions=stats[1],
+            unchanged=len(entries) - stats[2],
+            rows_written=stats[3] + list_rows,
+        ),
     )
-    written = WrittenEntries(entry_list_id, stats=stats)
     for entry in entries:
         written.by_position[entry.position] = entry
         written.first_position.setdefault(entry.dataset_id, entry.position)
