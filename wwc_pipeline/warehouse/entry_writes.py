@@ -122,11 +122,18 @@ def _known_rows(session: Session, portal_id: int) -> _Known:
     )
 
 
+@dataclass
+class _Counts:
+    new_datasets: int = 0
+    new_versions: int = 0  # of rows already known
+    changed: int = 0  # entries whose content is new: a new dataset or a new version
+    rows_written: int = 0
+
+
 def _write_part(
-    session: Session, run_id: int, portal_id: int, part: list[Listing], known: _Known, stats: list[int]
+    session: Session, run_id: int, portal_id: int, part: list[Listing], known: _Known, counts: _Counts
 ) -> None:
-    """Dataset rows for the part's new ids, versions for its changed contents (stats: new
-    datasets, new versions, changed, rows written)."""
+    """Dataset rows for the part's new ids, versions for its changed contents."""
     fresh = [item for item in part if (item.record.dataset_id, item.occurrence) not in known.current]
     if fresh:
         rows = [
@@ -144,15 +151,15 @@ def _write_part(
         ]
         for row in insert_returning(session, Dataset, rows, ["id", "dataset_id", "occurrence"]):
             known.dataset_pks[(row.dataset_id, row.occurrence)] = row.id
-        stats[0] += len(rows)
-        stats[3] += len(rows)
+        counts.new_datasets += len(rows)
+        counts.rows_written += len(rows)
     changed = [
         item
         for item in part
         if (key := (item.record.dataset_id, item.occurrence)) not in known.current
         or known.current[key].current_hash != item.content_hash
     ]
-    stats[2] += len(changed)
+    counts.changed += len(changed)
     if not changed:
         return
     for item in changed:
@@ -173,7 +180,7 @@ def _write_part(
     for row in insert_returning(session, DatasetVersion, rows, ["id", "dataset_id"]):
         item = by_pk[row.dataset_id]
         known.version_pks[(item.record.dataset_id, item.occurrence)] = row.id
-    stats[3] += len(rows)
+    counts.rows_written += len(rows)
     bumped = [
         {
             "id": known.dataset_pks[key],
@@ -186,7 +193,7 @@ def _write_part(
     ]
     if bumped:
         session.execute(update(Dataset), bumped)
-        stats[1] += len(bumped)
+        counts.new_versions += len(bumped)
 
 
 def write_entries(
@@ -200,11 +207,11 @@ def write_entries(
     The entries go `LISTINGS_AT_ONCE` at a time: only one part's stored JSON is held at once."""
     flags = flags or {}
     known = _known_rows(session, portal_id)
-    stats = [0, 0, 0, 0]  # new datasets, new versions (of known rows), changed, rows written
+    counts = _Counts()
     entries: list[Entry] = []
     listed = listings(records)
     while part := list(islice(listed, LISTINGS_AT_ONCE)):
-        _write_part(session, run_id, portal_id, part, known, stats)
+        _write_part(session, run_id, portal_id, part, known, counts)
         entries.extend(
             Entry(
                 item.position,
@@ -221,10 +228,10 @@ def write_entries(
     written = WrittenEntries(
         entry_list_id,
         stats=PortalWriteStats(
-            new_datasets=stats[0],
-            new_versions=stats[1],
-            unchanged=len(entries) - stats[2],
-            rows_written=stats[3] + list_rows,
+            new_datasets=counts.new_datasets,
+            new_versions=counts.new_versions,
+            unchanged=len(entries) - counts.changed,
+            rows_written=counts.rows_written + list_rows,
         ),
     )
     for entry in entries:
