@@ -77,7 +77,9 @@ def test_the_servers_c_heap_arenas_are_capped_unless_the_user_set_a_cap(monkeypa
     assert "MALLOC_ARENA_MAX" not in prefect_local._server_env(())
 
 
-def test_the_servers_automations_and_event_feed_are_off_unless_the_user_set_them(monkeypatch):
+def test_the_servers_automations_event_feed_and_task_run_recorder_are_off_unless_the_user_set_them(
+    monkeypatch,
+):
     from wwc_pipeline import prefect_local
 
     for name in prefect_local.SERVICES_OFF:
@@ -85,9 +87,12 @@ def test_the_servers_automations_and_event_feed_are_off_unless_the_user_set_them
     env = prefect_local._server_env(())
     assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
     assert env["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] == "false"
+    assert env["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"] == "false"
     monkeypatch.setenv("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "true")  # the user's
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "true")
     env = prefect_local._server_env(())
     assert "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED" not in env
+    assert "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED" not in env
     assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
 
 
@@ -99,13 +104,15 @@ def test_the_server_records_task_runs_in_batches_unless_the_user_set_a_size(tmp_
     run = [sys.executable, "-c", code]
     ours = subprocess.run(run, capture_output=True, text=True, env=cli_env(tmp_path), timeout=120)
     assert yaml.safe_load(ours.stdout) == {
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",  # on when the user turns it on
         "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "50",
         "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
     }, ours.stderr
     mine = cli_env(tmp_path, PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE="1")
     theirs = subprocess.run(run, capture_output=True, text=True, env=mine, timeout=120)
     assert yaml.safe_load(theirs.stdout) == {
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50"
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",
     }, theirs.stderr  # the user's own size is passed on as it is (in the environment)
 
 
