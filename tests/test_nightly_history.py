@@ -14,7 +14,7 @@ import pytest
 from wwc_pipeline import portal_steps
 from wwc_pipeline.config import PortalConfig, load_criteria
 from wwc_pipeline.model import CatalogSnapshot, DatasetRecord
-from wwc_pipeline.warehouse import Warehouse, history_reads
+from wwc_pipeline.warehouse import Warehouse, entry_writes, history_reads
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 PORTAL = PortalConfig(platform="dcat", url="http://127.0.0.1:9/data.json")
@@ -104,8 +104,6 @@ def test_a_304_replay_hands_its_records_to_the_history_read(warehouse, monkeypat
 def test_entries_written_in_parts_are_the_entries_written_at_once(tmp_path, monkeypatch) -> None:
     """A catalog written a few entries at a time (repeats and changed versions across the parts'
     edges) gives the same datasets, versions, entry lists and counts as one written whole."""
-    from wwc_pipeline.warehouse import entry_writes
-
     first = [record(f"d{i % 5}", f"D{i}", T0) for i in range(8)]  # d0..d2 listed twice
     second = [record(f"d{i % 5}", f"D{i}", T0 + timedelta(days=i % 2)) for i in range(8)]
 

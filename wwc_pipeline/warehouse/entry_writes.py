@@ -62,6 +62,11 @@ class Listing:
     stored_record: JSONText | dict  # record_data(record) as stored when the content changed:
     # its JSON text when it is plain JSON (the text its hash was taken of), else `jsonable` of it
 
+    @property
+    def key(self) -> tuple[str, int]:
+        """(id, occurrence): what names its dataset row."""
+        return (self.record.dataset_id, self.occurrence)
+
 
 def listings(records: Sequence[DatasetRecord]) -> Iterator[Listing]:
     """The dataset entries in catalog order, each with its occurrence of its id (made as they are
@@ -134,7 +139,7 @@ def _write_part(
     session: Session, run_id: int, portal_id: int, part: list[Listing], known: _Known, counts: _Counts
 ) -> None:
     """Dataset rows for the part's new ids, versions for its changed contents."""
-    fresh = [item for item in part if (item.record.dataset_id, item.occurrence) not in known.current]
+    fresh = [item for item in part if item.key not in known.current]
     if fresh:
         rows = [
             {
@@ -156,20 +161,18 @@ def _write_part(
     changed = [
         item
         for item in part
-        if (key := (item.record.dataset_id, item.occurrence)) not in known.current
-        or known.current[key].current_hash != item.content_hash
+        if (key := item.key) not in known.current or known.current[key].current_hash != item.content_hash
     ]
     counts.changed += len(changed)
     if not changed:
         return
     for item in changed:
-        key = (item.record.dataset_id, item.occurrence)
-        known.versions[key] = known.versions.get(key, 0) + 1
-    by_pk = {known.dataset_pks[(item.record.dataset_id, item.occurrence)]: item for item in changed}
+        known.versions[item.key] = known.versions.get(item.key, 0) + 1
+    by_pk = {known.dataset_pks[item.key]: item for item in changed}
     rows = [
         {
             "dataset_id": pk,
-            "version": known.versions[(item.record.dataset_id, item.occurrence)],
+            "version": known.versions[item.key],
             "content_hash": item.content_hash,
             "title": item.record.title,
             "record": item.stored_record,
@@ -179,7 +182,7 @@ def _write_part(
     ]
     for row in insert_returning(session, DatasetVersion, rows, ["id", "dataset_id"]):
         item = by_pk[row.dataset_id]
-        known.version_pks[(item.record.dataset_id, item.occurrence)] = row.id
+        known.version_pks[item.key] = row.id
     counts.rows_written += len(rows)
     bumped = [
         {
@@ -189,7 +192,7 @@ def _write_part(
             "title": item.record.title,
         }
         for item in changed
-        if (key := (item.record.dataset_id, item.occurrence)) in known.current
+        if (key := item.key) in known.current
     ]
     if bumped:
         session.execute(update(Dataset), bumped)
@@ -217,8 +220,8 @@ def write_entries(
                 item.position,
                 item.record.dataset_id,
                 item.occurrence,
-                known.dataset_pks[(item.record.dataset_id, item.occurrence)],
-                known.version_pks[(item.record.dataset_id, item.occurrence)],
+                known.dataset_pks[item.key],
+                known.version_pks[item.key],
                 item.repeat_of_position,
             )
             for item in part
