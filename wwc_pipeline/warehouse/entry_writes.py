@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import select, update
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.quick_init import quick_init
+from wwc_pipeline.warehouse import packed_reads
 from wwc_pipeline.warehouse.convert import jsonable
 from wwc_pipeline.warehouse.digests import JSONText, entry_list_digest, record_data, record_digest_and_json
 from wwc_pipeline.warehouse.models import Dataset, DatasetVersion, EntryList, SnapshotEntry
@@ -297,23 +299,20 @@ def stored_entries(session: Session, run_id: int, entry_list_id: int) -> Written
     """An entry list written before, as this run's (a catalog whose every page answered 304).
     Read through Core as plain tuples: a replay reads every entry of its catalog."""
     entries, datasets = SnapshotEntry.__table__.c, Dataset.__table__.c
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                entries.position,
-                datasets.dataset_id,
-                datasets.occurrence,
-                entries.dataset_id,
-                entries.dataset_version_id,
-                entries.repeat_of_position,
-            )
-            .join(Dataset.__table__, datasets.id == entries.dataset_id)
-            .where(entries.entry_list_id == entry_list_id)
-            .order_by(entries.position)
+    rows = packed_reads.rows(  # small tuples: a big catalog's in one packed read
+        session.connection(),
+        select(
+            entries.position,
+            datasets.dataset_id,
+            datasets.occurrence,
+            entries.dataset_id,
+            entries.dataset_version_id,
+            entries.repeat_of_position,
         )
-        .all()
+        .join(Dataset.__table__, datasets.id == entries.dataset_id)
+        .where(entries.entry_list_id == entry_list_id),
     )
+    rows.sort(key=itemgetter(0))  # position order: an id's first listing comes first
     mark_seen(session, run_id, entry_list_id)
     written = WrittenEntries(entry_list_id, stats=PortalWriteStats(0, 0, len(rows), 0))
     by_position, first_position = written.by_position, written.first_position

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from wwc_pipeline.history.identity import without_scheme
 from wwc_pipeline.history.observe import PortalHistory
 from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
+from wwc_pipeline.warehouse import packed_reads
 from wwc_pipeline.warehouse.convert import portal_key, utc
 from wwc_pipeline.warehouse.models import (
     COMPLETE_STATUSES,
@@ -83,26 +85,34 @@ def previous_snapshot(session: Session, portal_id: int, as_of: datetime, run_id:
 
 def listed_records(session: Session, entry_list_id: int) -> list[tuple[int, DatasetRecord]]:
     """(dataset key, record as listed) of an entry list's first listings, in catalog order."""
-    rows = session.execute(
-        select(SnapshotEntry.dataset_id, DatasetVersion.record)
-        .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
-        .where(SnapshotEntry.entry_list_id == entry_list_id, SnapshotEntry.repeat_of_position.is_(None))
-        .order_by(SnapshotEntry.position)
+    entries = SnapshotEntry.__table__.c
+    rows = packed_reads.rows(
+        session.connection(),
+        select(entries.position, entries.dataset_id, DatasetVersion.__table__.c.record)
+        .join(DatasetVersion.__table__, DatasetVersion.__table__.c.id == entries.dataset_version_id)
+        .where(entries.entry_list_id == entry_list_id, entries.repeat_of_position.is_(None)),
     )
-    return [(key, record_from_data(data)) for key, data in rows]
+    rows.sort(key=itemgetter(0))
+    return [(key, record_from_data(data)) for _, key, data in rows]
 
 
 def replayed_records(
     session: Session, entry_list_id: int, records: Sequence[DatasetRecord]
-) -> list[tuple[int, DatasetRecord]]:
-    """`listed_records` of the entry list a 304 replay rebuilt `records` from (by position):
-    only the keys are read, not every record's JSON again."""
-    rows = session.execute(
-        select(SnapshotEntry.position, SnapshotEntry.dataset_id)
-        .where(SnapshotEntry.entry_list_id == entry_list_id, SnapshotEntry.repeat_of_position.is_(None))
-        .order_by(SnapshotEntry.position)
+) -> tuple[list[tuple[int, DatasetRecord]], dict[int, datetime | None]]:
+    """`listed_records` of the entry list a 304 replay rebuilt `records` from (by position), and
+    the last update of every version it lists: only the keys are read, not every record's JSON
+    again."""
+    entries = SnapshotEntry.__table__.c
+    rows = packed_reads.rows(
+        session.connection(),
+        select(
+            entries.position, entries.dataset_id, entries.dataset_version_id, entries.repeat_of_position
+        ).where(entries.entry_list_id == entry_list_id),
     )
-    return [(key, records[position]) for position, key in rows]
+    rows.sort(key=itemgetter(0))
+    listed = [(key, records[position]) for position, key, _, repeat_of in rows if repeat_of is None]
+    updates = {version: utc(records[position].data_modified_at) for position, _, version, _ in rows}
+    return listed, updates
 
 
 def portal_history(
@@ -125,16 +135,18 @@ def portal_history(
     if previous is None:
         return history
     history.previous_as_of = utc(previous.as_of)
+    known_updates: dict[int, datetime | None] = {}  # version id -> last update, from the replay
     if replay is not None and replay.reused_from == previous.id:
-        listed = replayed_records(session, previous.entry_list_id, replay.records)
+        listed, known_updates = replayed_records(session, previous.entry_list_id, replay.records)
     else:
         listed = listed_records(session, previous.entry_list_id)
     for key, record in listed:
         history.previous_records.append(record)
         history.previous_keys.setdefault(record.dataset_id, key)
     merged = _merged_into(session, portal_id)
-    rows = session.execute(
-        select(Dataset.id, Dataset.dataset_id).where(Dataset.portal_id == portal_id, Dataset.occurrence == 1)
+    rows = packed_reads.rows(
+        session.connection(),
+        select(Dataset.id, Dataset.dataset_id).where(Dataset.portal_id == portal_id, Dataset.occurrence == 1),
     )
     for key, dataset_id in rows:
         history.current_ids[key] = dataset_id
@@ -152,12 +164,14 @@ def portal_history(
         .subquery()
     )
     first_listed = func.min(entry_lists.c.first_as_of)
-    listings = session.execute(
-        select(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id, first_listed)
+    listings = packed_reads.rows(
+        session.connection(),
+        select(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id, first_listed.label("first_listed"))
         .join(entry_lists, entry_lists.c.entry_list_id == SnapshotEntry.entry_list_id)
-        .group_by(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id)
-    ).all()
-    last_updates = _last_updates(session, {version for _, version, _ in listings})
+        .group_by(SnapshotEntry.dataset_id, SnapshotEntry.dataset_version_id),
+    )
+    unknown = {version for _, version, _ in listings if version not in known_updates}
+    last_updates = {**_last_updates(session, unknown), **known_updates}
     for key, version, seen in listings:
         key, seen = merged.get(key, key), utc(seen)
         if history.first_as_of is None or seen < history.first_as_of:
@@ -177,8 +191,8 @@ def _last_updates(session: Session, version_ids: Iterable[int]) -> dict[int, dat
     found: dict[int, datetime] = {}
     last_update = DatasetVersion.record["data_modified_at"].as_string()
     for part in chunks(sorted(version_ids)):
-        for version, text in session.execute(
-            select(DatasetVersion.id, last_update).where(DatasetVersion.id.in_(part))
+        for version, text in packed_reads.rows(
+            session.connection(), select(DatasetVersion.id, last_update).where(DatasetVersion.id.in_(part))
         ):
             moment = _time(text)
             if moment is not None:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from wwc_pipeline.warehouse import packed_reads
 from wwc_pipeline.warehouse.convert import portal_key
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.models import (
@@ -194,11 +195,12 @@ def previous_columns(
     entry_list_id = session.scalar(query)
     if entry_list_id is None:
         return {}
-    rows = session.execute(  # the columns only, taken out by the database (not every whole record)
-        select(Dataset.dataset_id, DatasetVersion.record["columns"])
+    rows = packed_reads.rows(  # the columns only, taken out by the database (not every whole record)
+        session.connection(),
+        select(Dataset.dataset_id, DatasetVersion.record["columns"].label("columns"))
         .join(SnapshotEntry, SnapshotEntry.dataset_id == Dataset.id)
         .join(DatasetVersion, DatasetVersion.id == SnapshotEntry.dataset_version_id)
-        .where(SnapshotEntry.entry_list_id == entry_list_id, Dataset.occurrence == 1)
+        .where(SnapshotEntry.entry_list_id == entry_list_id, Dataset.occurrence == 1),
     )
     return {
         dataset_id: [column["name"] for column in columns]

@@ -18,6 +18,7 @@ from sqlalchemy import Text, and_, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.model import CatalogSnapshot, Column, DatasetRecord, Distribution
+from wwc_pipeline.warehouse import packed_reads
 from wwc_pipeline.warehouse.convert import portal_key
 from wwc_pipeline.warehouse.models import (
     COMPLETE_STATUSES,
@@ -120,13 +121,17 @@ def reused_snapshot(session: Session, snapshot_id: int) -> CatalogSnapshot | Non
     replay = snapshot.harvest_replay
     records: list[DatasetRecord | None] = [None] * snapshot.assets
     entries, versions = SnapshotEntry.__table__.c, DatasetVersion.__table__
-    rows = session.connection().execute(  # Core, the JSON as text: json_value decodes it
-        select(entries.position, type_coerce(entries.flags, Text), type_coerce(versions.c.record, Text))
-        .join(versions, versions.c.id == entries.dataset_version_id)
-        .where(entries.entry_list_id == snapshot.entry_list_id)
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":  # packed: the JSON arrives decoded
+        query = select(entries.position, entries.flags, versions.c.record)
+    else:  # Core, the JSON as text: json_value decodes it
+        flags, record = type_coerce(entries.flags, Text), type_coerce(versions.c.record, Text)
+        query = select(entries.position, flags, record)
+    query = query.join(versions, versions.c.id == entries.dataset_version_id).where(
+        entries.entry_list_id == snapshot.entry_list_id
     )
     columns_made: dict[tuple, Column] = {}
-    for position, flags, data in rows:
+    for position, flags, data in packed_reads.by_positions(connection, query, entries.position, len(records)):
         if not 0 <= position < len(records):
             return None
         records[position] = record_from_stored(json_value(data), json_value(flags), columns_made)
