@@ -6,8 +6,10 @@ interpreter's switch interval (5 ms): 177,541 rows read one at a time took 1.4 s
 beside one busy thread, packed 2.4 s and 3.9 s (benchmarks/README.md, stop 29). Packed, SQLite
 builds the query's rows as one JSON array in one step (`json_group_array`), without the GIL,
 and `json.loads` turns it into Python values at once. Each value goes through its column type's
-result processor, as SQLAlchemy would; JSON columns arrive decoded. PostgreSQL's driver reads a
-result whole already: there the rows are read as they are.
+result processor, as SQLAlchemy would; JSON columns arrive decoded (their text copied as stored:
+numbers keep every digit). Not for REAL columns that need all 17 digits back (SQLite writes a
+REAL into JSON with 15) nor for BLOBs (JSON cannot hold them): no read here has either.
+PostgreSQL's driver reads a result whole already: there the rows are read as they are.
 """
 
 from __future__ import annotations
