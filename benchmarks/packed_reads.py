@@ -53,11 +53,8 @@ class Busy:
         self._thread.join()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
+def run(rows: int, repeat: int) -> dict[str, Any]:
+    """Both reads of `rows` entries, `repeat` times each, alone and beside a busy thread."""
     with tempfile.TemporaryDirectory(prefix="wwc-packed-") as folder:
         engine = create_engine(f"sqlite:///{Path(folder) / 'packed.db'}")
         metadata = MetaData()
@@ -68,34 +65,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             "versions", metadata, Column("id", Integer, primary_key=True), Column("record", JSON)
         )
         metadata.create_all(engine)
-        order = list(range(args.rows))
+        order = list(range(rows))
         random.Random(1).shuffle(order)  # entries point at versions all over the file, as in the warehouse
         with engine.begin() as connection:
-            connection.execute(versions.insert(), [{"id": v, "record": RECORD} for v in range(args.rows)])
+            connection.execute(versions.insert(), [{"id": v, "record": RECORD} for v in range(rows)])
             connection.execute(table.insert(), [{"position": p, "version": v} for p, v in enumerate(order)])
         query = select(table.c.position, versions.c.record).join(versions, versions.c.id == table.c.version)
         with engine.connect() as connection:
 
-            def one_at_a_time() -> int:
-                return sum(1 for _ in connection.execute(query))
+            def one_at_a_time() -> set[int]:
+                return {position for position, record in connection.execute(query) if record == RECORD}
 
-            def packed() -> int:
-                return sum(
-                    1 for _ in packed_reads.by_positions(connection, query, table.c.position, args.rows)
-                )
+            def packed() -> set[int]:
+                found = packed_reads.by_positions(connection, query, table.c.position, rows)
+                return {position for position, record in found if record == RECORD}
 
             runs = {"one_at_a_time": one_at_a_time, "packed": packed}
-            alone = interleaved(args.repeat, runs)
+            alone = interleaved(repeat, runs, keep=len)
             with Busy():
-                beside = interleaved(args.repeat, runs)
+                beside = interleaved(repeat, runs, keep=len)
         engine.dispose()
     seconds = {
         "alone": {name: round(timed.median, 3) for name, timed in alone.items()},
         "beside_a_busy_thread": {name: round(timed.median, 3) for name, timed in beside.items()},
     }
-    result = {
+    return {
         "benchmark": "packed_reads",
-        "rows": args.rows,
+        "rows": rows,
+        "rows_read": {
+            name: timed.result for name, timed in beside.items()
+        },  # whole records, each position once
         "median_s": seconds,
         "one_at_a_time_over_packed": {
             where: round(times["one_at_a_time"] / times["packed"], 2) for where, times in seconds.items()
@@ -105,7 +104,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "machine": machine(),
     }
-    print(json.dumps(result))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.repeat < 1:
+        parser.error("--rows and --repeat must be at least 1")
+    print(json.dumps(run(args.rows, args.repeat)))
     return 0
 
 

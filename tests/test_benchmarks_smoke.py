@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from benchmarks import backfill, evaluation, feed, harvest, quality, run, warehouse
+from benchmarks import backfill, evaluation, feed, harvest, packed_reads, quality, run, warehouse
 from benchmarks.common import bench_client
 from benchmarks.served import ServedPortal, ServedPortalError
 from wwc_pipeline.evaluate import METRIC_NAMES
@@ -213,3 +213,15 @@ def test_backfill_benchmark_loads_each_snapshot_once_and_nothing_the_second_time
 
 def test_backfill_benchmark_without_the_snapshots_says_so(tmp_path):
     assert "not found" in backfill.run(1, history=tmp_path)["skipped"]
+
+
+def test_packed_reads_benchmark_reads_every_row_whole_both_ways():
+    result = packed_reads.run(300, repeat=1)
+
+    assert result["rows_read"] == {"one_at_a_time": 300, "packed": 300}
+    for where in ("alone", "beside_a_busy_thread"):
+        times = result["median_s"][where]
+        assert times["one_at_a_time"] > 0 and times["packed"] > 0
+        assert result["one_at_a_time_over_packed"][where] == pytest.approx(
+            times["one_at_a_time"] / times["packed"], abs=0.01
+        )
