@@ -97,13 +97,14 @@ def test_a_json_path_comes_back_decoded(connection):
 def test_reads_in_parts_of_positions_miss_nothing_at_the_edges(connection):
     connection, table = connection
     names = [column.name for column in table.c]
-    more = [{**dict(zip(names, (None,) * len(names), strict=True)), "position": p} for p in range(3, 11)]
-    connection.execute(table.insert(), more)
+    blank = dict.fromkeys(names)
+    connection.execute(table.insert(), [{**blank, "position": p} for p in (*range(3, 11), -1)])
     query = select(table.c.position, table.c.title)
-    for at_once in (1, 2, 3, 11, 50):
-        found = list(packed_reads.by_positions(connection, query, table.c.position, 11, at_once=at_once))
-        assert sorted(position for position, _ in found) == list(range(11))
-    assert list(packed_reads.by_positions(connection, query, table.c.position, 0)) in ([], found)
+    everything = [-1, *range(11)]
+    for end, at_once in ((11, 1), (11, 2), (11, 3), (11, 11), (11, 50), (5, 2), (0, 3)):
+        found = list(packed_reads.by_positions(connection, query, table.c.position, end, at_once=at_once))
+        # parts cover 0 .. end - 1; a row outside (here -1, and past `end`) still comes back once
+        assert sorted(position for position, _ in found) == everything, (end, at_once)
 
 
 def test_an_empty_result_is_no_rows(connection):

@@ -297,7 +297,7 @@ def mark_seen(session: Session, run_id: int, entry_list_id: int) -> None:
 
 def stored_entries(session: Session, run_id: int, entry_list_id: int) -> WrittenEntries:
     """An entry list written before, as this run's (a catalog whose every page answered 304).
-    Read through Core as plain tuples: a replay reads every entry of its catalog."""
+    Read packed, as plain tuples: a replay reads every entry of its catalog."""
     entries, datasets = SnapshotEntry.__table__.c, Dataset.__table__.c
     rows = packed_reads.rows(  # small tuples: a big catalog's in one packed read
         session.connection(),

@@ -2,8 +2,8 @@
 
 Python's sqlite3 lets go of the GIL for every row it steps to and must take it back before the
 next one. While another thread of the nightly is busy in Python, taking it back waits up to the
-interpreter's switch interval (5 ms): 177,541 rows read one at a time took 1.4 s alone and 97 s
-beside one busy thread, packed 2.4 s and 3.9 s (benchmarks/README.md, stop 29). Packed, SQLite
+interpreter's switch interval (5 ms): 100,000 stored records read one at a time took 1.1 s alone
+and 166 s beside one busy thread, packed 1.8 s and 3.0 s (benchmarks/packed_reads.py). Packed, SQLite
 builds the query's rows as one JSON array in one step (`json_group_array`), without the GIL,
 and `json.loads` turns it into Python values at once. Each value goes through its column type's
 result processor, as SQLAlchemy would; JSON columns arrive decoded (their text copied as stored:
@@ -61,10 +61,15 @@ def rows(connection: Connection, query: Select) -> list[tuple]:
 def by_positions(
     connection: Connection, query: Select, position: Any, end: int, at_once: int = POSITIONS_AT_ONCE
 ) -> Iterator[tuple]:
-    """The rows of `query` for positions 0 .. end - 1, read `at_once` positions a query (memory
-    stays that of one part; `position`: the column to part by, indexed)."""
+    """Every row of `query`, read `at_once` positions a query over 0 .. end - 1 (memory stays that
+    of one part; `position`: the column to part by, indexed). The first part is open below and the
+    last open above, so that a row out of that range still comes back (for the caller to judge)."""
     if connection.dialect.name != "sqlite":
         yield from (tuple(row) for row in connection.execute(query))
         return
-    for start in range(0, max(end, 0), at_once):
-        yield from rows(connection, query.where(position >= start, position < start + at_once))
+    starts = range(0, max(end, 1), at_once)
+    for start in starts:
+        part = query if start == starts[0] else query.where(position >= start)
+        if start != starts[-1]:
+            part = part.where(position < start + at_once)
+        yield from rows(connection, part)
