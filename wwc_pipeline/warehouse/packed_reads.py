@@ -28,8 +28,8 @@ POSITIONS_AT_ONCE = 2000
 
 
 def _is_json(column: Any) -> bool:
-    kind = column.type
-    return isinstance(getattr(kind, "impl", kind), JSON) or isinstance(kind, JSON)
+    """JSON, or a type decorating it: its stored text is embedded as JSON, not as a string."""
+    return isinstance(column.type, JSON) or isinstance(getattr(column.type, "impl", None), JSON)
 
 
 def rows(connection: Connection, query: Select) -> list[tuple]:
