@@ -22,7 +22,7 @@ from wwc_pipeline.config import CityConfig, PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.pipeline import scan_city
 from wwc_pipeline.simulator import GeneratedCatalog, PortalSimulator
-from wwc_pipeline.warehouse import Warehouse, WarehouseError
+from wwc_pipeline.warehouse import Warehouse, WarehouseError, liveness
 from wwc_pipeline.warehouse.models import Run
 
 AS_OF = datetime(2026, 11, 1, tzinfo=UTC)
@@ -162,3 +162,23 @@ def test_a_bad_stale_limit_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("WWC_RUN_STALE_SECONDS", "soon")
     with pytest.raises(WarehouseError, match="WWC_RUN_STALE_SECONDS='soon' is not a number of seconds"):
         Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
+
+
+def test_a_run_start_looks_only_at_runs_this_process_does_not_beat_for(wh: Warehouse, monkeypatch) -> None:
+    live = [wh.start_run(f"city-{n}", f"City {n}", "nightly", "cli", AS_OF) for n in range(3)]
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    gone = plant(wh, pid=dead.pid)
+    judged = []
+    judge = liveness.abandoned_reason
+
+    def judged_here(run, *rest):
+        judged.append(run.id)
+        return judge(run, *rest)
+
+    monkeypatch.setattr(liveness, "abandoned_reason", judged_here)
+    started = wh.start_run("springfield", "Springfield", "nightly", "cli", AS_OF)
+    assert judged == [gone]  # a nightly's start of each city no longer reads every earlier city's run
+    by_id = {run["id"]: run for run in wh.runs()}
+    assert by_id[gone]["status"] == "failed" and by_id[gone]["error"].startswith("abandoned: ")
+    assert all(by_id[run_id]["status"] == "running" for run_id in (*live, started))

@@ -119,6 +119,11 @@ class Heartbeat:
                 self._thread = threading.Thread(target=self._loop, name="wwc-heartbeat", daemon=True)
                 self._thread.start()
 
+    def beating(self) -> set[int]:
+        """The runs this process beats for now: alive by definition."""
+        with self._lock:
+            return set(self._runs)
+
     def discard(self, run_id: int) -> None:
         with self._lock:
             self._runs.discard(run_id)
