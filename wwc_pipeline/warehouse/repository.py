@@ -157,17 +157,21 @@ class Warehouse(HistoryStore):
         """Write the run's heartbeat now (the heartbeat thread does this every interval)."""
         self._beat([run_id])
 
-    def _reap(self, session: Session, here: liveness.ProcessIdentity) -> list[int]:
-        """Mark failed the running runs that are abandoned. The runs this process beats for are
-        alive and not read: a nightly starts one run per city, and reading every earlier one
-        again at each start made its start quadratic (759 starts: 40.4 s, now 3.4 s; measured)."""
-        moment = now()
-        reaped = []
+    def _suspects(self) -> Any:
+        """The running runs a reap judges. The runs this process beats for are alive and not
+        read: a nightly starts one run per city, and reading every earlier one again at each
+        start made its start quadratic (759 starts: 40.4 s, now 3.4 s; measured)."""
         query = select(Run).where(Run.status == "running")
         live = self._heartbeat.beating()
         if 0 < len(live) <= LIVE_RUNS_FILTERED:
             query = query.where(Run.id.not_in(sorted(live)))
-        for run in session.scalars(query):
+        return query
+
+    def _reap(self, session: Session, here: liveness.ProcessIdentity) -> list[int]:
+        """Mark failed the running runs that are abandoned (of `_suspects`)."""
+        moment = now()
+        reaped = []
+        for run in session.scalars(self._suspects()):
             reason = liveness.abandoned_reason(run, here, moment, self.stale_after)
             if reason:
                 run.status, run.error, run.finished_at = "failed", reason, moment
@@ -179,7 +183,7 @@ class Warehouse(HistoryStore):
         returns their ids. Takes the write lock only when there is something to mark."""
         here, moment = liveness.this_process(), now()
         with self._session() as session:
-            suspects = session.scalars(select(Run).where(Run.status == "running")).all()
+            suspects = session.scalars(self._suspects()).all()
             if not any(liveness.abandoned_reason(run, here, moment, self.stale_after) for run in suspects):
                 return []
         with self._session(write=True) as session:
