@@ -255,7 +255,7 @@ class HttpClient:
             out.sha256, out.size, out.undecodable = reader.sha256, reader.size, reader.undecodable
             out.headers = dict(response.headers)
             if self.recorder is not None:
-                self.recorder.note(attempts, response)
+                self.recorder.note(attempts, response, reader.sha256)
             return out
 
         return attempts.run(self.max_attempts, lambda guard: send(attempts, guard, consume))
@@ -283,7 +283,7 @@ class HttpClient:
             content_type = response.headers.get("Content-Type", "")
             (data,) = json_items(reader, ("",), content_type)
             if self.recorder is not None:
-                self.recorder.note(attempts, response)
+                self.recorder.note(attempts, response, reader.sha256)
             return JsonResponse(
                 data,
                 strip_secrets(response.url),

@@ -12,6 +12,7 @@ position cannot be trusted on its own).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -46,18 +47,23 @@ class PageValidator:
 class ValidatorLog:
     """The document requests of one harvest, in order (`HttpClient.recording`).
 
-    `replayable` turns False for good at the first request that cannot be revalidated."""
+    `replayable` turns False for good at the first request that cannot be revalidated. Every
+    document's body digest is kept too, in order (`answers`): a portal that sends no validators
+    can still be found unchanged after its harvest, when it read the same bytes as the last one."""
 
     pages: list[PageValidator] = field(default_factory=list)
     replayable: bool = True
+    bodies: list[str] = field(default_factory=list)  # sha256 of each document read, in order
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def note(self, attempts: Any, response: Any) -> None:
-        """Called by the client after a document answered 2xx (`attempts`: http_send.Attempts)."""
+    def note(self, attempts: Any, response: Any, body_sha256: str | None = None) -> None:
+        """Called by the client after a document answered 2xx and was read (`attempts`:
+        http_send.Attempts; `body_sha256`: the digest of the bytes read)."""
         etag = response.headers.get("ETag")
         last_modified = response.headers.get("Last-Modified")
         full = str(response.request.url) if getattr(response, "request", None) is not None else ""
         with self._lock:
+            self.bodies.append(body_sha256 or "")
             if (
                 attempts.method != "GET"
                 or attempts.secrets  # a token in the query or headers is never stored
@@ -72,6 +78,16 @@ class ValidatorLog:
     def validators(self) -> list[PageValidator] | None:
         """The pages to revalidate next run, or None when this harvest cannot be replayed."""
         return list(self.pages) if self.replayable and self.pages else None
+
+    def answers(self) -> str | None:
+        """One digest of every document this harvest read, in order; None when a body's digest
+        is missing. A harvest is a function of its answers (module docstring): the same answers
+        under the same settings and code are the same records."""
+        with self._lock:
+            bodies = list(self.bodies)
+        if not bodies or not all(bodies):
+            return None
+        return hashlib.sha256("\n".join(bodies).encode()).hexdigest()
 
 
 def revalidate(client: Any, pages: list[PageValidator]) -> bool:

@@ -5,7 +5,8 @@ the warehouse keeps them on the snapshot (`harvest_replay`). Next run, before ha
 same requests go out again with If-None-Match / If-Modified-Since: when all answer 304 and the
 portal's harvest settings and this code are the same (`harvest_fingerprint`), the previous
 snapshot's records are rebuilt from the warehouse and the checks run on them as on a harvest.
-Otherwise, and for portals that send no validators, the catalog is harvested in full.
+Otherwise, and for portals that send no validators, the catalog is harvested in full; when that
+harvest read byte for byte the answers of the previous one, its results are reused all the same.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from wwc_pipeline.http_conditional import PageValidator, ValidatorLog, revalidat
 from wwc_pipeline.model import CatalogSnapshot
 
 log = logging.getLogger("wwc_pipeline")
+ANSWERS_KEY = "answers"  # harvest_replay: the digest of every document the harvest read (same_answers)
 
 
 def harvest_fingerprint(portal: Any) -> str:
@@ -33,14 +35,17 @@ def harvest_fingerprint(portal: Any) -> str:
 
 
 def replay_of(portal: Any, recorder: ValidatorLog, server_total: int | None) -> dict[str, Any] | None:
-    """The pages to revalidate next run, or None when they cannot be."""
+    """The pages to revalidate next run (None when they cannot be) and the digest of every answer
+    (`same_answers`), or None when neither is known."""
     pages = recorder.validators()
-    if pages is None:
+    answers = recorder.answers()
+    if pages is None and answers is None:
         return None
     return {
         "fingerprint": harvest_fingerprint(portal),
-        "pages": [page.as_json() for page in pages],
+        "pages": None if pages is None else [page.as_json() for page in pages],
         "server_total": server_total,
+        ANSWERS_KEY: answers,
     }
 
 
@@ -68,14 +73,38 @@ def unchanged_snapshot(
     return snapshot
 
 
+def same_answers(
+    portal: Any, snapshot: CatalogSnapshot, warehouse: Any, city_id: str, run_id: int
+) -> CatalogSnapshot:
+    """A full harvest that read the very answers of the previous snapshot's (every document's
+    bytes, in order, same settings and code) made the same records: it reuses that snapshot's
+    results as a 304 replay does (`reused_from`, its notes), though its pages were fetched. For
+    portals that send no validators (CKAN's action API), and validators that changed alone."""
+    answers = (snapshot.replay or {}).get(ANSWERS_KEY)
+    if not answers or warehouse is None or not hasattr(warehouse, "replay_source"):
+        return snapshot
+    source = warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
+    fingerprint = snapshot.replay.get("fingerprint")
+    if source is None or source.fingerprint != fingerprint or source.answers != answers:
+        return snapshot
+    notes = warehouse.replay_notes(source.snapshot_id)
+    if notes is None:
+        return snapshot
+    log.info("%s: the catalog read as snapshot %s did; its results reused", portal.url, source.snapshot_id)
+    snapshot.replay = {**notes, **snapshot.replay}  # its notes (inputs, statuses), this harvest's pages
+    snapshot.reused_from = source.snapshot_id
+    return snapshot
+
+
 def harvest_or_reuse(portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int) -> CatalogSnapshot:
-    """The previous harvest when the catalog did not change (all pages 304), else a full harvest."""
+    """The previous harvest when the catalog did not change (all pages 304, or the same answers
+    to a full harvest), else a full harvest."""
     from wwc_pipeline.pipeline import harvest_portal, utc_now
 
     started = utc_now()
     snapshot = unchanged_snapshot(portal, client, warehouse, city_id, run_id)
     if snapshot is None:
-        return harvest_portal(portal, client)
+        return same_answers(portal, harvest_portal(portal, client), warehouse, city_id, run_id)
     snapshot.started_at, snapshot.finished_at = started, utc_now()
     return snapshot
 

@@ -43,6 +43,7 @@ class ReplaySource:
     snapshot_id: int
     fingerprint: Any
     pages: list[dict[str, Any]] | None
+    answers: str | None = None  # the digest of every document its harvest read (incremental.same_answers)
 
 
 def replay_source(
@@ -52,7 +53,12 @@ def replay_source(
     current = select(Run.as_of).where(Run.id == before_run_id).scalar_subquery()
     replay = Snapshot.harvest_replay  # only the parts a revalidation reads, taken out by the
     query = (  # database: the whole holds every non-dataset asset's record and every entry's statuses
-        select(Snapshot.id, replay["fingerprint"].label("fingerprint"), replay["pages"].label("pages"))
+        select(
+            Snapshot.id,
+            replay["fingerprint"].label("fingerprint"),
+            replay["pages"].label("pages"),
+            replay["answers"].label("answers"),
+        )
         .join(Portal)
         .join(Run, Run.id == Snapshot.run_id)
         .where(
@@ -68,7 +74,17 @@ def replay_source(
     row = session.execute(query).first()
     if row is None or row.fingerprint is None:
         return None
-    return ReplaySource(row.id, row.fingerprint, row.pages)
+    return ReplaySource(row.id, row.fingerprint, row.pages, row.answers)
+
+
+def replay_notes(session: Session, snapshot_id: int) -> dict[str, Any] | None:
+    """The notes a snapshot keeps on its evaluation (`NOTE_KEYS` of its `harvest_replay`), for a
+    harvest found to have read the same answers (incremental.same_answers); None without any."""
+    replay = session.scalar(select(Snapshot.harvest_replay).where(Snapshot.id == snapshot_id))
+    if not isinstance(replay, dict):
+        return None
+    notes = {key: replay[key] for key in NOTE_KEYS if key in replay}
+    return notes or None
 
 
 def json_value(stored: Any) -> Any:

@@ -368,6 +368,11 @@ class Warehouse(HistoryStore):
         with self._session() as session:
             return replay_reads.replay_source(session, city_id, platform, portal_url, before_run_id)
 
+    def replay_notes(self, snapshot_id: int) -> dict[str, Any] | None:
+        """The notes the snapshot keeps on its evaluation (statuses, portal checks' inputs)."""
+        with self._session() as session:
+            return replay_reads.replay_notes(session, snapshot_id)
+
     def reused_snapshot(self, snapshot_id: int) -> CatalogSnapshot | None:
         """The snapshot's records rebuilt in catalog order (every page answered 304), or None."""
         with self._session() as session:
