@@ -163,11 +163,9 @@ def write_task(
     task_runs: dict[str, str],
 ) -> PortalDone:
     _, warehouse, _ = resources(settings)
+    steps = {**task_runs, "write": str(task_run.id)}
     with one_writer(warehouse):
-        done = portal_steps.write(job, claim(snapshot), claim(outcome), portal_writer(settings))
-        done.task_runs = {**task_runs, "write": str(task_run.id)}
-        warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
-    return done
+        return portal_steps.write(job, claim(snapshot), claim(outcome), portal_writer(settings), steps)
 
 
 @task(
@@ -182,8 +180,9 @@ def score_city_task(
 ) -> dict[str, Any]:
     _, warehouse, _ = resources(settings)
     try:
-        with one_writer(warehouse):
-            result = portal_steps.close_city(city_id, run_id, claim(done), criteria, warehouse)
+        result = portal_steps.city_result(city_id, run_id, claim(done), criteria)
+        with one_writer(warehouse):  # only the write waits for SQLite's one writer
+            portal_steps.record_city(result, warehouse)
     finally:
         if isinstance(done, Parked):
             release(done.label)

@@ -24,10 +24,8 @@ class Ledger:
         self.scores: list = []
         self.finished: tuple | None = None
 
-    def record_scores(self, run_id, city_id, scores) -> None:
+    def close_run(self, run_id, city_id, scores, status, error=None) -> None:
         self.scores = scores
-
-    def finish_run(self, run_id, status, error=None) -> None:
         self.finished = (run_id, status, error)
 
 

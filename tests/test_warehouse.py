@@ -503,3 +503,21 @@ def test_concurrent_portal_writes_on_sqlite(wh: Warehouse) -> None:
     assert stats == [PortalWriteStats(new_datasets=3, new_versions=0, unchanged=0)] * 4
     assert wh.count_rows("datasets") == 12
     assert wh.count_rows("check_results") == 28
+
+
+def test_a_city_closes_in_one_write_or_not_at_all(wh: Warehouse) -> None:
+    """`close_run`: the scores and the run's end together (the nightly's one write per city);
+    a refused close leaves neither."""
+    run = start(wh)
+    wh.record_portal(run, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
+    incomplete = {key: value for key, value in score("B", []).items() if key != "counts"}
+    with pytest.raises(WarehouseError, match="score for 'B' lacks counts"):
+        wh.close_run(run, "springfield", [score("A", ["has_description"]), incomplete], "succeeded")
+    with pytest.raises(WarehouseError, match="not found"):
+        wh.close_run(run, "shelbyville", [score("A", ["has_description"])], "succeeded")
+    assert wh.count_rows("criterion_scores") == 0
+    assert wh.run_info(run)["status"] == "running"
+    wh.close_run(run, "springfield", [score("A", ["has_description"])], "partial", "1 of 2 portals failed")
+    info = wh.run_info(run)
+    assert (info["status"], info["error"]) == ("partial", "1 of 2 portals failed")
+    assert wh.count_rows("criterion_scores") == 1

@@ -102,8 +102,15 @@ def evaluate(
     return outcome
 
 
-def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, warehouse: Any) -> PortalDone:
-    """The snapshot and its check results, in one transaction (replacing a failed try of this run)."""
+def write(
+    job: PortalJob,
+    snapshot: CatalogSnapshot,
+    outcome: PortalOutcome,
+    warehouse: Any,
+    task_runs: dict[str, str] | None = None,
+) -> PortalDone:
+    """The snapshot, its check results and the Prefect task runs behind it (`task_runs`: step ->
+    task-run id), in one transaction (replacing a failed try of this run)."""
     portal = job.portal
     warehouse.record_portal(
         job.run_id,
@@ -116,10 +123,13 @@ def write(job: PortalJob, snapshot: CatalogSnapshot, outcome: PortalOutcome, war
         renames=outcome.renames,
         reused=outcome.reused,
         replay_notes=outcome.replay_notes,
+        task_runs=task_runs,
     )
     datasets = len(snapshot.datasets)
     progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)
-    return PortalDone(portal.url, outcome.evidence, datasets, list(snapshot.warnings))
+    return PortalDone(
+        portal.url, outcome.evidence, datasets, list(snapshot.warnings), task_runs=dict(task_runs or {})
+    )
 
 
 def fail(job: PortalJob, error: BaseException | str, warehouse: Any) -> PortalDone:
@@ -142,6 +152,20 @@ def close_city(
     warehouse: Any,
 ) -> CityRunResult:
     """Scores from every portal's evidence; the run ends succeeded, partial or failed."""
+    return record_city(city_result(city_id, run_id, done, criteria), warehouse)
+
+
+def record_city(result: CityRunResult, warehouse: Any) -> CityRunResult:
+    """The city's scores and the end of its run, in one write."""
+    warehouse.close_run(result.run_id, result.city_id, result.scores, result.status, result.error)
+    return result
+
+
+def city_result(
+    city_id: str, run_id: int, done: Sequence[PortalDone], criteria: CriteriaConfig
+) -> CityRunResult:
+    """The city's scores from every portal's evidence and the status its run ends with (nothing
+    written: the scoring needs no warehouse, so it runs outside SQLite's one writer)."""
     result = CityRunResult(city_id=city_id, run_id=run_id, status="running")
     for portal in done:
         if portal.failed:
@@ -151,13 +175,11 @@ def close_city(
             if portal.warnings:
                 result.warnings[portal.url] = list(portal.warnings)
     result.scores = score_city(criteria, [portal.evidence for portal in done])
-    warehouse.record_scores(run_id, city_id, result.scores)
     if done and len(result.failed_portals) == len(done):
         result.status = "failed"
         result.error = "; ".join(f"{url}: {why}" for url, why in result.failed_portals.items())
     else:
         result.status = "partial" if result.failed_portals else "succeeded"
-    warehouse.finish_run(run_id, result.status, result.error)
     return result
 
 

@@ -201,13 +201,15 @@ class Warehouse(HistoryStore):
         renames: Sequence[tuple[int, Rename]] = (),
         reused: replay_reads.StoredResults | None = None,
         replay_notes: Mapping[str, Any] | None = None,
+        task_runs: Mapping[str, str] | None = None,
     ) -> PortalWriteStats:
         """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
         all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8").
         `renames`: (dataset key, rename) from `history.observe`, applied before the entries.
         `reused`: the entry list and result sets kept from an unchanged earlier snapshot (its
         `check_results` then hold only the rest). `replay_notes`: what the next replay reads of this
-        evaluation (the entries' metric statuses, the portal checks' inputs), kept with the snapshot."""
+        evaluation (the entries' metric statuses, the portal checks' inputs), kept with the snapshot.
+        `task_runs`: step -> the Prefect task run behind it, on the snapshot row (no write of its own)."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
@@ -226,7 +228,14 @@ class Warehouse(HistoryStore):
             if reused is not None:
                 result_set_ids = sorted({*result_set_ids, *reused.set_ids.values()})
             snapshot_rows = writes.write_snapshot_row(
-                session, run_id, portal_id, snapshot, entries.entry_list_id, result_set_ids, replay_notes
+                session,
+                run_id,
+                portal_id,
+                snapshot,
+                entries.entry_list_id,
+                result_set_ids,
+                replay_notes,
+                task_runs,
             )
             written = entries.stats.rows_written + result_rows + snapshot_rows
             return dataclasses.replace(entries.stats, rows_written=written)
@@ -245,31 +254,27 @@ class Warehouse(HistoryStore):
     def record_scores(self, run_id: int, city_id: str, scores: list[dict[str, Any]]) -> None:
         """The run's criterion scores, replacing any written before for this run (`thresholds`, the
         rules each was judged by, is optional: None when the caller has none)."""
-        rows = []
-        for score in scores:
-            optional = reads.OPTIONAL_SCORE_FIELDS
-            missing = [f for f in reads.SCORE_FIELDS if f not in score and f not in optional]
-            if missing:
-                name = score.get("criterion_id", "?")
-                raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
-            row = {field: jsonable(score.get(field)) for field in reads.SCORE_FIELDS}
-            rows.append({**row, "evidence": row["evidence"] or ""})
+        rows = _score_rows(scores)
         with self._session(write=True) as session:
-            require_run(session, run_id, city_id)
-            session.execute(delete(CriterionScore).where(CriterionScore.run_id == run_id))
-            result_writes.write_scores(session, run_id, city_id, rows)
+            _write_scores(session, run_id, city_id, rows)
 
     def finish_run(self, run_id: int, status: str, error: str | None = None) -> None:
         _one_of("status", status, RUN_STATUSES)
         self._heartbeat.discard(run_id)
         with self._session(write=True) as session:
-            done = session.execute(
-                update(Run)
-                .where(Run.id == run_id)
-                .values(status=status, error=error, finished_at=now(), heartbeat_at=now())
-            )
-            if done.rowcount == 0:
-                raise WarehouseError(f"run {run_id} not found")
+            _finish(session, run_id, status, error)
+
+    def close_run(
+        self, run_id: int, city_id: str, scores: list[dict[str, Any]], status: str, error: str | None = None
+    ) -> None:
+        """`record_scores` and `finish_run` in one transaction: a nightly closes hundreds of cities
+        through SQLite's one writer, and each transaction's commit is a wait the others queue on."""
+        rows = _score_rows(scores)
+        _one_of("status", status, RUN_STATUSES)
+        self._heartbeat.discard(run_id)
+        with self._session(write=True) as session:
+            _write_scores(session, run_id, city_id, rows)
+            _finish(session, run_id, status, error)
 
     # -- runs across Prefect: ids, a run's portals, retries ----------------------------------------
 
@@ -401,3 +406,32 @@ class Warehouse(HistoryStore):
             )
         with self._session() as session:
             return session.scalar(select(func.count()).select_from(table))
+
+
+def _score_rows(scores: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows = []
+    for score in scores:
+        optional = reads.OPTIONAL_SCORE_FIELDS
+        missing = [f for f in reads.SCORE_FIELDS if f not in score and f not in optional]
+        if missing:
+            name = score.get("criterion_id", "?")
+            raise WarehouseError(f"score for {name!r} lacks {', '.join(missing)}")
+        row = {field: jsonable(score.get(field)) for field in reads.SCORE_FIELDS}
+        rows.append({**row, "evidence": row["evidence"] or ""})
+    return rows
+
+
+def _write_scores(session: Session, run_id: int, city_id: str, rows: list[dict[str, Any]]) -> None:
+    require_run(session, run_id, city_id)
+    session.execute(delete(CriterionScore).where(CriterionScore.run_id == run_id))
+    result_writes.write_scores(session, run_id, city_id, rows)
+
+
+def _finish(session: Session, run_id: int, status: str, error: str | None) -> None:
+    done = session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(status=status, error=error, finished_at=now(), heartbeat_at=now())
+    )
+    if done.rowcount == 0:
+        raise WarehouseError(f"run {run_id} not found")

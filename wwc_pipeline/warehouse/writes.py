@@ -233,9 +233,10 @@ def write_snapshot_row(
     entry_list_id: int,
     result_set_ids: list[int],
     replay_notes: Mapping[str, Any] | None = None,
+    task_runs: Mapping[str, str] | None = None,
 ) -> int:
-    """The snapshot row (status complete or complete_with_warnings, counts, entry list) and its
-    links to its result sets; returns the rows inserted."""
+    """The snapshot row (status complete or complete_with_warnings, counts, entry list, the
+    Prefect task runs behind it) and its links to its result sets; returns the rows inserted."""
     status = snapshot.status
     if status not in COMPLETE_STATUSES:
         raise WarehouseError(f"snapshot status {status!r} is not one of {', '.join(COMPLETE_STATUSES)}")
@@ -254,6 +255,7 @@ def write_snapshot_row(
             "finished_at": utc(snapshot.finished_at),
             "entry_list_id": entry_list_id,
             "harvest_replay": harvest_replay(snapshot, replay_notes),
+            **({"prefect_task_runs": dict(task_runs)} if task_runs else {}),
         },
     )
     links = [{"snapshot_id": snapshot_id, "result_set_id": pk} for pk in result_set_ids]
