@@ -521,3 +521,15 @@ def test_a_city_closes_in_one_write_or_not_at_all(wh: Warehouse) -> None:
     info = wh.run_info(run)
     assert (info["status"], info["error"]) == ("partial", "1 of 2 portals failed")
     assert wh.count_rows("criterion_scores") == 1
+
+
+@pytest.mark.postgres
+def test_only_a_server_connection_is_pinged_before_use(tmp_path, postgres_url) -> None:
+    """A SQLite file cannot go stale: no ping (a statement more at every checkout); a server
+    connection can (restart, idle timeout): pinged."""
+    from wwc_pipeline.warehouse.engine import dispose_engine, get_engine
+
+    sqlite_url = f"sqlite:///{tmp_path / 'ping.db'}"
+    assert get_engine(sqlite_url).pool._pre_ping is False
+    assert get_engine(postgres_url).pool._pre_ping is True
+    dispose_engine(sqlite_url)

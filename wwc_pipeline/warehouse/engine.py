@@ -93,7 +93,10 @@ def get_engine(url: str) -> Engine:
             parsed = make_url(url)
             if _is_sqlite_file(parsed):
                 Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            engine = create_engine(parsed, pool_pre_ping=True, json_serializer=stored_json)
+            # a pooled connection to a server may have gone stale; one to a SQLite file cannot, and
+            # the ping is a statement more at every checkout, each a wait for the GIL in a busy run
+            ping = parsed.get_backend_name() != "sqlite"
+            engine = create_engine(parsed, pool_pre_ping=ping, json_serializer=stored_json)
         except (exc.ArgumentError, exc.NoSuchModuleError, ImportError, ValueError) as error:
             raise WarehouseError(f"bad database URL {safe_url(url)}: {first_line(error)}") from None
         except OSError as error:
