@@ -267,8 +267,9 @@ class Warehouse(HistoryStore):
     def close_run(
         self, run_id: int, city_id: str, scores: list[dict[str, Any]], status: str, error: str | None = None
     ) -> None:
-        """`record_scores` and `finish_run` in one transaction: a nightly closes hundreds of cities
-        through SQLite's one writer, and each transaction's commit is a wait the others queue on."""
+        """`record_scores` and `finish_run` in one transaction: the scores and the run's end are
+        kept together or not at all, and a nightly closing hundreds of cities waits for SQLite's
+        one writer once a city, not twice."""
         rows = _score_rows(scores)
         _one_of("status", status, RUN_STATUSES)
         self._heartbeat.discard(run_id)
