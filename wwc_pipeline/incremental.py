@@ -49,14 +49,17 @@ def replay_of(portal: Any, recorder: ValidatorLog, server_total: int | None) -> 
     }
 
 
-def unchanged_snapshot(
-    portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int
-) -> CatalogSnapshot | None:
-    """The previous snapshot's harvest again when every one of its pages answers 304, else None."""
-    if warehouse is None or client is None or not hasattr(warehouse, "replay_source"):
+def replay_source(portal: Any, warehouse: Any, city_id: str, run_id: int) -> Any:
+    """The portal's previous complete snapshot as a replay reads it (replay_reads.ReplaySource),
+    or None: read once per harvest, for the 304 revalidation and the answers' comparison both."""
+    if warehouse is None or not hasattr(warehouse, "replay_source"):
         return None
-    source = warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
-    if source is None or source.fingerprint != harvest_fingerprint(portal):
+    return warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
+
+
+def unchanged_snapshot(portal: Any, client: Any, warehouse: Any, source: Any) -> CatalogSnapshot | None:
+    """The previous snapshot's harvest again when every one of its pages answers 304, else None."""
+    if source is None or client is None or source.fingerprint != harvest_fingerprint(portal):
         return None
     pages = [PageValidator.from_json(page) for page in source.pages or []]
     deadline = getattr(portal, "harvest_deadline_s", None)
@@ -73,19 +76,15 @@ def unchanged_snapshot(
     return snapshot
 
 
-def same_answers(
-    portal: Any, snapshot: CatalogSnapshot, warehouse: Any, city_id: str, run_id: int
-) -> CatalogSnapshot:
+def same_answers(portal: Any, snapshot: CatalogSnapshot, warehouse: Any, source: Any) -> CatalogSnapshot:
     """A full harvest that read the very answers of the previous snapshot's (every document's
     bytes, in order, same settings and code) made the same records: it reuses that snapshot's
     results as a 304 replay does (`reused_from`, its notes), though its pages were fetched. For
     portals that send no validators (CKAN's action API), and validators that changed alone."""
     answers = (snapshot.replay or {}).get(ANSWERS_KEY)
-    if not answers or warehouse is None or not hasattr(warehouse, "replay_source"):
+    if not answers or source is None:
         return snapshot
-    source = warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
-    fingerprint = snapshot.replay.get("fingerprint")
-    if source is None or source.fingerprint != fingerprint or source.answers != answers:
+    if source.fingerprint != snapshot.replay.get("fingerprint") or source.answers != answers:
         return snapshot
     notes = warehouse.replay_notes(source.snapshot_id)
     if notes is None:
@@ -102,9 +101,10 @@ def harvest_or_reuse(portal: Any, client: Any, warehouse: Any, city_id: str, run
     from wwc_pipeline.pipeline import harvest_portal, utc_now
 
     started = utc_now()
-    snapshot = unchanged_snapshot(portal, client, warehouse, city_id, run_id)
+    source = replay_source(portal, warehouse, city_id, run_id)
+    snapshot = unchanged_snapshot(portal, client, warehouse, source)
     if snapshot is None:
-        return same_answers(portal, harvest_portal(portal, client), warehouse, city_id, run_id)
+        return same_answers(portal, harvest_portal(portal, client), warehouse, source)
     snapshot.started_at, snapshot.finished_at = started, utc_now()
     return snapshot
 

@@ -80,10 +80,11 @@ def replay_source(
 def replay_notes(session: Session, snapshot_id: int) -> dict[str, Any] | None:
     """The notes a snapshot keeps on its evaluation (`NOTE_KEYS` of its `harvest_replay`), for a
     harvest found to have read the same answers (incremental.same_answers); None without any."""
-    replay = session.scalar(select(Snapshot.harvest_replay).where(Snapshot.id == snapshot_id))
-    if not isinstance(replay, dict):
-        return None
-    notes = {key: replay[key] for key in NOTE_KEYS if key in replay}
+    keys = sorted(NOTE_KEYS)  # only the notes, taken out by the database (not the assets' records)
+    row = session.execute(
+        select(*(Snapshot.harvest_replay[key] for key in keys)).where(Snapshot.id == snapshot_id)
+    ).first()
+    notes = {key: value for key, value in zip(keys, row or (), strict=False) if value is not None}
     return notes or None
 
 
