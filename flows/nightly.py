@@ -25,15 +25,15 @@ from wwc_pipeline.pipeline import utc_now
 def start_runs(
     config: CitiesConfig, settings: Concurrency, city_ids: list[str], kind: str, trigger: str, as_of: datetime
 ) -> dict[str, list[portal_steps.PortalJob]]:
-    """A warehouse run per city (named after this flow run); the portal jobs of each."""
+    """A warehouse run per city (named after this flow run), all in one write; the portal jobs of each."""
     _, warehouse, _ = resources(settings)
-    jobs = {}
-    for city_id in city_ids:
-        city = config.city(city_id)
-        run_id = warehouse.start_run(city.id, city.name, kind, trigger, as_of)
-        warehouse.set_flow_run(run_id, flow_run.id)
-        jobs[city.id] = portal_steps.portal_jobs(city, run_id, as_of)
-    return jobs
+    cities = [config.city(city_id) for city_id in city_ids]
+    names = [(city.id, city.name) for city in cities]
+    run_ids = warehouse.start_runs(names, kind, trigger, as_of, flow_run.id)
+    return {
+        city.id: portal_steps.portal_jobs(city, run_id, as_of)
+        for city, run_id in zip(cities, run_ids, strict=True)
+    }
 
 
 @flow(name="scan-portals")

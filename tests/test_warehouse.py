@@ -523,6 +523,36 @@ def test_a_city_closes_in_one_write_or_not_at_all(wh: Warehouse) -> None:
     assert wh.count_rows("criterion_scores") == 1
 
 
+def test_a_nightly_starts_its_cities_in_one_write(wh: Warehouse) -> None:
+    """`start_runs`: every city's run in one transaction (a nightly starts hundreds before its
+    first portal), each naming the flow run behind it; a refused start leaves no run."""
+    with pytest.raises(WarehouseError, match="unknown run kind 'weekly'"):
+        wh.start_runs([("springfield", "Springfield")], "weekly", "schedule", AS_OF)
+    assert wh.count_rows("runs") == 0
+    start(wh, "shelbyville")  # a city known before, renamed below
+    commits: list[object] = []
+    count = commits.append  # one bound method: the listener removed is the one added
+    sa_event.listen(wh.engine, "commit", count)
+    try:
+        cities = [
+            ("springfield", "Springfield"),
+            ("shelbyville", "Shelbyville (renamed)"),
+            ("ogdenville", "Ogdenville"),
+        ]
+        run_ids = wh.start_runs(cities, "nightly", "schedule", AS_OF, "flow-run-1")
+    finally:
+        sa_event.remove(wh.engine, "commit", count)
+    assert len(commits) == 1
+    assert len(set(run_ids)) == 3
+    for (city_id, _), run_id in zip(cities, run_ids, strict=True):
+        info = wh.run_info(run_id)
+        assert (info["city_id"], info["status"]) == (city_id, "running")
+        assert info["prefect_flow_run_id"] == "flow-run-1"
+    with wh._session() as session:
+        names = dict(session.execute(text("SELECT id, name FROM cities")).all())
+    assert names["shelbyville"] == "Shelbyville (renamed)" and names["ogdenville"] == "Ogdenville"
+
+
 @pytest.mark.postgres
 def test_only_a_server_connection_is_pinged_before_use(tmp_path, postgres_url) -> None:
     """A SQLite file cannot go stale: no ping (a statement more at every checkout); a server
