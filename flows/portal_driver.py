@@ -118,11 +118,9 @@ class PortalDriver:
             pass
         _, warehouse, _ = resources(self.settings)
         ids = {"harvest": harvest.task_run_id, "evaluate": evaluate.task_run_id, "write": write.task_run_id}
+        task_runs = {step: str(task_run_id) for step, task_run_id in ids.items()}
         with one_writer(warehouse):
-            done = portal_steps.fail(job, _first_error((harvest, evaluate, write)), warehouse)
-            done.task_runs = {step: str(task_run_id) for step, task_run_id in ids.items()}
-            warehouse.set_task_runs(job.run_id, job.portal.url, done.task_runs)
-        return done
+            return portal_steps.fail(job, _first_error((harvest, evaluate, write)), warehouse, task_runs)
 
     def portals(
         self, cities: dict[str, list[PortalJob]], score: bool = True

@@ -132,15 +132,21 @@ def write(
     )
 
 
-def fail(job: PortalJob, error: BaseException | str, warehouse: Any) -> PortalDone:
-    """Record the portal as failed in this run, with its one-line reason."""
+def fail(
+    job: PortalJob, error: BaseException | str, warehouse: Any, task_runs: dict[str, str] | None = None
+) -> PortalDone:
+    """Record the portal as failed in this run, with its one-line reason (and the Prefect task
+    runs behind it, on the same snapshot row)."""
     reason = error if isinstance(error, str) else one_line(error)
     portal = job.portal
     log.warning("portal %s of %s failed: %s", portal.url, job.city_id, reason)
-    warehouse.record_portal_failure(job.run_id, job.city_id, portal.platform, portal.url, reason)
+    warehouse.record_portal_failure(job.run_id, job.city_id, portal.platform, portal.url, reason, task_runs)
     progress.report("portal", city=job.city_id, portal=portal.url, state="failed", error=reason)
     return PortalDone(
-        portal.url, PortalEvidence(portal=portal.url, harvested=False, error=reason), error=reason
+        portal.url,
+        PortalEvidence(portal=portal.url, harvested=False, error=reason),
+        error=reason,
+        task_runs=dict(task_runs or {}),
     )
 
 

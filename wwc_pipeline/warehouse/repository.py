@@ -242,15 +242,22 @@ class Warehouse(HistoryStore):
             return dataclasses.replace(entries.stats, rows_written=written)
 
     def record_portal_failure(
-        self, run_id: int, city_id: str, platform: str, portal_url: str, error: str
+        self,
+        run_id: int,
+        city_id: str,
+        platform: str,
+        portal_url: str,
+        error: str,
+        task_runs: Mapping[str, str] | None = None,
     ) -> None:
-        """A failed snapshot for this portal (replacing any earlier write of it in this run)."""
+        """A failed snapshot for this portal (replacing any earlier write of it in this run), with
+        the Prefect task runs behind it (`task_runs`, as `record_portal` takes them)."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
             rename_writes.clear_renames(session, run_id, portal_id)
             writes.clear_portal_run(session, run_id, portal_id)
-            writes.write_failed_snapshot(session, run_id, portal_id, error)
+            writes.write_failed_snapshot(session, run_id, portal_id, error, task_runs)
 
     def record_scores(self, run_id: int, city_id: str, scores: list[dict[str, Any]]) -> None:
         """The run's criterion scores, replacing any written before for this run (`thresholds`, the
@@ -284,11 +291,6 @@ class Warehouse(HistoryStore):
         """Name the Prefect flow run that runs this warehouse run."""
         with self._session(write=True) as session:
             run_steps.set_flow_run(session, run_id, flow_run_id)
-
-    def set_task_runs(self, run_id: int, portal_url: str, task_runs: Mapping[str, str]) -> None:
-        """Name the Prefect task runs (harvest, evaluate, write) behind a portal's snapshot."""
-        with self._session(write=True) as session:
-            run_steps.set_task_runs(session, run_id, portal_url, task_runs)
 
     def run_info(self, run_id: int) -> dict[str, Any]:
         """The run (as `runs` lists it) with its Prefect flow run and its portals' snapshots."""

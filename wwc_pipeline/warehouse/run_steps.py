@@ -5,7 +5,6 @@ scores computed again from what the warehouse holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session
 from wwc_pipeline.results import CheckResult, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence
 from wwc_pipeline.warehouse import reads
-from wwc_pipeline.warehouse.convert import portal_key
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.models import Dataset, Portal, Run, Snapshot, SnapshotEntry
 
@@ -23,16 +21,6 @@ STATUS_BOOL = {"pass": True, "fail": False}
 
 def set_flow_run(session: Session, run_id: int, flow_run_id: str | None) -> None:
     session.execute(update(Run).where(Run.id == run_id).values(prefect_flow_run_id=flow_run_id))
-
-
-def set_task_runs(session: Session, run_id: int, portal_url: str, task_runs: Mapping[str, str]) -> None:
-    """Name the task runs behind a portal's snapshot in this run (after it was written)."""
-    portal_ids = select(Portal.id).where(Portal.url.in_({portal_url, portal_key(portal_url)}))
-    session.execute(
-        update(Snapshot)
-        .where(Snapshot.run_id == run_id, Snapshot.portal_id.in_(portal_ids))
-        .values(prefect_task_runs=dict(task_runs))
-    )
 
 
 def run_portals(session: Session, run_id: int) -> dict[str, dict[str, Any]]:

@@ -284,7 +284,9 @@ def harvest_replay(
     return jsonable({**replay, "platform": snapshot.platform, "portal": snapshot.portal, "assets": assets})
 
 
-def write_failed_snapshot(session: Session, run_id: int, portal_id: int, error: str) -> None:
+def write_failed_snapshot(
+    session: Session, run_id: int, portal_id: int, error: str, task_runs: Mapping[str, str] | None = None
+) -> None:
     session.execute(
         insert(Snapshot),
         {
@@ -298,5 +300,6 @@ def write_failed_snapshot(session: Session, run_id: int, portal_id: int, error: 
             "warnings": [],
             "error": error,
             "finished_at": now(),
+            **({"prefect_task_runs": dict(task_runs)} if task_runs else {}),
         },
     )
