@@ -255,3 +255,37 @@ def test_a_server_launched_early_is_the_one_started_when_its_settings_match(monk
         prefect_local.drop_early()
         for server, _env in launched:
             server.stop()
+
+
+def test_flow_runs_on_the_temporary_server_send_no_heartbeats(prefect_harness):
+    """Prefect joins its heartbeat thread at a flow run's end (up to a second of idle wall time);
+    on the server the CLI started (SERVICES_OFF: nothing reads them) no such thread is started."""
+    import threading
+
+    from prefect import flow
+    from prefect.settings import get_current_settings
+
+    from wwc_pipeline.prefect_local import no_flow_heartbeats
+
+    started: list[str] = []
+    real_start = threading.Thread.start
+
+    def noting_start(thread: threading.Thread) -> None:
+        started.append(getattr(thread._target, "__name__", "") + repr(thread._args))
+        real_start(thread)
+
+    @flow
+    def seen_setting() -> int | None:
+        return get_current_settings().flows.heartbeat_frequency
+
+    threading.Thread.start = noting_start
+    try:
+        assert seen_setting() is not None  # Prefect's default (180 s): a heartbeat thread
+        with_default = [name for name in started if "heartbeat_loop" in name]
+        started.clear()
+        with no_flow_heartbeats():
+            assert seen_setting() is None
+        without = [name for name in started if "heartbeat_loop" in name]
+    finally:
+        threading.Thread.start = real_start
+    assert with_default and not without
