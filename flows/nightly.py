@@ -20,7 +20,6 @@ from wwc_pipeline.flows.runners import with_runner
 from wwc_pipeline import collector, portal_steps
 from wwc_pipeline.config import CitiesConfig, Concurrency, load_cities, load_criteria
 from wwc_pipeline.pipeline import utc_now
-from wwc_pipeline.warehouse.convert import portal_key
 
 
 def start_runs(
@@ -37,18 +36,6 @@ def start_runs(
     }
 
 
-def pages_read(settings: Concurrency, jobs: dict[str, list[portal_steps.PortalJob]]) -> dict[str, int]:
-    """Job label -> catalog pages the portal's last harvest read (PortalDriver.longest_first)."""
-    _, warehouse, _ = resources(settings)
-    pages = warehouse.last_pages(list(jobs))
-    return {
-        job.label: pages[key]
-        for city_jobs in jobs.values()
-        for job in city_jobs
-        if (key := (job.city_id, job.portal.platform, portal_key(job.portal.url))) in pages
-    }
-
-
 @flow(name="scan-portals")
 def scan_portals(
     cities_file: str | None, city_ids: list[str] | None, kind: str, trigger: str, as_of: datetime | None
@@ -60,7 +47,7 @@ def scan_portals(
     try:
         jobs = start_runs(config, settings, chosen, kind, trigger, as_of or utc_now())
         with collector.tuned_for_run():
-            return PortalDriver(settings, load_criteria(), pages_read=pages_read(settings, jobs)).run(jobs)
+            return PortalDriver(settings, load_criteria()).run(jobs)
     finally:
         close_resources()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -64,17 +64,10 @@ def uses_host_tags(settings: Concurrency) -> bool:
 class PortalDriver:
     """Submits portal chains, collects what they leave, submits each city's scores once."""
 
-    def __init__(
-        self,
-        settings: Concurrency,
-        criteria: CriteriaConfig,
-        window: int | None = None,
-        pages_read: Mapping[str, int] | None = None,
-    ) -> None:
+    def __init__(self, settings: Concurrency, criteria: CriteriaConfig, window: int | None = None) -> None:
         self.settings = settings
         self.criteria = criteria
         self.window = window or 2 * settings.portals
-        self.pages_read = pages_read or {}  # job label -> catalog pages its last harvest read
         self._finished: queue.Queue[str] = queue.Queue()
         self._active: dict[str, tuple[PortalJob, Any, Any, Any]] = {}
         self._harvested: dict[str, int] = {}  # label -> datasets its harvest left (threads runner)
@@ -135,7 +128,7 @@ class PortalDriver:
         """Every portal's chain; city id -> url -> what it left, and (with `score`) the futures
         of each city's scores task, submitted as soon as its last portal was done. A scored
         city's portals go to its scores task and leave the first mapping."""
-        pending = deque(self.longest_first([job for jobs in cities.values() for job in jobs]))
+        pending = deque(job for jobs in cities.values() for job in jobs)
         done: dict[str, dict[str, PortalDone]] = {city_id: {} for city_id in cities}
         scores: dict[str, Any] = {}
         try:
@@ -158,13 +151,6 @@ class PortalDriver:
                 for job in jobs:
                     handoff.release(handoff.key_of(job))
         return done, scores
-
-    def longest_first(self, jobs: list[PortalJob]) -> list[PortalJob]:
-        """The portals whose last harvest read the most catalog pages first (pages follow one
-        another, a round trip each: a big catalog started last was the whole run's tail), those
-        never harvested before them (their size unknown); else in the cities file's order."""
-        unknown = float("inf")
-        return sorted(jobs, key=lambda job: -self.pages_read.get(job.label, unknown))
 
     def _evidence(self, job: PortalJob, ordered: list[PortalDone]) -> Any:
         """A city's evidence for its scores task: parked in threads (the task releases it when

@@ -563,22 +563,3 @@ def test_only_a_server_connection_is_pinged_before_use(tmp_path, postgres_url) -
     assert get_engine(sqlite_url).pool._pre_ping is False
     assert get_engine(postgres_url).pool._pre_ping is True
     dispose_engine(sqlite_url)
-
-
-def test_last_pages_are_each_portals_latest_snapshots(wh: Warehouse) -> None:
-    """What the nightly orders its portals by (longest first): the pages each portal's latest
-    snapshot read, for the cities asked about; a failed snapshot (no pages) does not count."""
-    first = start(wh)
-    wh.record_portal(first, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
-    wh.finish_run(first, "succeeded")
-    second = start(wh)
-    wider = dataclasses.replace(snapshot(catalog()), pages=7)
-    wh.record_portal(second, "springfield", "socrata", PORTAL + "/", wider, results(catalog()))
-    wh.finish_run(second, "succeeded")
-    third = start(wh)
-    wh.record_portal_failure(third, "springfield", "socrata", PORTAL, "down")
-    other = start(wh, "shelbyville")
-    wh.record_portal(other, "shelbyville", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
-    assert wh.last_pages(["springfield"]) == {("springfield", "socrata", PORTAL.rstrip("/")): 7}
-    assert wh.last_pages(["springfield", "shelbyville"])[("shelbyville", "socrata", PORTAL.rstrip("/"))] == 2
-    assert wh.last_pages(["ogdenville"]) == {}

@@ -54,9 +54,7 @@ from wwc_pipeline.warehouse.models import (
     Base,
     City,
     CriterionScore,
-    Portal,
     Run,
-    Snapshot,
 )
 from wwc_pipeline.warehouse.writes import PortalWriteStats, require_run
 
@@ -396,24 +394,6 @@ class Warehouse(HistoryStore):
         the sets of `other_ids` that it has too, with their portal-level results."""
         with self._session() as session:
             return replay_reads.stored_results(session, snapshot_id, check_ids, other_ids)
-
-    def last_pages(self, city_ids: Sequence[str]) -> dict[tuple[str, str, str], int]:
-        """(city id, platform, portal key) -> catalog pages its latest snapshot read, for the
-        cities' portals that have one: how long a harvest of it waits on round trips."""
-        latest = (
-            select(Snapshot.portal_id, func.max(Snapshot.id).label("snapshot_id"))
-            .where(Snapshot.pages.is_not(None), Snapshot.pages > 0)
-            .group_by(Snapshot.portal_id)
-            .subquery()
-        )
-        query = (
-            select(Portal.city_id, Portal.platform, Portal.url, Snapshot.pages)
-            .join(latest, latest.c.portal_id == Portal.id)
-            .join(Snapshot, Snapshot.id == latest.c.snapshot_id)
-            .where(Portal.city_id.in_(list(city_ids)))
-        )
-        with self._session() as session:
-            return {(city, platform, url): pages for city, platform, url, pages in session.execute(query)}
 
     def previous_columns(
         self, city_id: str, platform: str, portal_url: str, before_run_id: int | None = None
