@@ -20,6 +20,7 @@ from wwc_pipeline.flows.runners import with_runner
 from wwc_pipeline import collector, portal_steps
 from wwc_pipeline.config import CitiesConfig, Concurrency, load_cities, load_criteria
 from wwc_pipeline.pipeline import utc_now
+from wwc_pipeline.warehouse.convert import portal_key
 
 
 def start_runs(
@@ -36,6 +37,20 @@ def start_runs(
     }
 
 
+def last_harvests(
+    settings: Concurrency, jobs: dict[str, list[portal_steps.PortalJob]]
+) -> dict[str, tuple[int, int]]:
+    """Job label -> (catalog pages, records) of the portal's last harvest (PortalDriver's order)."""
+    _, warehouse, _ = resources(settings)
+    found = warehouse.last_harvests(list(jobs))
+    return {
+        job.label: found[key]
+        for city_jobs in jobs.values()
+        for job in city_jobs
+        if (key := (job.city_id, job.portal.platform, portal_key(job.portal.url))) in found
+    }
+
+
 @flow(name="scan-portals")
 def scan_portals(
     cities_file: str | None, city_ids: list[str] | None, kind: str, trigger: str, as_of: datetime | None
@@ -47,7 +62,8 @@ def scan_portals(
     try:
         jobs = start_runs(config, settings, chosen, kind, trigger, as_of or utc_now())
         with collector.tuned_for_run():
-            return PortalDriver(settings, load_criteria()).run(jobs)
+            driver = PortalDriver(settings, load_criteria(), last_harvests=last_harvests(settings, jobs))
+            return driver.run(jobs)
     finally:
         close_resources()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import queue
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from typing import Any
 
@@ -64,10 +64,18 @@ def uses_host_tags(settings: Concurrency) -> bool:
 class PortalDriver:
     """Submits portal chains, collects what they leave, submits each city's scores once."""
 
-    def __init__(self, settings: Concurrency, criteria: CriteriaConfig, window: int | None = None) -> None:
+    def __init__(
+        self,
+        settings: Concurrency,
+        criteria: CriteriaConfig,
+        window: int | None = None,
+        last_harvests: Mapping[str, tuple[int, int]] | None = None,
+    ) -> None:
         self.settings = settings
         self.criteria = criteria
         self.window = window or 2 * settings.portals
+        # job label -> (catalog pages, records) of its last harvest: the order, and the budget
+        self.last_harvests = last_harvests or {}
         self._finished: queue.Queue[str] = queue.Queue()
         self._active: dict[str, tuple[PortalJob, Any, Any, Any]] = {}
         self._harvested: dict[str, int] = {}  # label -> datasets its harvest left (threads runner)
@@ -109,6 +117,23 @@ class PortalDriver:
         """Another portal may start: none is under way, or their datasets are under the budget."""
         return not self._active or self.datasets_in_flight() < self.settings.datasets_in_flight
 
+    def _big(self, label: str) -> bool:
+        """A catalog of more than half the budget (harvested, or by its last harvest)."""
+        size = self._harvested.get(label, self.last_harvests.get(label, (0, 0))[1])
+        return 2 * size > self.settings.datasets_in_flight
+
+    def _take(self, pending: deque[PortalJob]) -> PortalJob | None:
+        """The next portal to start: the first pending one, unless it is big while another big
+        one is under way (the budget counts a catalog only once harvested: the biggest started at
+        once held them all at the same time); then the first small one, else none for now."""
+        if not any(self._big(label) for label in self._active):
+            return pending.popleft()
+        for index, job in enumerate(pending):
+            if not self._big(job.label):
+                del pending[index]
+                return job
+        return None
+
     def _collect(self, label: str) -> PortalDone:
         job, harvest, evaluate, write = self._active.pop(label)
         self._harvested.pop(label, None)
@@ -128,13 +153,16 @@ class PortalDriver:
         """Every portal's chain; city id -> url -> what it left, and (with `score`) the futures
         of each city's scores task, submitted as soon as its last portal was done. A scored
         city's portals go to its scores task and leave the first mapping."""
-        pending = deque(job for jobs in cities.values() for job in jobs)
+        pending = deque(self.longest_first([job for jobs in cities.values() for job in jobs]))
         done: dict[str, dict[str, PortalDone]] = {city_id: {} for city_id in cities}
         scores: dict[str, Any] = {}
         try:
             while pending or self._active:
                 while pending and len(self._active) < self.window and self._room():
-                    self._submit(pending.popleft())
+                    job = self._take(pending)
+                    if job is None:
+                        break
+                    self._submit(job)
                 job = self._active[self._finished.get()][0]
                 done[job.city_id][job.portal.url] = self._collect(job.label)
                 handoff.release(handoff.key_of(job))  # its catalog and results are free now,
@@ -151,6 +179,13 @@ class PortalDriver:
                 for job in jobs:
                     handoff.release(handoff.key_of(job))
         return done, scores
+
+    def longest_first(self, jobs: list[PortalJob]) -> list[PortalJob]:
+        """The portals whose last harvest read the most catalog pages first (pages follow one
+        another, a round trip each: a big catalog started last was the whole run's tail), those
+        never harvested before them (their size unknown); else in the cities file's order."""
+        unknown = float("inf")
+        return sorted(jobs, key=lambda job: -self.last_harvests.get(job.label, (unknown, 0))[0])
 
     def _evidence(self, job: PortalJob, ordered: list[PortalDone]) -> Any:
         """A city's evidence for its scores task: parked in threads (the task releases it when

@@ -563,3 +563,25 @@ def test_only_a_server_connection_is_pinged_before_use(tmp_path, postgres_url) -
     assert get_engine(sqlite_url).pool._pre_ping is False
     assert get_engine(postgres_url).pool._pre_ping is True
     dispose_engine(sqlite_url)
+
+
+def test_last_harvests_are_each_portals_latest_snapshots(wh: Warehouse) -> None:
+    """What the nightly orders its portals by (longest first) and budgets them with: the pages and
+    records of each portal's latest snapshot, for the cities asked about; a failed snapshot (no
+    pages) does not count."""
+    first = start(wh)
+    wh.record_portal(first, "springfield", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
+    wh.finish_run(first, "succeeded")
+    second = start(wh)
+    wider = dataclasses.replace(snapshot(catalog()), pages=7)
+    wh.record_portal(second, "springfield", "socrata", PORTAL + "/", wider, results(catalog()))
+    wh.finish_run(second, "succeeded")
+    third = start(wh)
+    wh.record_portal_failure(third, "springfield", "socrata", PORTAL, "down")
+    other = start(wh, "shelbyville")
+    wh.record_portal(other, "shelbyville", "socrata", PORTAL, snapshot(catalog()), results(catalog()))
+    records = len(catalog())
+    assert wh.last_harvests(["springfield"]) == {("springfield", "socrata", PORTAL.rstrip("/")): (7, records)}
+    both = wh.last_harvests(["springfield", "shelbyville"])
+    assert both[("shelbyville", "socrata", PORTAL.rstrip("/"))] == (2, records)
+    assert wh.last_harvests(["ogdenville"]) == {}

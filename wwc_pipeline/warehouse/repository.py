@@ -54,7 +54,9 @@ from wwc_pipeline.warehouse.models import (
     Base,
     City,
     CriterionScore,
+    Portal,
     Run,
+    Snapshot,
 )
 from wwc_pipeline.warehouse.writes import PortalWriteStats, require_run
 
@@ -394,6 +396,28 @@ class Warehouse(HistoryStore):
         the sets of `other_ids` that it has too, with their portal-level results."""
         with self._session() as session:
             return replay_reads.stored_results(session, snapshot_id, check_ids, other_ids)
+
+    def last_harvests(self, city_ids: Sequence[str]) -> dict[tuple[str, str, str], tuple[int, int]]:
+        """(city id, platform, portal key) -> (catalog pages, records) of its latest snapshot that
+        read any, for the cities' portals that have one: how long a harvest of it waits on round
+        trips, and how much of the memory budget it will take."""
+        latest = (
+            select(Snapshot.portal_id, func.max(Snapshot.id).label("snapshot_id"))
+            .where(Snapshot.pages.is_not(None), Snapshot.pages > 0)
+            .group_by(Snapshot.portal_id)
+            .subquery()
+        )
+        query = (
+            select(Portal.city_id, Portal.platform, Portal.url, Snapshot.pages, Snapshot.assets)
+            .join(latest, latest.c.portal_id == Portal.id)
+            .join(Snapshot, Snapshot.id == latest.c.snapshot_id)
+            .where(Portal.city_id.in_(list(city_ids)))
+        )
+        with self._session() as session:
+            return {
+                (city, platform, url): (pages, assets or 0)
+                for city, platform, url, pages, assets in session.execute(query)
+            }
 
     def previous_columns(
         self, city_id: str, platform: str, portal_url: str, before_run_id: int | None = None
