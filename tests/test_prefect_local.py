@@ -258,7 +258,7 @@ def test_a_server_launched_early_is_the_one_started_when_its_settings_match(monk
 
 
 def test_flow_runs_on_the_temporary_server_send_no_heartbeats(prefect_harness):
-    """Prefect joins its heartbeat thread at a flow run's end (up to a second of idle wall time);
+    """Prefect joins its heartbeat thread at a flow run's end (up to 2 s of wall time);
     on the server the CLI started (SERVICES_OFF: nothing reads them) no such thread is started."""
     import threading
 

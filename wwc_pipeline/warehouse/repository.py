@@ -401,9 +401,10 @@ class Warehouse(HistoryStore):
         """(city id, platform, portal key) -> (catalog pages, records) of its latest snapshot that
         read any, for the cities' portals that have one: how long a harvest of it waits on round
         trips, and how much of the memory budget it will take."""
-        latest = (
+        latest = (  # only these cities' portals' snapshots are grouped
             select(Snapshot.portal_id, func.max(Snapshot.id).label("snapshot_id"))
-            .where(Snapshot.pages.is_not(None), Snapshot.pages > 0)
+            .join(Portal, Portal.id == Snapshot.portal_id)
+            .where(Portal.city_id.in_(list(city_ids)), Snapshot.pages.is_not(None), Snapshot.pages > 0)
             .group_by(Snapshot.portal_id)
             .subquery()
         )
@@ -411,7 +412,6 @@ class Warehouse(HistoryStore):
             select(Portal.city_id, Portal.platform, Portal.url, Snapshot.pages, Snapshot.assets)
             .join(latest, latest.c.portal_id == Portal.id)
             .join(Snapshot, Snapshot.id == latest.c.snapshot_id)
-            .where(Portal.city_id.in_(list(city_ids)))
         )
         with self._session() as session:
             return {
