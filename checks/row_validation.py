@@ -11,6 +11,7 @@ next sample.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
@@ -23,6 +24,7 @@ from wwc_pipeline.model import Column
 
 Validate = Callable[[list[dict], list[Column] | None], dict]
 Pending = Callable[[], dict]  # the validation's result (raises what validate raised, or ValidationLost)
+log = logging.getLogger(__name__)
 
 
 def shorten(value: Any, length: int) -> str:
@@ -86,6 +88,30 @@ def describe(outcome: dict, what: str) -> str:
     if outcome["examples"] and outcome["column"]:
         text += f", e.g. {outcome['examples'][0]}"
     return text
+
+
+def import_great_expectations() -> None:
+    """The modules `make_validator` needs (about 3 s of imports, once per process)."""
+    import great_expectations  # noqa: F401
+    import great_expectations.expectations  # noqa: F401
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: F401
+    from great_expectations.validator.v1_validator import Validator  # noqa: F401
+
+
+def import_in_background() -> threading.Thread:
+    """Import GE in a daemon thread, so that a command validating rows in its own thread pays the
+    import while it waits (for Prefect's server, a catalog's pages) instead of at its first sample.
+    Only the imports: a failure here shows again, with its reason, where `make_validator` runs."""
+
+    def run() -> None:
+        try:
+            import_great_expectations()
+        except Exception as error:  # noqa: BLE001 - the first sample raises it again, as evidence
+            log.debug("importing Great Expectations ahead failed: %s", error)
+
+    thread = threading.Thread(target=run, name="wwc-import-great-expectations", daemon=True)
+    thread.start()
+    return thread
 
 
 def make_validator(rules: QualityRules, as_of: datetime) -> Validate:

@@ -176,3 +176,40 @@ def test_workers_that_cannot_start_leave_validation_to_the_calling_thread():
     portal_context.row_validator = pool.validator
     assert evidence(content_quality(records, portal_context)) == evidence(healthy)
     assert pool.restarts == MAX_RESTARTS
+
+
+@pytest.mark.parametrize(
+    ("settings", "sample_datasets", "started"),
+    [
+        (Concurrency(quality_workers=0), 25, True),  # validated in the task's thread: import ahead
+        (Concurrency(quality_workers=1), 25, False),  # a worker process imports its own
+        (Concurrency(quality_workers=0, task_runner="dask"), 25, False),  # so do Dask workers
+        (Concurrency(quality_workers=0), 0, False),  # no portal samples rows: GE is never needed
+    ],
+)
+def test_great_expectations_is_imported_ahead_only_where_rows_are_validated_in_thread(
+    monkeypatch, settings, sample_datasets, started
+):
+    import wwc_pipeline.quality_pool as quality_pool
+
+    calls = []
+    monkeypatch.setattr(quality_pool, "import_in_background", lambda: calls.append("import"))
+    portals = [
+        PortalConfig(platform="socrata", url="http://127.0.0.1:9", sample_datasets=0),
+        PortalConfig(platform="socrata", url="http://127.0.0.1:8", sample_datasets=sample_datasets),
+    ]
+    assert quality_pool.import_ahead(portals, settings) is started
+    assert calls == (["import"] if started else [])
+
+
+def test_the_import_ahead_thread_imports_great_expectations():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from wwc_pipeline.checks.row_validation import import_in_background; "
+        "assert 'great_expectations' not in sys.modules; import_in_background().join(60); "
+        "assert 'great_expectations.validator.v1_validator' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

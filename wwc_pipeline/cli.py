@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -25,6 +25,9 @@ from wwc_pipeline.cliutil import (
 )
 from wwc_pipeline.history import commands as history_commands
 from wwc_pipeline.publish import command as publish_command
+
+if TYPE_CHECKING:
+    from wwc_pipeline.config import CitiesConfig
 
 app = typer.Typer(
     help="Read city open-data portals as evidence for What Works Cities certification.",
@@ -61,6 +64,15 @@ def _run_flow(call, *args, **kwargs) -> dict:
     return {}
 
 
+def _import_ahead(loaded: CitiesConfig, city_ids: list[str]) -> None:
+    """Great Expectations (about 3 s of imports) while Prefect's server starts, when the run will
+    validate sampled rows in this process (`quality_pool.import_ahead`)."""
+    from wwc_pipeline.quality_pool import import_ahead
+
+    portals = [portal for city_id in city_ids for portal in loaded.city(city_id).portals]
+    import_ahead(portals, loaded.concurrency.for_run(len(portals)))
+
+
 def _print_summaries(summaries: dict[str, dict]) -> None:
     """The cities' table on stdout, then every harvest warning on stderr."""
     from wwc_pipeline.cliviews import summaries_table, summary_warnings
@@ -89,9 +101,10 @@ def nightly(config: CitiesFile = None) -> None:
     quiet_prefect()
     from wwc_pipeline.config import load_cities, load_criteria
 
-    load_cities(config)  # fail fast on bad config, before Prefect starts
+    loaded = load_cities(config)  # fail fast on bad config, before Prefect starts
     load_criteria()
     prefect_local.launch_early()  # the server starts while the flows are imported
+    _import_ahead(loaded, [city.id for city in loaded.cities])
     from wwc_pipeline.flows.nightly import nightly_scan
 
     summaries = _run_flow(nightly_scan, cities_file=str(config) if config else None, trigger="cli")
@@ -107,9 +120,11 @@ def scan(
     quiet_prefect()
     from wwc_pipeline.config import load_cities, load_criteria
 
-    load_cities(config).city(city)  # unknown city: one line, exit 2, before Prefect starts
+    loaded = load_cities(config)
+    loaded.city(city)  # unknown city: one line, exit 2, before Prefect starts
     load_criteria()
     prefect_local.launch_early()
+    _import_ahead(loaded, [city])
     from wwc_pipeline.flows.rescan import rescan_city
 
     summary = _run_flow(rescan_city, city, cities_file=str(config) if config else None, trigger="cli")

@@ -27,6 +27,7 @@ from wwc_pipeline.incremental import (
     unchanged_as_of_sets,
 )
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
+from wwc_pipeline.portal_checks import run_portal_checks
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
 from wwc_pipeline.wording import plural
@@ -132,27 +133,6 @@ def harvest_result(evaluation: PortalEvaluation, snapshot: CatalogSnapshot | Non
         value={"score": score, **value},
         reason=reason,
     )
-
-
-def run_portal_checks(
-    records: list[DatasetRecord], context: PortalContext, kept: dict[str, list[CheckResult]] | None = None
-) -> list[CheckResult]:
-    """Every registered portal-level check; a check that breaks reports n/a, never stops the run.
-    `kept`: check id -> its portal-level results kept from before (portal_reuse): not run."""
-    registry.load_plugins()
-    results: list[CheckResult] = []
-    for check_id, check in sorted(registry.PORTAL_CHECKS.items()):
-        if kept and check_id in kept:
-            results.extend(kept[check_id])
-            continue
-        label = context.portal_config.url if context.portal_config else context.portal
-        progress.report("check", portal=label, check=check_id)
-        try:
-            results.extend(check(records, context))
-        except Exception as error:  # noqa: BLE001 - reported as evidence, not raised
-            log.warning("check %s failed on %s: %s", check_id, context.portal, error)
-            results.append(CheckResult(check_id, Status.NA, {"score": None}, f"Check could not run: {error}"))
-    return results
 
 
 def evaluate_portal(

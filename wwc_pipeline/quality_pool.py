@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -28,8 +28,10 @@ from wwc_pipeline.checks.row_validation import (
     RowValidation,
     Validate,
     ValidationLost,
+    import_in_background,
     make_validator,
 )
+from wwc_pipeline.config import Concurrency, PortalConfig
 from wwc_pipeline.model import Column
 from wwc_pipeline.worker_processes import may_start_processes, spawn_pool
 
@@ -50,6 +52,17 @@ def validate_in_worker(
             _validators.pop(next(iter(_validators)))
         _validators[key] = make_validator(QualityRules.model_validate_json(rules_json), as_of)
     return _validators[key](rows, schema)
+
+
+def import_ahead(portals: Sequence[PortalConfig], settings: Concurrency) -> bool:
+    """Start importing Great Expectations now when this run will validate sampled rows in this
+    process's task threads (`settings` as `for_run` decided them: no quality worker, the threads
+    runner) and a portal samples rows: True when started. A worker or Dask process imports its own."""
+    in_thread = settings.task_runner == "threads" and not settings.quality_workers
+    if not in_thread or not any(portal.sample_datasets > 0 for portal in portals):
+        return False
+    import_in_background()
+    return True
 
 
 Work = Callable[[str, datetime, list[dict], list[Column] | None], dict]
