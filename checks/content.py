@@ -62,7 +62,16 @@ def _as_of(context: PortalContext) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-@portal_check(QUALITY_CHECK)
+def _samples_rows(context: PortalContext) -> bool:
+    config = context.portal_config
+    return (
+        context.client is not None
+        and context.connector is not None
+        and bool(config and config.sample_datasets > 0)
+    )
+
+
+@portal_check(QUALITY_CHECK, waits_on_portal=_samples_rows)
 def content_quality(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
     """Score = 100 x the share of validated sampled datasets whose rows show no defect."""
     config = context.portal_config

@@ -74,7 +74,14 @@ def refusal_text(error: str | None) -> str:
     return f"not probed: {reason or 'not a public address'}"
 
 
-@portal_check(CHECK_ID)
+def _probes_links(context: PortalContext) -> bool:
+    config = context.portal_config
+    return context.client is not None and (
+        config is None or getattr(config, "check_links", DEFAULT_LINKS) > 0
+    )
+
+
+@portal_check(CHECK_ID, waits_on_portal=_probes_links)
 def links_reachable(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
     """Score = 100 x the share of probed links that answer 2xx/3xx; one result per probed dataset."""
     config = context.portal_config

@@ -1,5 +1,5 @@
-"""Portal-level checks run two at a time (the ones that wait on a portal overlap), and their
-results still come back in the checks' sorted order, kept results in place, a broken check n/a."""
+"""Portal-level checks that wait on the portal run beside each other, the others in the calling
+thread; results come back in the checks' sorted order, kept results in place, a broken check n/a."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from wwc_pipeline import registry
-from wwc_pipeline.portal_checks import CHECKS_AT_ONCE, run_portal_checks
+from wwc_pipeline.portal_checks import run_portal_checks
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 
 CONTEXT = PortalContext("socrata", "127.0.0.1", datetime(2025, 6, 1, tzinfo=UTC))
@@ -30,15 +30,21 @@ def result(check_id: str, reason: str = "ran") -> CheckResult:
     return CheckResult(check_id, Status.PASS, {"score": 100.0}, reason)
 
 
+def waiting(check):
+    """`check` as one that says it waits on the portal this run."""
+    check.waits_on_portal = lambda context: True
+    return check
+
+
 def test_two_waiting_checks_run_side_by_side(only_these):
-    both_started = threading.Barrier(CHECKS_AT_ONCE, timeout=5)  # broken if they ran one after another
+    both_started = threading.Barrier(2, timeout=5)  # broken if they ran one after another
 
     def waits_on_the_portal(check_id):
         def check(records, context):
             both_started.wait()
             return [result(check_id)]
 
-        return check
+        return waiting(check)
 
     only_these({"a.rows": waits_on_the_portal("a.rows"), "b.links": waits_on_the_portal("b.links")})
     results = run_portal_checks([], CONTEXT)  # one after another, the barrier breaks: both n/a
@@ -87,3 +93,55 @@ def test_kept_results_are_not_run_again_and_a_broken_check_is_na(only_these):
         ("b.broken", Status.NA, "Check could not run: no answer"),
         ("c.runs", Status.PASS, "ran"),
     ]
+
+
+def test_checks_that_do_not_wait_run_in_the_calling_thread(only_these):
+    """A catalog-only run (no rows sampled, no links probed): nothing is handed to another thread;
+    neither is a lone waiting check."""
+    threads: dict[str, str] = {}
+
+    def noted(check_id, waits):
+        def check(records, context):
+            threads[check_id] = threading.current_thread().name
+            return [result(check_id)]
+
+        check.waits_on_portal = lambda context: waits
+        return check
+
+    only_these(
+        {
+            "a.rows": noted("a.rows", False),
+            "b.links": noted("b.links", True),
+            "c.plain": noted("c.plain", False),
+        }
+    )
+    run_portal_checks([], CONTEXT)
+    assert threads == dict.fromkeys(["a.rows", "b.links", "c.plain"], threading.current_thread().name)
+    only_these(
+        {
+            "a.rows": noted("a.rows", True),
+            "b.links": noted("b.links", True),
+            "c.plain": noted("c.plain", False),
+        }
+    )
+    run_portal_checks([], CONTEXT)
+    assert threads["a.rows"] == threads["c.plain"] == threading.current_thread().name
+    assert threads["b.links"].startswith("wwc-portal-check")
+
+
+def test_the_network_checks_say_when_they_wait():
+    """content.quality waits when it samples rows from a live portal, links.reachable when it
+    probes links: with `sample_datasets: 0` and `check_links: 0` (catalog-only) neither does."""
+    from wwc_pipeline.config import PortalConfig
+
+    registry.load_plugins()
+    rows, links = registry.PORTAL_CHECKS["content.quality"], registry.PORTAL_CHECKS["links.reachable"]
+    live = {"client": object(), "connector": object()}
+    on = PortalConfig(platform="socrata", url="http://127.0.0.1:9")
+    off = PortalConfig(platform="socrata", url="http://127.0.0.1:9", sample_datasets=0, check_links=0)
+    as_of = CONTEXT.as_of
+    assert rows.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=on, **live))
+    assert links.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=on, **live))
+    assert not rows.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=off, **live))
+    assert not links.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=off, **live))
+    assert not rows.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=on))  # offline

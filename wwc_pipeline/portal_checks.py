@@ -1,16 +1,19 @@
-"""A portal's portal-level checks, two at a time: the ones that wait on the portal overlap.
+"""A portal's portal-level checks; the ones that wait on the portal run beside each other.
 
 `content.quality` (sampled rows) and `links.reachable` (probed links) spend most of their time
 waiting for answers, one request after another; run side by side, a big portal's checks take
 about as long as the longer of the two instead of both (the HTTP client still holds every host
-to its `per_host` limit). Results come back in the checks' sorted order whatever finishes first.
+to its `per_host` limit). A check says whether it will wait this run (`registry.portal_check`'s
+`waits_on_portal`); every other check runs in the calling thread, as do all of them when fewer
+than two wait (a catalog-only run: handing work between threads costs GIL round trips for
+nothing). Results come back in the checks' sorted order whatever finishes first.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from wwc_pipeline import progress, registry
@@ -18,7 +21,6 @@ from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 
 log = logging.getLogger("wwc_pipeline")
-CHECKS_AT_ONCE = 2
 
 
 def run_portal_checks(
@@ -30,14 +32,28 @@ def run_portal_checks(
     kept = kept or {}
     chosen = sorted(registry.PORTAL_CHECKS.items())
     to_run = [(check_id, check) for check_id, check in chosen if check_id not in kept]
-    with ThreadPoolExecutor(CHECKS_AT_ONCE, thread_name_prefix="wwc-portal-check") as pool:
-        running = {
-            check_id: pool.submit(_run_one, check_id, check, records, context) for check_id, check in to_run
-        }
+    aside = [check_id for check_id, check in to_run if _waits(check, context)][1:]  # the first stays here
+    done: dict[str, list[CheckResult] | Future] = {}
+    with ThreadPoolExecutor(max(1, len(aside)), thread_name_prefix="wwc-portal-check") as pool:
+        for check_id, check in to_run:
+            if check_id in aside:
+                done[check_id] = pool.submit(_run_one, check_id, check, records, context)
+        for check_id, check in to_run:
+            if check_id not in aside:
+                done[check_id] = _run_one(check_id, check, records, context)
         results: list[CheckResult] = []
         for check_id, _ in chosen:
-            results.extend(kept[check_id] if check_id in kept else running[check_id].result())
+            found = kept[check_id] if check_id in kept else done[check_id]
+            results.extend(found.result() if isinstance(found, Future) else found)
         return results
+
+
+def _waits(check: Callable[..., Any], context: PortalContext) -> bool:
+    waits = getattr(check, "waits_on_portal", None)
+    try:
+        return bool(waits and waits(context))
+    except Exception:  # noqa: BLE001 - a check that cannot say runs in the calling thread
+        return False
 
 
 def _run_one(

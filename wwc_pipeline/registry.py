@@ -36,11 +36,14 @@ def dataset_check(check_id: str) -> Callable:
     return wrap
 
 
-def portal_check(check_id: str) -> Callable:
-    """Decorator: a check over a whole CatalogSnapshot returning a CheckResult."""
+def portal_check(check_id: str, waits_on_portal: Callable[[Any], bool] | None = None) -> Callable:
+    """Decorator: a check over a whole CatalogSnapshot returning a CheckResult. `waits_on_portal`
+    (context -> bool): whether it will spend its time waiting for the portal's answers this run
+    (such checks run beside each other: `portal_checks`)."""
 
     def wrap(function: Callable) -> Callable:
         function.check_id = check_id
+        function.waits_on_portal = waits_on_portal
         PORTAL_CHECKS[check_id] = function
         return function
 
