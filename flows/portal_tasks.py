@@ -26,7 +26,6 @@ from wwc_pipeline.flows.tasks import artifact_key
 from wwc_pipeline import portal_steps
 from wwc_pipeline.config import Concurrency, CriteriaConfig
 from wwc_pipeline.evaluation_pool import EvaluationPool
-from wwc_pipeline.group_commit import GroupCommit
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.http_waits import retry_backoff_default
 from wwc_pipeline.model import CatalogSnapshot
@@ -38,7 +37,6 @@ from wwc_pipeline.quality_pool import QualityPool
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.retry_rules import worth_retrying
 from wwc_pipeline.warehouse import Warehouse
-from wwc_pipeline.warehouse.run_closes import RunClose
 
 HARVEST_TIMEOUT_S = 3 * 3600  # a backstop: the client's harvest deadline ends a stuck portal first
 STEP_TIMEOUT_S = 3600
@@ -73,7 +71,6 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
                 pool=EvaluationPool(settings.evaluation_workers),
                 writer=PortalWriter(warehouse, settings.writer_processes or 0),  # None: not decided, 0
                 quality=QualityPool(settings.quality_workers or 0),  # started at the first sample
-                closes=GroupCommit(warehouse.close_runs),
             )
         return _resources["client"], _resources["warehouse"], _resources["pool"]
 
@@ -90,13 +87,6 @@ def quality_pool(settings: Concurrency) -> QualityPool:
     resources(settings)
     with _lock:
         return _resources["quality"]
-
-
-def city_closes(settings: Concurrency) -> GroupCommit[RunClose]:
-    """This process's city closes: each city's scores and run end, batched behind the one writer."""
-    resources(settings)
-    with _lock:
-        return _resources["closes"]
 
 
 def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
@@ -191,8 +181,8 @@ def score_city_task(
     _, warehouse, _ = resources(settings)
     try:
         result = portal_steps.city_result(city_id, run_id, claim(done), criteria)
-        # only the write waits for SQLite's one writer, and closes with the cities queued behind it
-        city_closes(settings).write(portal_steps.run_close(result), one_writer(warehouse))
+        with one_writer(warehouse):  # only the write waits for SQLite's one writer
+            portal_steps.record_city(result, warehouse)
     finally:
         if isinstance(done, Parked):
             release(done.label)

@@ -24,10 +24,9 @@ class Ledger:
         self.scores: list = []
         self.finished: tuple | None = None
 
-    def close_runs(self, closes) -> None:
-        for close in closes:
-            self.scores = close.scores
-            self.finished = (close.run_id, close.status, close.error)
+    def close_run(self, run_id, city_id, scores, status, error=None) -> None:
+        self.scores = scores
+        self.finished = (run_id, status, error)
 
 
 def harvested(url: str, passing: int) -> PortalDone:

@@ -21,7 +21,6 @@ from wwc_pipeline.results import CheckResult, Status
 from wwc_pipeline.warehouse import PortalWriteStats, Warehouse, WarehouseError, database_url, result_writes
 from wwc_pipeline.warehouse.engine import alembic_config
 from wwc_pipeline.warehouse.models import Base
-from wwc_pipeline.warehouse.run_closes import RunClose
 
 AS_OF = datetime(2024, 5, 1, tzinfo=UTC)
 PORTAL = "https://data.example.gov"
@@ -586,47 +585,3 @@ def test_last_harvests_are_each_portals_latest_snapshots(wh: Warehouse) -> None:
     both = wh.last_harvests(["springfield", "shelbyville"])
     assert both[("shelbyville", "socrata", PORTAL.rstrip("/"))] == (2, records)
     assert wh.last_harvests(["ogdenville"]) == {}
-
-
-def test_many_cities_close_in_one_write(wh: Warehouse) -> None:
-    """`close_runs`: each city's scores (with the checks behind them) and its run's end, for many
-    cities at once (a nightly's closes batched behind SQLite's one writer); a run closed twice in
-    one batch keeps its last close; a refused batch writes nothing."""
-    springfield, shelbyville = start(wh), start(wh, "shelbyville")
-    wh.close_run(springfield, "springfield", [score("Z", ["has_license"])], "partial", "written before")
-    wh.close_runs(
-        [
-            RunClose(springfield, "springfield", [score("A", ["has_description"])], "failed", "first"),
-            RunClose(shelbyville, "shelbyville", [score("A", ["has_license"]), score("B", [])], "succeeded"),
-            RunClose(
-                springfield, "springfield", [score("B", ["has_description", "has_license"])], "succeeded"
-            ),
-        ]
-    )
-    assert [
-        (c["criterion_id"], c["check_ids"]) for c in wh.score_report("springfield", springfield)["criteria"]
-    ] == [("B", ["has_description", "has_license"])]
-    assert [
-        (c["criterion_id"], c["check_ids"]) for c in wh.score_report("shelbyville", shelbyville)["criteria"]
-    ] == [
-        ("A", ["has_license"]),
-        ("B", []),
-    ]
-    assert [
-        (wh.run_info(run)["status"], wh.run_info(run)["error"]) for run in (springfield, shelbyville)
-    ] == [
-        ("succeeded", None),
-        ("succeeded", None),
-    ]
-    assert wh.count_rows("criterion_scores") == 3
-    assert wh.count_rows("criterion_score_checks") == 3
-    third = start(wh, "ogdenville")
-    with pytest.raises(WarehouseError, match="run .* of city 'springfield' not found"):
-        wh.close_runs(
-            [
-                RunClose(third, "ogdenville", [score("A", [])], "succeeded"),
-                RunClose(third + 1, "springfield", [score("A", [])], "succeeded"),
-            ]
-        )
-    assert wh.run_info(third)["status"] == "running"
-    assert wh.count_rows("criterion_scores") == 3

@@ -22,7 +22,6 @@ from wwc_pipeline.incremental import harvest_or_reuse, portal_context
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
 from wwc_pipeline.scoring import PortalEvidence, score_city
-from wwc_pipeline.warehouse.run_closes import RunClose
 
 log = logging.getLogger("wwc_pipeline")
 
@@ -164,13 +163,8 @@ def close_city(
 
 def record_city(result: CityRunResult, warehouse: Any) -> CityRunResult:
     """The city's scores and the end of its run, in one write."""
-    warehouse.close_runs([run_close(result)])
+    warehouse.close_run(result.run_id, result.city_id, result.scores, result.status, result.error)
     return result
-
-
-def run_close(result: CityRunResult) -> RunClose:
-    """What closing the city's run writes (`Warehouse.close_runs`, alone or with other cities)."""
-    return RunClose(result.run_id, result.city_id, result.scores, result.status, result.error)
 
 
 def city_result(

@@ -31,7 +31,6 @@ from wwc_pipeline.warehouse import (
     replay_reads,
     report_reads,
     result_writes,
-    run_closes,
     run_steps,
     trend_reads,
     writes,
@@ -59,7 +58,6 @@ from wwc_pipeline.warehouse.models import (
     Run,
     Snapshot,
 )
-from wwc_pipeline.warehouse.run_closes import RunClose
 from wwc_pipeline.warehouse.writes import PortalWriteStats, require_run
 
 LIVE_RUNS_FILTERED = 10_000  # this process's live runs left out of a reap by id (bound parameters)
@@ -280,18 +278,14 @@ class Warehouse(HistoryStore):
         self, run_id: int, city_id: str, scores: list[dict[str, Any]], status: str, error: str | None = None
     ) -> None:
         """`record_scores` and `finish_run` in one transaction: the scores and the run's end are
-        kept together or not at all."""
-        self.close_runs([RunClose(run_id, city_id, scores, status, error)])
-
-    def close_runs(self, closes: Sequence[RunClose]) -> None:
-        """Close many cities' runs in one transaction (`run_closes`): a nightly closing hundreds
-        of cities waits for SQLite's one writer once a batch, not once a city."""
-        for close in closes:
-            _one_of("status", close.status, RUN_STATUSES)
-        for close in closes:
-            self._heartbeat.discard(close.run_id)
+        kept together or not at all, and a nightly closing hundreds of cities waits for SQLite's
+        one writer once a city, not twice."""
+        rows = _score_rows(scores)
+        _one_of("status", status, RUN_STATUSES)
+        self._heartbeat.discard(run_id)
         with self._session(write=True) as session:
-            run_closes.close_runs(session, closes, _score_rows)
+            _write_scores(session, run_id, city_id, rows)
+            _finish(session, run_id, status, error)
 
     # -- runs across Prefect: ids, a run's portals, retries ----------------------------------------
 
