@@ -33,19 +33,32 @@ def run_portal_checks(
     chosen = sorted(registry.PORTAL_CHECKS.items())
     to_run = [(check_id, check) for check_id, check in chosen if check_id not in kept]
     aside = [check_id for check_id, check in to_run if _waits(check, context)][1:]  # the first stays here
-    done: dict[str, list[CheckResult] | Future] = {}
-    with ThreadPoolExecutor(max(1, len(aside)), thread_name_prefix="wwc-portal-check") as pool:
-        for check_id, check in to_run:
-            if check_id in aside:
-                done[check_id] = pool.submit(_run_one, check_id, check, records, context)
+    if not aside:  # nothing to overlap: no thread, no executor
+        done: dict[str, Any] = {
+            check_id: _run_one(check_id, check, records, context) for check_id, check in to_run
+        }
+        return _in_order(chosen, kept, done)
+    with ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check") as pool:
+        done = {
+            check_id: pool.submit(_run_one, check_id, check, records, context)
+            for check_id, check in to_run
+            if check_id in aside
+        }
         for check_id, check in to_run:
             if check_id not in aside:
                 done[check_id] = _run_one(check_id, check, records, context)
-        results: list[CheckResult] = []
-        for check_id, _ in chosen:
-            found = kept[check_id] if check_id in kept else done[check_id]
-            results.extend(found.result() if isinstance(found, Future) else found)
-        return results
+        return _in_order(chosen, kept, done)
+
+
+def _in_order(
+    chosen: list[tuple[str, Any]], kept: dict[str, list[CheckResult]], done: dict[str, Any]
+) -> list[CheckResult]:
+    """Every check's results (kept, run here, or a thread's future) in the checks' sorted order."""
+    results: list[CheckResult] = []
+    for check_id, _ in chosen:
+        found = kept[check_id] if check_id in kept else done[check_id]
+        results.extend(found.result() if isinstance(found, Future) else found)
+    return results
 
 
 def _waits(check: Callable[..., Any], context: PortalContext) -> bool:
