@@ -66,7 +66,9 @@ def _run_flow(call, *args, **kwargs) -> dict:
 
 def _import_ahead(loaded: CitiesConfig, city_ids: list[str]) -> None:
     """Great Expectations (about 3 s of imports) while Prefect's server starts, when the run will
-    validate sampled rows in this process (`quality_pool.import_ahead`)."""
+    validate sampled rows in this process (`quality_pool.import_ahead`). Called once the flows are
+    imported: two threads importing at once could meet on a module lock (a concurrent circular
+    import), and what is left of the start is mostly waiting for the server."""
     from wwc_pipeline.quality_pool import import_ahead
 
     portals = [portal for city_id in city_ids for portal in loaded.city(city_id).portals]
@@ -104,8 +106,9 @@ def nightly(config: CitiesFile = None) -> None:
     loaded = load_cities(config)  # fail fast on bad config, before Prefect starts
     load_criteria()
     prefect_local.launch_early()  # the server starts while the flows are imported
-    _import_ahead(loaded, [city.id for city in loaded.cities])
     from wwc_pipeline.flows.nightly import nightly_scan
+
+    _import_ahead(loaded, [city.id for city in loaded.cities])
 
     summaries = _run_flow(nightly_scan, cities_file=str(config) if config else None, trigger="cli")
     _print_summaries(summaries)
@@ -124,8 +127,9 @@ def scan(
     loaded.city(city)  # unknown city: one line, exit 2, before Prefect starts
     load_criteria()
     prefect_local.launch_early()
-    _import_ahead(loaded, [city])
     from wwc_pipeline.flows.rescan import rescan_city
+
+    _import_ahead(loaded, [city])
 
     summary = _run_flow(rescan_city, city, cities_file=str(config) if config else None, trigger="cli")
     _print_summaries({city: summary})
