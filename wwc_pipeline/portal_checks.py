@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 
 from wwc_pipeline import progress, registry
@@ -33,17 +34,16 @@ def run_portal_checks(
     chosen = sorted(registry.PORTAL_CHECKS.items())
     to_run = [(check_id, check) for check_id, check in chosen if check_id not in kept]
     aside = [check_id for check_id, check in to_run if _waits(check, context)][1:]  # the first stays here
-    if not aside:  # nothing to overlap: no thread, no executor
-        done: dict[str, Any] = {
-            check_id: _run_one(check_id, check, records, context) for check_id, check in to_run
-        }
-        return _in_order(chosen, kept, done)
-    with ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check") as pool:
-        done = {
-            check_id: pool.submit(_run_one, check_id, check, records, context)
-            for check_id, check in to_run
-            if check_id in aside
-        }
+    done: dict[str, Any] = {}
+    # an executor only when there is something to overlap; every other check runs here
+    with (
+        ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check")
+        if aside
+        else nullcontext() as pool
+    ):
+        for check_id, check in to_run:
+            if check_id in aside:
+                done[check_id] = pool.submit(_run_one, check_id, check, records, context)
         for check_id, check in to_run:
             if check_id not in aside:
                 done[check_id] = _run_one(check_id, check, records, context)
