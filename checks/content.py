@@ -5,8 +5,10 @@
 dataset's declared schema and column names (expectations.py; thresholds in quality.yaml). Where
 the rows are validated is `PortalContext.row_validator` (row_validation.py): by default in the
 calling thread, importing Great Expectations (about 3 s) only when some dataset gave rows, one
-ephemeral context per check call; the nightly validates in a worker process (quality_pool.py)
-while the next sample is fetched, and collects the results in sampling order.
+ephemeral context per check call; the nightly validates in a worker process (quality_pool.py).
+The next samples' rows are fetched, `per_host` at a time, while one is validated (fetch_ahead.py:
+only samples that could still be used, so the requests are those of one at a time); results
+are collected in sampling order.
 Score: 100 x the share of validated datasets in which no defect is found.
 """
 
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wwc_pipeline.checks.expectations import column_key
+from wwc_pipeline.checks.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
 from wwc_pipeline.checks.quality_rules import load_quality_rules
 from wwc_pipeline.checks.row_validation import (
@@ -87,20 +90,26 @@ def content_quality(records: list[DatasetRecord], context: PortalContext) -> lis
     entries: list[CheckResult | tuple[DatasetRecord, bool, Pending]] = []  # in sampling order
     tried = submitted = 0
     unavailable: Counter = Counter()  # why datasets gave no rows
-    for record in candidates(
-        records, context.platform, context.portal, config.sample_datasets, rules.sample.attempts_factor
-    ):
+    sampled = fetched_ahead(  # the next samples are fetched while this one is validated
+        candidates(
+            records, context.platform, context.portal, config.sample_datasets, rules.sample.attempts_factor
+        ),
+        lambda record: _rows_of(context, record),
+        width_for(context.client),
+        wanted=config.sample_datasets,
+        useful=lambda answer: answer[0] is not None,
+    )
+    for record, (rows, why) in sampled:
         if submitted >= config.sample_datasets:
             break
         tried += 1
-        rows, why = _rows_of(context, record)
         if rows is None:
             unavailable[why] += 1
             entries.append(CheckResult(QUALITY_CHECK, Status.NA, {"share": None}, why, record.dataset_id))
             continue
         schema = getattr(rows, "columns", None) or record.columns
         rows, truncated = within_bytes(list(rows), rules.sample.max_bytes)
-        # a worker validates this sample while the loop fetches the next one
+        # validated here (or by a worker) while the next samples are fetched
         entries.append((record, truncated, validation.submit(rows, schema)))
         submitted += 1
     if not tried:

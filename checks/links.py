@@ -1,7 +1,8 @@
 """Link checks (MEASURE-OD-ACCESS): do the published download, API and landing-page links answer?
 
 A deterministic sample (datasets sorted by id, the first N with an http(s) link) is probed with
-the shared client's `probe`, which never raises. 2xx and 3xx answers count as reachable.
+the shared client's `probe`, which never raises, `per_host` at a time (fetch_ahead.py), the
+answers read in the sample's order. 2xx and 3xx answers count as reachable.
 
 The client is the portal's own view (`for_portal`): a link to an internal address (loopback,
 private, link-local...) other than the portal's host is not probed at all. It is recorded as
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from wwc_pipeline.checks.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
 
 from wwc_pipeline.model import DatasetRecord
@@ -100,8 +102,8 @@ def links_reachable(records: list[DatasetRecord], context: PortalContext) -> lis
     if config is not None and hasattr(client, "for_portal"):
         client = client.for_portal(config)  # the portal's host trusted, every other one vetted
     per_dataset, broken = [], []
-    for record, link in chosen:
-        probe = client.probe(link)
+    probes = fetched_ahead(chosen, lambda pair: client.probe(pair[1]), width_for(client))
+    for (record, link), probe in probes:
         status, error = probe.status, probe.error
         answer = {"url": link, "status": status, "error": None if status is not None else error}
         if getattr(probe, "refused", False):

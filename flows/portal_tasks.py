@@ -51,6 +51,7 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
     key = repr(
         (
             settings.per_host,
+            settings.min_interval_s,
             settings.evaluation_workers,
             settings.writer_processes,
             settings.quality_workers,
@@ -65,7 +66,10 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
             _resources.update(
                 key=key,
                 client=HttpClient(
-                    per_host=settings.per_host, pool_size=max(10, settings.portals), backoff=backoff
+                    per_host=settings.per_host,
+                    min_interval=settings.min_interval_s,
+                    pool_size=max(10, settings.portals),
+                    backoff=backoff,
                 ),
                 warehouse=warehouse,
                 pool=EvaluationPool(settings.evaluation_workers),

@@ -78,3 +78,44 @@ def test_harvests_carry_host_tags_unless_on_our_temporary_server(
     else:
         monkeypatch.delenv(TEMPORARY_MARK, raising=False)
     assert uses_host_tags(Concurrency(host_tags=configured)) is tagged
+
+
+def test_requests_are_spaced_only_when_an_interval_is_set(tmp_path) -> None:
+    """`per_host` alone bounds a host by default; `concurrency.min_interval_s` spaces the starts
+    of its requests, and a portal's own `min_interval_s` overrides that for the portal's view."""
+    from wwc_pipeline.config import load_cities
+    from wwc_pipeline.http import HttpClient
+
+    path = tmp_path / "cities.yaml"
+    path.write_text(
+        "concurrency: {min_interval_s: 0.5}\n"
+        "cities:\n- id: a\n  name: A\n  portals:\n"
+        "  - {platform: socrata, url: 'http://127.0.1.1:9'}\n"
+        "  - {platform: ckan, url: 'http://127.0.1.2:9', min_interval_s: 2}\n"
+    )
+    config = load_cities(path)
+    plain, throttled = config.cities[0].portals
+    slept: list[float] = []
+    with HttpClient(min_interval=config.concurrency.min_interval_s, sleep=slept.append) as client:
+        for _ in range(2):
+            client.for_portal(plain).wait_turn("http://127.0.1.1:9/page")
+            client.for_portal(throttled).wait_turn("http://127.0.1.2:9/page")
+    assert len(slept) == 2 and sorted(round(s, 1) for s in slept) == [0.5, 2.0]
+    slept.clear()
+    with HttpClient(sleep=slept.append) as client:  # the default: no interval at all
+        for _ in range(3):
+            client.for_portal(plain).wait_turn("http://127.0.1.1:9/page")
+    assert slept == []
+
+
+def test_a_negative_interval_is_a_config_error(tmp_path) -> None:
+    from wwc_pipeline.config import ConfigError, load_cities
+
+    path = tmp_path / "cities.yaml"
+    path.write_text(
+        "cities:\n- id: a\n  name: A\n  portals:\n"
+        "  - {platform: socrata, url: 'http://127.0.1.1:9', min_interval_s: -1}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_cities(path)
+    assert len(caught.value.problems) == 1 and "min_interval_s" in caught.value.problems[0]

@@ -61,6 +61,9 @@ class PortalConfig(BaseModel):
     request_deadline_s: float = Field(300.0, gt=0)  # one request: connect, answer and whole body
     harvest_deadline_s: float = Field(3600.0, gt=0)  # the whole catalog harvest, retries included
     max_body_mb: float = Field(1024.0, gt=0)  # one response body; bodies stream, memory stays flat
+    # seconds between the starts of two requests to this portal's hosts (a portal that throttles);
+    # None: the run's `concurrency.min_interval_s`
+    min_interval_s: float | None = Field(None, ge=0, le=60)
     # hosts that may be reached on internal addresses (besides the portal's own): an intranet mirror
     allow_internal_hosts: list[str] = []
 
@@ -146,6 +149,9 @@ class Concurrency(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     per_host: int = Field(2, ge=1, le=32)  # requests in flight to one portal host, at most
+    # seconds between the starts of two requests to one host, on top of `per_host` (0: `per_host`
+    # alone bounds a host; a portal's own `min_interval_s` overrides it for that portal)
+    min_interval_s: float = Field(0.0, ge=0, le=60)
     portals: int = Field(16, ge=1, le=512)  # portal tasks running at once (threads, or per Dask worker)
     # harvested datasets of the portals under way in this process above which no other portal
     # starts (threads runner): memory follows the datasets in flight, and a few of the biggest

@@ -59,6 +59,7 @@ USER_AGENT = f"wwc-pipeline/{__version__} (+https://github.com/wwc-pipeline)"
 MB = 1048576
 DEFAULT_MAX_BYTES = 1024 * MB  # bodies stream through the parser: the cap bounds time, not memory
 DEFAULT_REQUEST_DEADLINE = 300.0
+DEFAULT_MIN_INTERVAL = 0.0  # politeness is `per_host` in flight (politeness.py); an interval is opt-in
 _PLAIN_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Connection"})
 
 
@@ -77,7 +78,7 @@ class HttpClient:
         max_attempts: int = 4,
         backoff: float = 1.0,
         max_wait: float = 60.0,
-        min_interval: float = 0.1,
+        min_interval: float = DEFAULT_MIN_INTERVAL,
         max_bytes: int = DEFAULT_MAX_BYTES,
         request_deadline: float = DEFAULT_REQUEST_DEADLINE,
         trusted_hosts: Iterable[str] = (),
@@ -138,13 +139,16 @@ class HttpClient:
 
     def for_portal(self, portal: Any) -> HttpClient:
         """This client as `portal` (a config.PortalConfig) shapes it: its host and catalog host and
-        its `allow_internal_hosts` trusted; its `request_deadline_s` and `max_body_mb`."""
+        its `allow_internal_hosts` trusted; its `request_deadline_s`, `max_body_mb` and
+        `min_interval_s`."""
         hosts = hosts_of(portal.url, getattr(portal, "catalog_path", None))
         hosts += list(getattr(portal, "allow_internal_hosts", None) or [])
         view = self._view(AddressPolicy.trusting([*self.policy.trusted_hosts, *hosts]))
         view.request_deadline = float(getattr(portal, "request_deadline_s", None) or self.request_deadline)
         max_body_mb = getattr(portal, "max_body_mb", None)
         view.max_bytes = int(max_body_mb * MB) if max_body_mb else self.max_bytes
+        min_interval = getattr(portal, "min_interval_s", None)
+        view.min_interval = self.min_interval if min_interval is None else float(min_interval)
         return view
 
     def recording(self, recorder: ValidatorLog) -> HttpClient:
@@ -192,6 +196,8 @@ class HttpClient:
 
     def wait_turn(self, url: str) -> None:
         """Sleep until this host may be asked again (`min_interval` apart, across threads)."""
+        if self.min_interval <= 0:
+            return
         host = urlsplit(url).netloc.lower()
         with self._shared.lock:
             now = time.monotonic()

@@ -1,12 +1,12 @@
-"""A portal's portal-level checks; the ones that wait on the portal run beside each other.
+"""A portal's portal-level checks; the ones that wait on the portal run in threads of their own.
 
 `content.quality` (sampled rows) and `links.reachable` (probed links) spend most of their time
-waiting for answers, one request after another; run side by side, a big portal's checks take
-about as long as the longer of the two instead of both (the HTTP client still holds every host
-to its `per_host` limit). A check says whether it will wait this run (`registry.portal_check`'s
-`waits_on_portal`); every other check runs in the calling thread, as do all of them when fewer
-than two wait (a catalog-only run: handing work between threads costs GIL round trips for
-nothing). Results come back in the checks' sorted order whatever finishes first.
+waiting for answers (the HTTP client holds every host to its `per_host` limit): each runs in a
+thread of its own, beside the other and beside the rest of the checks, which run in the calling
+thread meanwhile. A check says whether it will wait this run (`registry.portal_check`'s
+`waits_on_portal`); when none does (a catalog-only run) no thread is made: handing work between
+threads costs GIL round trips for nothing. Results come back in the checks' sorted order
+whatever finishes first.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def run_portal_checks(
     kept = kept or {}
     chosen = sorted(registry.PORTAL_CHECKS.items())
     to_run = [(check_id, check) for check_id, check in chosen if check_id not in kept]
-    aside = [check_id for check_id, check in to_run if _waits(check, context)][1:]  # the first stays here
+    aside = [check_id for check_id, check in to_run if _waits(check, context)]
     done: dict[str, Any] = {}
     # an executor only when there is something to overlap; every other check runs here
     with (
