@@ -99,9 +99,7 @@ def content_quality(records: list[DatasetRecord], context: PortalContext) -> lis
         wanted=config.sample_datasets,
         useful=lambda answer: answer[0] is not None,
     )
-    for record, (rows, why) in sampled:
-        if submitted >= config.sample_datasets:
-            break
+    for record, (rows, why) in sampled:  # they end after the `sample_datasets`th with rows
         tried += 1
         if rows is None:
             unavailable[why] += 1

@@ -33,15 +33,20 @@ def fetched_ahead(
     useful: Callable[[Answer], bool] | None = None,
 ) -> Iterator[tuple[Item, Answer]]:
     """(item, fetch(item)) in the items' order, up to `width` fetches under way; with `wanted`,
-    none started once the `useful` answers read plus the fetches under way reach `wanted`.
-    `fetch` must not raise (a failed fetch is an answer)."""
+    none started once the `useful` answers read plus the fetches under way reach `wanted` (the
+    answers end after the `wanted`th useful one). `fetch` must not raise (a failed fetch is an
+    answer)."""
+    used = 0
     if width <= 1:
         for item in items:
-            yield item, fetch(item)
+            if wanted is not None and used >= wanted:
+                return
+            answer = fetch(item)
+            used += useful is None or useful(answer)
+            yield item, answer
         return
     source = iter(items)
     under_way: deque[tuple[Item, Future]] = deque()
-    used = 0
     exhausted = False
     with ThreadPoolExecutor(width, thread_name_prefix="wwc-fetch") as pool:
         try:

@@ -75,6 +75,24 @@ def test_with_wanted_the_same_fetches_as_one_at_a_time():
             assert asked == expected, (width, wanted)  # nothing fetched for nothing
 
 
+def test_the_answers_end_after_the_wanted_useful_one():
+    """A reader that reads to the end gets the fetches one at a time would make, whatever the width."""
+    useful = lambda answer: answer is not None  # noqa: E731
+    for width in (1, 2, 3):
+        for wanted in (1, 3, 6, 20):
+            asked: list[int] = []
+            lock = threading.Lock()
+
+            def fetch(item, asked=asked, lock=lock):
+                with lock:
+                    asked.append(item)
+                return None if item in GIVES_NOTHING else item
+
+            read = [item for item, _ in fetched_ahead(range(12), fetch, width, wanted=wanted, useful=useful)]
+            expected = one_at_a_time(range(12), lambda i: None if i in GIVES_NOTHING else i, wanted, useful)
+            assert read == expected and sorted(asked) == expected, (width, wanted)
+
+
 def test_a_reader_that_stops_early_starts_nothing_more():
     asked = []
     fetches = fetched_ahead(range(100), lambda item: asked.append(item) or item, width=2)
