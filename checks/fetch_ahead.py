@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any, TypeVar
 
 Item = TypeVar("Item")
@@ -36,19 +37,13 @@ def fetched_ahead(
     none started once the `useful` answers read plus the fetches under way reach `wanted` (the
     answers end after the `wanted`th useful one). `fetch` must not raise (a failed fetch is an
     answer)."""
-    used = 0
-    if width <= 1:
-        for item in items:
-            if wanted is not None and used >= wanted:
-                return
-            answer = fetch(item)
-            used += useful is None or useful(answer)
-            yield item, answer
-        return
+    width = max(1, width)
     source = iter(items)
     under_way: deque[tuple[Item, Future]] = deque()
+    used = 0
     exhausted = False
-    with ThreadPoolExecutor(width, thread_name_prefix="wwc-fetch") as pool:
+    # one at a time (width 1) needs no thread: the fetch runs here when its turn to start comes
+    with ThreadPoolExecutor(width, thread_name_prefix="wwc-fetch") if width > 1 else nullcontext() as pool:
         try:
             while True:
                 while (
@@ -61,7 +56,7 @@ def fetched_ahead(
                     except StopIteration:
                         exhausted = True
                         break
-                    under_way.append((item, pool.submit(fetch, item)))
+                    under_way.append((item, _start(fetch, item, pool)))
                 if not under_way:
                     return
                 item, future = under_way.popleft()
@@ -72,3 +67,12 @@ def fetched_ahead(
         finally:  # the reader stopped early: what has not started never will
             for _item, future in under_way:
                 future.cancel()
+
+
+def _start(fetch: Callable[[Item], Answer], item: Item, pool: Executor | None) -> Future:
+    """The fetch of `item` in the pool, or done here and now (no pool: one at a time)."""
+    if pool is not None:
+        return pool.submit(fetch, item)
+    done: Future = Future()
+    done.set_result(fetch(item))
+    return done
