@@ -12,6 +12,7 @@ Values name times, never ages, so an unchanged dataset's result is stored once a
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 from wwc_pipeline.frequency import aware
@@ -30,6 +31,13 @@ def _utc_text(moment: datetime) -> str:
     return aware(moment).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def observed_status(record: DatasetRecord, judged: ObservedFreshness) -> Status:
+    """Pass (fresh), fail (stale) or n/a (no last update, or too few seen for a cadence)."""
+    if record.data_modified_at is None or judged.interval_days is None:
+        return Status.NA
+    return Status.FAIL if judged.status == "stale" else Status.PASS
+
+
 def observed_result(record: DatasetRecord, judged: ObservedFreshness, position: int) -> CheckResult:
     last = record.data_modified_at
     turns_stale = (
@@ -44,16 +52,15 @@ def observed_result(record: DatasetRecord, judged: ObservedFreshness, position: 
         "last_update": aware(last).astimezone(UTC).isoformat() if last else None,
         "stale_after": turns_stale.astimezone(UTC).isoformat() if turns_stale else None,
     }
+    status = observed_status(record, judged)
     if last is None:
-        status, reason = Status.NA, "Observed freshness unknown: no last update."
+        reason = "Observed freshness unknown: no last update."
     elif judged.interval_days is None:
-        status = Status.NA
         reason = (
             f"Observed freshness unknown: {judged.updates_seen} distinct last update(s) seen in the runs "
             f"so far; {MIN_UPDATES} are needed for an observed cadence."
         )
     else:
-        status = Status.FAIL if judged.status == "stale" else Status.PASS
         when = "stale since" if status is Status.FAIL else "stale after"
         reason = (
             f"Observed: {judged.updates_seen} distinct last updates, median {judged.interval_days} days "
@@ -72,6 +79,41 @@ def observed_fresh(records: list[DatasetRecord], context: PortalContext) -> list
         observed_result(record, seen.observed[record.dataset_id], position)
         for position, record in enumerate(records)
         if record.is_dataset and record.dataset_id in seen.observed
+    ]
+
+
+def observed_inputs(seen: Observation | None) -> str | None:
+    """A digest of what `observed_fresh` reads of the run's history: each dataset's observed
+    judgment (the age itself aside: it moves every run, a result shows only its status). On the
+    same records, the same digest is the same results (portal_reuse keeps their set); None
+    without history."""
+    if seen is None:
+        return None
+    text = "\n".join(
+        f"{dataset_id}\t{judged.status}\t{judged.interval_days}\t{judged.updates_seen}"
+        for dataset_id, judged in seen.observed.items()
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def observed_answers(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
+    """`observed_fresh`'s statuses alone (no value, no reason), for a run that keeps its stored
+    set: the evidence reads only each dataset's answer, and nothing of these is written."""
+    seen: Observation | None = context.history
+    if seen is None:
+        return []
+    observed = seen.observed
+    return [
+        CheckResult(
+            OBSERVED_CHECK,
+            observed_status(record, observed[record.dataset_id]),
+            None,
+            "",
+            record.dataset_id,
+            position,
+        )
+        for position, record in enumerate(records)
+        if record.is_dataset and record.dataset_id in observed
     ]
 
 

@@ -82,8 +82,12 @@ class PortalDriver:
         # A snapshot's records and an outcome's check results are hundreds of thousands of small
         # objects: Prefect walks every task parameter looking for futures (about half the CPU of
         # a nightly, measured), so in threads they pass `opaque` (resolved, never walked). Dask
-        # futures must be seen to be resolved on the workers: there they pass as they are.
+        # futures must be seen to be resolved on the workers: there they pass as they are. The
+        # job and the settings (pydantic models, every field walked twice a task: at submit and
+        # at start) hold no future: in threads they pass `opaque` too.
         self._whole: Callable[[Any], Any] = opaque if settings.task_runner == "threads" else _as_is
+        self._plain = self._whole(settings)
+        self._criteria = self._whole(criteria)
         self.host_tags = uses_host_tags(settings)
         # the run's retry settings, made into a task once, not once a portal (`with_options`
         # builds a new Task and its key from the function's source: 0.8 ms each, measured)
@@ -92,12 +96,12 @@ class PortalDriver:
         )
 
     def _submit(self, job: PortalJob) -> None:
+        whole, settings = self._whole, self._plain
         with tags(host_tag(job)) if self.host_tags else nullcontext():
-            harvest = self._harvest.submit(job, self.settings)
-        whole = self._whole
-        evaluate = evaluate_task.submit(job, whole(harvest), self.settings)
+            harvest = self._harvest.submit(whole(job), settings)
+        evaluate = evaluate_task.submit(whole(job), whole(harvest), settings)
         task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
-        write = write_task.submit(job, whole(harvest), whole(evaluate), self.settings, task_runs)
+        write = write_task.submit(whole(job), whole(harvest), whole(evaluate), settings, whole(task_runs))
         self._active[job.label] = (job, harvest, evaluate, write)
         if self.settings.task_runner == "threads":  # on Dask the catalogs are the workers' memory
             harvest.add_done_callback(lambda future, label=job.label: self._note_size(label, future))
@@ -172,7 +176,7 @@ class PortalDriver:
                     by_url = done.pop(job.city_id)  # the evidence goes with the scores task
                     ordered = [by_url[portal.portal.url] for portal in city_jobs]
                     scores[job.city_id] = score_city_task.submit(
-                        job.city_id, job.run_id, self._evidence(job, ordered), self.criteria, self.settings
+                        job.city_id, job.run_id, self._evidence(job, ordered), self._criteria, self._plain
                     )
         finally:  # a run that stopped half way leaves nothing parked in a lasting process
             for jobs in cities.values():

@@ -96,6 +96,19 @@ def test_the_servers_automations_event_feed_and_task_run_recorder_are_off_unless
     assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
 
 
+def test_the_server_registers_no_block_types_at_start_and_sends_no_telemetry(monkeypatch):
+    from wwc_pipeline import prefect_local
+
+    for name in prefect_local.STARTUP_SKIPPED:
+        monkeypatch.delenv(name, raising=False)
+    env = prefect_local._server_env(())
+    assert env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
+    assert env["PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "false"
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    monkeypatch.setenv("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "true")  # the user's
+    assert "PREFECT_SERVER_REGISTER_BLOCKS_ON_START" not in prefect_local._server_env(())
+
+
 def test_the_server_records_task_runs_in_batches_unless_the_user_set_a_size(tmp_path):
     code = (
         "import json; from wwc_pipeline.prefect_local import server_env; "
@@ -289,3 +302,42 @@ def test_flow_runs_on_the_temporary_server_send_no_heartbeats(prefect_harness):
     finally:
         threading.Thread.start = real_start
     assert with_default and not without
+
+
+def test_task_runs_send_no_events_to_a_temporary_server_that_reads_none(prefect_harness, monkeypatch):
+    """Task runs report their states only as events; on the server the CLI started, with its
+    recorder, persister and triggers off (SERVICES_OFF), none is built or sent. A user who turns
+    one of them on gets every event."""
+    from prefect import flow, task
+    from prefect.events.worker import EventsWorker
+
+    from wwc_pipeline import prefect_local
+
+    sent: list[str] = []
+    real_send = EventsWorker.send
+
+    def noting_send(worker, event) -> None:
+        sent.append(event.event)
+        real_send(worker, event)
+
+    monkeypatch.setattr(EventsWorker, "send", noting_send)
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @flow
+    def doubled() -> list[int]:
+        return [double(x) for x in range(3)]
+
+    for name in prefect_local.SERVICES_OFF:
+        monkeypatch.delenv(name, raising=False)
+    assert prefect_local.events_unread()
+    with prefect_local.no_unread_events():
+        assert doubled() == [0, 2, 4]
+    assert not [name for name in sent if name.startswith("prefect.task-run.")], sent
+    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "true")  # the user's
+    assert not prefect_local.events_unread()
+    with prefect_local.no_unread_events():
+        assert doubled() == [0, 2, 4]
+    assert len([name for name in sent if name.startswith("prefect.task-run.")]) >= 3, sent

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +21,7 @@ from wwc_pipeline.cliutil import (
     live_progress,
     no_prefect_analytics,
     parse_as_of,
+    prefect_defaults,
     quiet_prefect,
     stdout,
     warn,
@@ -96,16 +99,30 @@ def cities(config: CitiesFile = None) -> None:
     stdout.print(cities_table(loaded.cities))
 
 
+def server_first(command: Callable) -> Callable:
+    """Prefect's temporary server starts before anything else (its own imports take 4-5 s in a
+    process of its own) while this one imports its modules and reads the config (about 1 s) and
+    the flows: a bad config still ends in one line, and the server is stopped at exit."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        prefect_defaults()
+        prefect_local.launch_early()
+        return command(*args, **kwargs)
+
+    return wrapper
+
+
 @app.command()
+@server_first
 @friendly_errors
 def nightly(config: CitiesFile = None) -> None:
     """Scan every configured city now (what the nightly schedule runs)."""
     quiet_prefect()
     from wwc_pipeline.config import load_cities, load_criteria
 
-    loaded = load_cities(config)  # fail fast on bad config, before Prefect starts
+    loaded = load_cities(config)  # bad config: one line (the server started first is stopped)
     load_criteria()
-    prefect_local.launch_early()  # the server starts while the flows are imported
     from wwc_pipeline.flows.nightly import nightly_scan
 
     _import_ahead(loaded, [city.id for city in loaded.cities])
@@ -115,6 +132,7 @@ def nightly(config: CitiesFile = None) -> None:
 
 
 @app.command()
+@server_first
 @friendly_errors
 def scan(
     city: Annotated[str, typer.Option("--city", help="city id from the config")], config: CitiesFile = None
@@ -124,9 +142,8 @@ def scan(
     from wwc_pipeline.config import load_cities, load_criteria
 
     loaded = load_cities(config)
-    loaded.city(city)  # unknown city: one line, exit 2, before Prefect starts
+    loaded.city(city)  # unknown city: one line, exit 2, before any flow runs
     load_criteria()
-    prefect_local.launch_early()
     from wwc_pipeline.flows.rescan import rescan_city
 
     _import_ahead(loaded, [city])

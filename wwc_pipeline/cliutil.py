@@ -75,6 +75,12 @@ def quiet_prefect() -> None:
     from wwc_pipeline.http_waits import retry_backoff_default
 
     retry_backoff_default()  # WWC_HTTP_RETRY_BACKOFF_S: a ValueError saying what is wrong
+    prefect_defaults()
+
+
+def prefect_defaults() -> None:
+    """Prefect's environment defaults for the commands that run flows (no analytics, quiet
+    logging); the temporary server started early inherits them too."""
     no_prefect_analytics()
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     # a city's failure is summarised by the CLI itself; the engine's traceback of it is noise here

@@ -128,10 +128,10 @@ def stored_for(snapshot: CatalogSnapshot, warehouse: Any) -> Any:
     or None: evaluate everything."""
     if snapshot.reused_from is None or warehouse is None or not hasattr(warehouse, "stored_results"):
         return None
-    from wwc_pipeline.portal_reuse import REUSABLE_CHECKS
+    from wwc_pipeline.portal_reuse import REUSABLE_CHECKS, answers_only
 
     others = (*sorted(AS_OF_METRICS), *sorted(REUSABLE_CHECKS))
-    return warehouse.stored_results(snapshot.reused_from, version_metrics(), others)
+    return warehouse.stored_results(snapshot.reused_from, version_metrics(), others, answers_only())
 
 
 def portal_context(

@@ -164,7 +164,7 @@ def evaluate_portal(
     replayable = snapshot is not None and bool(snapshot.replay)
     inputs = portal_reuse.portal_inputs(context, stored) if replayable else None
     sets = portal_reuse.kept_sets(snapshot, stored, inputs, same, context.as_of) if inputs else {}
-    kept = portal_reuse.kept_results(stored, sets)
+    kept = portal_reuse.kept_results(stored, sets, records, context)
     if same or kept:
         reused_sets = {**same, **{check_id: sets[check_id] for check_id in kept}}
         stored = dataclasses.replace(stored, set_ids={**stored.set_ids, **reused_sets})

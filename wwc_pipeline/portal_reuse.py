@@ -4,9 +4,12 @@ A replay has the same records as its source snapshot. A portal check that reads 
 but configuration (and, for some, the previous snapshot's columns or each entry's `fresh`
 answer) then says exactly what it said before, so its result set is linked again: no check
 run, no digest, no row. The inputs that can change without the catalog changing are kept with
-each snapshot (`harvest_replay["portal_inputs"]`) and compared. Checks that read the as-of time
-(inventory age, activity windows, observed cadence), the run's history or the live portal (row
-samples, link probes) are never kept: they run on every replay.
+each snapshot (`harvest_replay["portal_inputs"]`) and compared. `observed_fresh` reads the run's
+history, but only each dataset's observed judgment: a digest of those is kept too, and while it
+stays the same its set is kept, with each dataset's answer made without its result (the
+evidence reads only that). Checks that read the as-of time (inventory age, activity windows),
+the run's history otherwise or the live portal (row samples, link probes) are never kept: they
+run on every replay.
 """
 
 from __future__ import annotations
@@ -24,13 +27,28 @@ log = logging.getLogger("wwc_pipeline")
 INPUTS_KEY = "portal_inputs"
 FRESH = "fresh"
 PREVIOUS_COLUMNS = "previous_columns"
+OBSERVED = "observed"  # the datasets' observed judgments (checks/history.py observed_inputs)
 # check id -> what it reads besides the records and configuration
 REUSABLE_CHECKS: dict[str, frozenset[str]] = {
     "portal.policy_document": frozenset(),
     "key_datasets.disaggregated": frozenset(),
     "key_datasets.types": frozenset({FRESH}),  # each match's answers; `fresh` is as of the run
     "content.schema_drift": frozenset({PREVIOUS_COLUMNS}),
+    "observed_fresh": frozenset({OBSERVED}),
 }
+
+
+def _answerers() -> dict[str, Any]:
+    """check id -> its per-dataset answers without results, for the kept checks that judge datasets
+    (their answers count as the datasets' metrics; a portal-level kept result is read back)."""
+    from wwc_pipeline.checks.history import observed_answers
+
+    return {"observed_fresh": observed_answers}
+
+
+def answers_only() -> tuple[str, ...]:
+    """The kept checks whose stored results are never read back: their answers are made anew."""
+    return tuple(_answerers())
 
 
 _DUMPED: list[tuple[Any, str]] = []  # the key datasets rules last dumped, and their JSON
@@ -67,8 +85,11 @@ def config_digest(context: PortalContext) -> str | None:
 def portal_inputs(context: PortalContext, stored: Any) -> dict[str, Any]:
     """The inputs of this run's portal checks, kept with the snapshot. The previous columns of a
     replay are its own records' (the source's entry list); of a harvest, not named (None)."""
+    from wwc_pipeline.checks.history import observed_inputs
+
     previous = stored.entry_list_id if stored is not None else None
-    return {"config": config_digest(context), "previous_entry_list": previous}
+    observed = observed_inputs(context.history)
+    return {"config": config_digest(context), "previous_entry_list": previous, OBSERVED: observed}
 
 
 def assets_fresh_fixed(records: list[Any], as_of: Any) -> bool:
@@ -102,6 +123,8 @@ def kept_sets(
             continue
         if PREVIOUS_COLUMNS in reads and not same_columns:
             continue
+        if OBSERVED in reads and (inputs.get(OBSERVED) is None or before.get(OBSERVED) != inputs[OBSERVED]):
+            continue
         kept[check_id] = set_id
     return kept
 
@@ -132,12 +155,19 @@ def statuses_unchanged(stored: Any, same: dict[str, int], portal_results: list[C
     return not any(r.check_id in METRIC_NAMES for r in portal_results if r.dataset_id is not None)
 
 
-def kept_results(stored: Any, sets: dict[str, int]) -> dict[str, list[CheckResult]]:
-    """check id -> its portal-level results read back (the evidence scores need); checks whose
-    sets hold none are dropped (they run again)."""
+def kept_results(
+    stored: Any, sets: dict[str, int], records: list[Any] | None = None, context: PortalContext | None = None
+) -> dict[str, list[CheckResult]]:
+    """check id -> its portal-level results read back (the evidence scores need), or for a check
+    that judges datasets its answers made anew from `records` and `context` (`_answerers`);
+    other checks whose sets hold no portal-level result are dropped (they run again)."""
     if not sets:
         return {}
     found: dict[str, list[CheckResult]] = {}
     for check_id, status, value, reason in stored.other_results:
         found.setdefault(check_id, []).append(CheckResult(check_id, Status(status), value, reason))
+    answerers = _answerers() if records is not None and context is not None else {}
+    for check_id in sets:
+        if check_id in answerers:
+            found[check_id] = answerers[check_id](records, context)
     return {check_id: found[check_id] for check_id in sets if check_id in found}

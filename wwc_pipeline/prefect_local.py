@@ -38,7 +38,12 @@ ATTEMPTS = 2
 TIMEOUT_SETTING = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 STOP_GRACE_S = 10
 # what Prefect's own temporary server runs with: no UI, no background services
-SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+SERVER_ENV = {
+    "PREFECT_UI_ENABLED": "0",
+    "PREFECT__SERVER_EPHEMERAL": "1",
+    "PREFECT__SERVER_FINAL": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # its telemetry service would look up a host outside
+}
 # Prefect's task-run recorder (off on the temporary server unless the user turns it on: SERVICES_OFF)
 # writes each task-run event in a transaction of its own by default
 # (batch size 1): measured at 10 % of the national size, a quarter of the temporary server's
@@ -59,6 +64,15 @@ SERVICES_OFF = {
     "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED": "false",
+}
+# Block types registered at the temporary server's start: the run stores no block, and finding
+# them loads every installed Prefect collection (prefect-dask and Dask's `distributed`: 0.35 s of
+# imports) and hashes the block registry, on the start that every CLI run waits for (0.5-1 s of
+# its 4.5-6 s, measured). A block saved by hand registers its own type. A user's own setting (in
+# the environment) is passed on as it is.
+STARTUP_SKIPPED = {
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    "PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION": "false",  # else collections load to hash them anyway
 }
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -129,6 +143,7 @@ def _server_env(user_set: Collection[str]) -> dict[str, str]:
     if "MALLOC_ARENA_MAX" not in os.environ:  # its request threads' C heap, as the run's
         env["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
     env.update({name: value for name, value in SERVICES_OFF.items() if name not in os.environ})
+    env.update({name: value for name, value in STARTUP_SKIPPED.items() if name not in os.environ})
     for field, value in RECORDER_BATCH.items():
         if field not in user_set:
             env[RECORDER_ENV + field.upper()] = str(value)
@@ -245,7 +260,7 @@ def prefect_api() -> Iterator[str]:
     try:
         _use_api_url(server.api_url)
         os.environ[TEMPORARY_MARK] = server.api_url
-        with no_flow_heartbeats():
+        with no_flow_heartbeats(), no_unread_events():
             yield server.api_url
     finally:
         os.environ.pop(TEMPORARY_MARK, None)
@@ -264,6 +279,35 @@ def no_flow_heartbeats() -> Iterator[None]:
 
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield
+
+
+def events_unread() -> bool:
+    """Whether the temporary server reads no event: its task-run recorder, event persister and
+    triggers all off (SERVICES_OFF, each unless the user's environment turns it on)."""
+    return all(
+        os.environ.get(name, off).strip().lower() in ("false", "0") for name, off in SERVICES_OFF.items()
+    )
+
+
+@contextmanager
+def no_unread_events() -> Iterator[None]:
+    """No Prefect events sent to a temporary server that reads none. Task runs report their
+    states only as events (four or so a task run), each built, serialised and sent over a
+    websocket by this process and parsed by the server, for nothing: the services that would
+    store or act on them are off. The task runs keep their ids (made here, kept in the
+    warehouse); flow runs and artifacts go through the API as before. A user who turns the
+    recorder on gets every event."""
+    if not events_unread():
+        yield
+        return
+    from prefect.events.clients import NullEventsClient
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.set_client_override(NullEventsClient)  # emit_event then returns at once
+    try:
+        yield
+    finally:
+        EventsWorker.set_client_override(None)
 
 
 def on_temporary_server() -> bool:

@@ -228,12 +228,17 @@ class StoredResults:
 
 
 def stored_results(
-    session: Session, snapshot_id: int, check_ids: Sequence[str], other_ids: Sequence[str] = ()
+    session: Session,
+    snapshot_id: int,
+    check_ids: Sequence[str],
+    other_ids: Sequence[str] = (),
+    unread_ids: Sequence[str] = (),
 ) -> StoredResults | None:
     """The snapshot's result sets of `check_ids` and the status of every dataset entry under each;
     None when one entry lacks a result of one of them (nothing is reused then). The statuses come
     from the snapshot's compact copy when it has one, else from the result rows. The sets of
-    `other_ids` that the snapshot has come along."""
+    `other_ids` that the snapshot has come along, with their portal-level results except those of
+    `unread_ids` (a set of one result per dataset: walking its members would find none)."""
     row = session.execute(  # of the replay notes, only the statuses
         select(Snapshot.entry_list_id, Snapshot.harvest_replay[STATUSES_KEY].label("kept")).where(
             Snapshot.id == snapshot_id
@@ -264,7 +269,8 @@ def stored_results(
         statuses = statuses_from_rows(session, entry_list_id, set_ids)
     if statuses is None:
         return None
-    others = portal_level_results(session, list(other_sets.values())) if other_sets else []
+    read = [set_id for check_id, set_id in other_sets.items() if check_id not in unread_ids]
+    others = portal_level_results(session, read) if read else []
     return StoredResults(entry_list_id, set_ids, statuses, other_sets, others, compact)
 
 

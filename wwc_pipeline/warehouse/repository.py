@@ -390,12 +390,17 @@ class Warehouse(HistoryStore):
             return replay_reads.reused_snapshot(session, snapshot_id)
 
     def stored_results(
-        self, snapshot_id: int, check_ids: Sequence[str], other_ids: Sequence[str] = ()
+        self,
+        snapshot_id: int,
+        check_ids: Sequence[str],
+        other_ids: Sequence[str] = (),
+        unread_ids: Sequence[str] = (),
     ) -> replay_reads.StoredResults | None:
         """The snapshot's result sets of these checks and each entry's status (to reuse them), or None;
-        the sets of `other_ids` that it has too, with their portal-level results."""
+        the sets of `other_ids` that it has too, with their portal-level results (not those of
+        `unread_ids`)."""
         with self._session() as session:
-            return replay_reads.stored_results(session, snapshot_id, check_ids, other_ids)
+            return replay_reads.stored_results(session, snapshot_id, check_ids, other_ids, unread_ids)
 
     def last_harvests(self, city_ids: Sequence[str]) -> dict[tuple[str, str, str], tuple[int, int]]:
         """(city id, platform, portal key) -> (catalog pages, records) of its latest snapshot that
