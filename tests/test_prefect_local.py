@@ -77,36 +77,23 @@ def test_the_servers_c_heap_arenas_are_capped_unless_the_user_set_a_cap(monkeypa
     assert "MALLOC_ARENA_MAX" not in prefect_local._server_env(())
 
 
-def test_the_servers_automations_event_feed_and_task_run_recorder_are_off_unless_the_user_set_them(
-    monkeypatch,
+@pytest.mark.parametrize("skipped", ["SERVICES_OFF", "STARTUP_SKIPPED"])
+def test_the_servers_unread_services_and_block_registration_are_off_unless_the_user_set_them(
+    monkeypatch, skipped
 ):
+    """SERVICES_OFF: automations, the event feed, the task-run recorder; STARTUP_SKIPPED: block
+    types registered at the start. Each is off unless the user's environment names it."""
     from wwc_pipeline import prefect_local
 
-    for name in prefect_local.SERVICES_OFF:
+    names = list(getattr(prefect_local, skipped))
+    for name in names:
         monkeypatch.delenv(name, raising=False)
     env = prefect_local._server_env(())
-    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
-    assert env["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] == "false"
-    assert env["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED"] == "false"
-    monkeypatch.setenv("PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED", "true")  # the user's
-    monkeypatch.setenv("PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED", "true")
+    assert all(env[name] == "false" for name in names)
+    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"  # no telemetry lookup of a host outside
+    monkeypatch.setenv(names[0], "true")  # the user's
     env = prefect_local._server_env(())
-    assert "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED" not in env
-    assert "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_ENABLED" not in env
-    assert env["PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED"] == "false"
-
-
-def test_the_server_registers_no_block_types_at_start_and_sends_no_telemetry(monkeypatch):
-    from wwc_pipeline import prefect_local
-
-    for name in prefect_local.STARTUP_SKIPPED:
-        monkeypatch.delenv(name, raising=False)
-    env = prefect_local._server_env(())
-    assert env["PREFECT_SERVER_REGISTER_BLOCKS_ON_START"] == "false"
-    assert env["PREFECT_MEMOIZE_BLOCK_AUTO_REGISTRATION"] == "false"
-    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
-    monkeypatch.setenv("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "true")  # the user's
-    assert "PREFECT_SERVER_REGISTER_BLOCKS_ON_START" not in prefect_local._server_env(())
+    assert names[0] not in env and all(env[name] == "false" for name in names[1:])
 
 
 def test_the_server_records_task_runs_in_batches_unless_the_user_set_a_size(tmp_path):
