@@ -13,6 +13,7 @@ Values name times, never ages, so an unchanged dataset's result is stored once a
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from wwc_pipeline.frequency import aware
@@ -72,14 +73,21 @@ def observed_result(record: DatasetRecord, judged: ObservedFreshness, position: 
 @portal_check(OBSERVED_CHECK)
 def observed_fresh(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
     """One observed-freshness result per dataset entry (repeats of an id share its history)."""
+    judged_entries = _judged(records, context)
+    return [observed_result(record, judged, position) for position, record, judged in judged_entries]
+
+
+def _judged(
+    records: list[DatasetRecord], context: PortalContext
+) -> Iterator[tuple[int, DatasetRecord, ObservedFreshness]]:
+    """(position, record, its observed judgment) of every dataset entry the history judged."""
     seen: Observation | None = context.history
     if seen is None:
-        return []
-    return [
-        observed_result(record, seen.observed[record.dataset_id], position)
-        for position, record in enumerate(records)
-        if record.is_dataset and record.dataset_id in seen.observed
-    ]
+        return
+    observed = seen.observed
+    for position, record in enumerate(records):
+        if record.is_dataset and record.dataset_id in observed:
+            yield position, record, observed[record.dataset_id]
 
 
 def observed_inputs(seen: Observation | None) -> str | None:
@@ -99,21 +107,9 @@ def observed_inputs(seen: Observation | None) -> str | None:
 def observed_answers(records: list[DatasetRecord], context: PortalContext) -> list[CheckResult]:
     """`observed_fresh`'s statuses alone (no value, no reason), for a run that keeps its stored
     set: the evidence reads only each dataset's answer, and nothing of these is written."""
-    seen: Observation | None = context.history
-    if seen is None:
-        return []
-    observed = seen.observed
     return [
-        CheckResult(
-            OBSERVED_CHECK,
-            observed_status(record, observed[record.dataset_id]),
-            None,
-            "",
-            record.dataset_id,
-            position,
-        )
-        for position, record in enumerate(records)
-        if record.is_dataset and record.dataset_id in observed
+        CheckResult(OBSERVED_CHECK, observed_status(record, judged), None, "", record.dataset_id, position)
+        for position, record, judged in _judged(records, context)
     ]
 
 
