@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from wwc_pipeline.checks.expectations import column_key
-from wwc_pipeline.checks.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
 from wwc_pipeline.checks.quality_rules import load_quality_rules
 from wwc_pipeline.checks.row_validation import (
@@ -31,6 +30,7 @@ from wwc_pipeline.checks.row_validation import (
 )
 from wwc_pipeline.checks.sampling import candidates, within_bytes
 
+from wwc_pipeline.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import portal_check
 from wwc_pipeline.results import CheckResult, PortalContext, Status

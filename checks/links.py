@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from wwc_pipeline.checks.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.checks.portal import EVIDENCE_LIMIT, portal_result, status_for_score
 
+from wwc_pipeline.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.registry import portal_check
 from wwc_pipeline.results import CheckResult, PortalContext, Status

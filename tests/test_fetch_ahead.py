@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from wwc_pipeline.checks.fetch_ahead import fetched_ahead, width_for
-
+from wwc_pipeline.fetch_ahead import fetched_ahead, width_for
 from wwc_pipeline.http import HttpClient
 
 

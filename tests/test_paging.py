@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pytest
 
-from wwc_pipeline.http import JsonResponse
+from wwc_pipeline.http import HttpError, JsonResponse
 from wwc_pipeline.paging import (
     CursorPaginator,
     NextLinkPaginator,
@@ -227,3 +228,49 @@ def test_secret_query_values_stay_out_of_paging_messages(caplog):
     with pytest.raises(PagingError) as caught:
         list(paginate(api, URL + "?apikey=s3cret-key", None, paginator, results))
     assert "s3cret-key" not in str(caught.value) and "apikey=***" in str(caught.value)
+
+
+class CountedApi(FakeApi):
+    """A FakeApi that signals each call as it comes (`called[n]`: the (n+1)th call arrived)."""
+
+    def __init__(self, answer: Callable[[dict], object]):
+        super().__init__(answer)
+        self.called = [threading.Event() for _ in range(20)]
+
+    def get_json(self, url, params=None, headers=None):
+        response = super().get_json(url, params, headers)
+        self.called[len(self.calls) - 1].set()
+        return response
+
+
+def test_from_the_second_page_on_the_next_is_asked_for_while_this_one_is_read():
+    api = CountedApi(offset_api().answer)
+    pages = paginate(api, URL, None, OffsetPaginator("limit", "offset", 10), results, count)
+    assert next(pages).number == 1
+    assert next(pages).number == 2
+    # the caller holds page 2 and has not asked for more: page 3 is on its way all the same
+    assert api.called[2].wait(5), "the third page was not asked for while the second was read"
+    assert [page.number for page in pages] == [3]
+    assert [call["offset"] for call in api.calls] == [0, 10, 20]  # the same requests, in order
+
+
+def test_a_caller_that_stops_after_the_first_page_sends_no_second_request():
+    api = CountedApi(offset_api(items=ITEMS * 3).answer)
+    pages = paginate(api, URL, None, OffsetPaginator("limit", "offset", 10), results, count)
+    assert next(pages).number == 1
+    # e.g. OpenDataSoft switching to its export once the first page tells the catalog's size
+    assert not api.called[1].wait(0.3), "a second page was asked for before the caller wanted it"
+    pages.close()
+    assert [call["offset"] for call in api.calls] == [0]
+
+
+def test_an_error_on_a_page_asked_for_ahead_reaches_the_caller_when_it_asks_for_that_page():
+    def answer(params):
+        if int(params["offset"]) == 20:
+            raise HttpError("GET page 3 returned HTTP 503", URL, 503)
+        return offset_api().answer(params)
+
+    pages = paginate(FakeApi(answer), URL, None, OffsetPaginator("limit", "offset", 10), results, count)
+    assert [next(pages).number, next(pages).number] == [1, 2]  # page 2 comes whole
+    with pytest.raises(HttpError, match="page 3 returned HTTP 503"):
+        next(pages)

@@ -92,27 +92,30 @@ class ValidatorLog:
 
 def revalidate(client: Any, pages: list[PageValidator]) -> bool:
     """True when every page answers 304 to its conditional GET (`client`: an http.HttpClient view
-    of the portal). Stops at the first page that does not; any error counts as "changed" (the
-    full harvest that follows reports it properly)."""
+    of the portal), `per_host` of them at once (the URLs are known: no page waits for the one
+    before it); the first that does not ends it. Any error counts as "changed" (the full harvest
+    that follows reports it properly)."""
+    from wwc_pipeline.fetch_ahead import fetched_ahead, width_for
+
+    if not pages or not all(page.conditional_headers() for page in pages):
+        return False
+    answers = fetched_ahead(pages, lambda page: _status(client, page), width_for(client))
+    try:
+        return all(status == NOT_MODIFIED for _page, status in answers)
+    finally:
+        answers.close()  # a page under way past the first change is waited for, its answer unread
+
+
+def _status(client: Any, page: PageValidator) -> int | None:
+    """The status a conditional GET of the page answers (None: it could not be had)."""
     from wwc_pipeline.http_send import Attempts, send
 
-    if not pages:
-        return False
-    for page in pages:
-        headers = page.conditional_headers()
-        if not headers:
-            return False
-        try:
-            attempts = Attempts(client, "GET", page.url, None, headers)
-            status = attempts.run(
-                client.max_attempts,
-                lambda guard, attempts=attempts: send(
-                    attempts, guard, lambda _reader, response: response.status_code, read_errors=False
-                ),
-            )
-        except Exception as error:  # noqa: BLE001 - changed or unreachable: harvest in full
-            log.info("revalidating %s: %s", page.url, error)
-            return False
-        if status != NOT_MODIFIED:
-            return False
-    return True
+    try:
+        attempts = Attempts(client, "GET", page.url, None, page.conditional_headers())
+        status_of = lambda _reader, response: response.status_code  # noqa: E731 - the body is not read
+        return attempts.run(
+            client.max_attempts, lambda guard: send(attempts, guard, status_of, read_errors=False)
+        )
+    except Exception as error:  # noqa: BLE001 - changed or unreachable: harvest in full
+        log.info("revalidating %s: %s", page.url, error)
+        return None

@@ -4,11 +4,16 @@ A paginator only says which request comes first and which comes next. `paginate`
 stops on an empty or short page, aborts when a page repeats an earlier one (a portal that
 ignores the paging parameter), stops at `max_pages` with a warning, and passes the server's
 own total along for drift checks. Paginators keep no state, so one can serve many harvests.
+
+A catalog's pages come one after another (the next request is read off this page), each a round
+trip; from the second page on, while the caller reads one page into records, the next is already
+on its way (`_Ahead`): still one catalog request in flight, the same requests in the same order.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -173,8 +178,9 @@ def paginate(
     seen_keys: set[Hashable] = set()
     fetched = 0
     shown = strip_secrets(url)
+    ahead: _Ahead | None = None
     for number in range(1, max_pages + 1):
-        response = client.get_json(request.url, params=request.params or None, headers=headers)
+        response = ahead.result() if ahead is not None else _fetch(client, request, headers)
         try:
             items = items_of(response.data)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError):
@@ -229,10 +235,45 @@ def paginate(
             page.warnings.append(drift)
         for warning in page.warnings:
             log.warning("%s: %s", shown, warning)
+        # from the second page on: a caller that asked for it reads the catalog through (one that
+        # stops after the first, e.g. ODS switching to its export, sends no request in vain)
+        ahead = _Ahead(client, following, headers) if following is not None and number > 1 else None
         yield page
         if following is None:
             return
         request = following
+
+
+def _fetch(client: Any, request: PageRequest, headers: Mapping[str, str] | None) -> Any:
+    return client.get_json(request.url, params=request.params or None, headers=headers)
+
+
+class _Ahead:
+    """The next page's request, sent from a thread of its own while the caller reads this page;
+    `result()` gives its answer or raises its error, as fetching it then would have. A harvest
+    that stops before asking for it leaves the thread to end with the request (each request has
+    its deadline), its answer unread."""
+
+    def __init__(self, client: Any, request: PageRequest, headers: Mapping[str, str] | None) -> None:
+        self._done = threading.Event()
+        self._answer: Any = None
+        self._error: BaseException | None = None
+        work = (client, request, headers)
+        threading.Thread(target=self._run, args=work, name="wwc-page-ahead", daemon=True).start()
+
+    def _run(self, client: Any, request: PageRequest, headers: Mapping[str, str] | None) -> None:
+        try:
+            self._answer = _fetch(client, request, headers)
+        except BaseException as error:  # noqa: BLE001 - raised in the caller's thread by result()
+            self._error = error
+        finally:
+            self._done.set()
+
+    def result(self) -> Any:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._answer
 
 
 def count_drift(total: int | None, fetched: int) -> str | None:

@@ -1,11 +1,12 @@
-"""Fetches a portal check waits on, a few at once, handed back in the order they were asked for.
+"""Fetches known ahead, a few at once, handed back in the order they were asked for.
 
-Sampling rows and probing links are one request after another, each a round trip to a host that
-takes `per_host` requests at once (politeness.py): fetched one at a time, the check waits for
-every answer in turn. Here up to `width` fetches run together while the check reads the earlier
-answers in order, so its evidence is the same as one at a time. With `wanted`, a fetch starts
-only while it could still be used (the useful answers read so far plus the fetches under way are
-fewer than `wanted`): the same requests as one at a time, none wasted.
+Sampling rows, probing links and revalidating a catalog's pages (http_conditional.py) are one
+request after another, each a round trip to a host that takes `per_host` requests at once
+(politeness.py): fetched one at a time, the caller waits for every answer in turn. Here up to
+`width` fetches run together while the caller reads the earlier answers in order, so what it
+finds is the same as one at a time. With `wanted`, a fetch starts only while it could still be
+used (the useful answers read so far plus the fetches under way are fewer than `wanted`): the
+same requests as one at a time, none wasted.
 """
 
 from __future__ import annotations
