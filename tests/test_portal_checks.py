@@ -157,3 +157,26 @@ def test_the_network_checks_say_when_they_wait():
     assert not rows.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=off, **live))
     assert not links.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=off, **live))
     assert not rows.waits_on_portal(PortalContext("socrata", "127.0.0.1", as_of, portal_config=on))  # offline
+
+
+def test_a_fresh_harvests_waiting_checks_start_before_its_dataset_metrics(only_these):
+    from wwc_pipeline import pipeline
+    from wwc_pipeline.evaluate import evaluate_records
+
+    started = threading.Event()
+
+    def rows(records, context):
+        started.set()
+        return [result("a.rows")]
+
+    def metrics(records, as_of, platform, portal):
+        # one after the other, the check would start only once this returned: the wait times out
+        assert started.wait(5), "the waiting check had not started while the metrics ran"
+        return evaluate_records(records, as_of, platform, portal)
+
+    only_these({"a.rows": waiting(rows), "b.here": lambda records, context: [result("b.here")]})
+    outcome = pipeline.evaluate_portal([], CONTEXT, "http://127.0.0.1", metrics=metrics)
+    assert [r.check_id for r in outcome.check_results if r.check_id != "harvest.catalog"] == [
+        "a.rows",
+        "b.here",
+    ]

@@ -27,7 +27,7 @@ from wwc_pipeline.incremental import (
     unchanged_as_of_sets,
 )
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
-from wwc_pipeline.portal_checks import run_portal_checks
+from wwc_pipeline.portal_checks import PortalChecks
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
 from wwc_pipeline.wording import plural
@@ -146,6 +146,20 @@ def evaluate_portal(
     """Dataset metrics (METRICS.md) and portal checks for one portal's records (of `snapshot`, when
     harvested live: its count and warnings join the evidence). `stored` (replay_reads.StoredResults):
     the version metrics' results of the same, unchanged, entries: only the as-of metrics run."""
+    # a fresh harvest keeps no portal check: those waiting on the portal start now, beside the metrics
+    with PortalChecks(records, context) if stored is None else contextlib.nullcontext() as early:
+        return _evaluated(records, context, portal_label, snapshot, metrics, stored, early)
+
+
+def _evaluated(
+    records: list[DatasetRecord],
+    context: PortalContext,
+    portal_label: str,
+    snapshot: CatalogSnapshot | None,
+    metrics: Callable[..., PortalEvaluation],
+    stored: Any,
+    early: PortalChecks | None,
+) -> PortalOutcome:
     if stored is None:
         evaluation = metrics(records, context.as_of, context.platform, context.portal)  # here or a pool
     else:
@@ -179,7 +193,8 @@ def evaluate_portal(
                 metrics=merged_metrics(found, known),
             )
         )
-    portal_results = [harvest_result(evaluation, snapshot), *run_portal_checks(records, context, kept)]
+    with early or PortalChecks(records, context, kept) as checks:
+        portal_results = [harvest_result(evaluation, snapshot), *checks.results()]
     check_results.extend(r for r in portal_results if r.check_id not in kept)  # kept: linked, not written
     by_position = dict(zip(positions, outcomes, strict=True))
     for result in portal_results:  # a portal check's per-dataset results count as the dataset's metrics

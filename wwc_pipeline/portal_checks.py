@@ -6,7 +6,8 @@ thread of its own, beside the other and beside the rest of the checks, which run
 thread meanwhile. A check says whether it will wait this run (`registry.portal_check`'s
 `waits_on_portal`); when none does (a catalog-only run) no thread is made: handing work between
 threads costs GIL round trips for nothing. Results come back in the checks' sorted order
-whatever finishes first.
+whatever finishes first. For a fresh harvest the waiting checks start before the dataset metrics
+(`PortalChecks`), so the metrics' CPU overlaps their waits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
 from typing import Any
 
 from wwc_pipeline import progress, registry
@@ -29,25 +29,50 @@ def run_portal_checks(
 ) -> list[CheckResult]:
     """Every registered portal-level check; a check that breaks reports n/a, never stops the run.
     `kept`: check id -> its portal-level results kept from before (portal_reuse): not run."""
-    registry.load_plugins()
-    kept = kept or {}
-    chosen = sorted(registry.PORTAL_CHECKS.items())
-    to_run = [(check_id, check) for check_id, check in chosen if check_id not in kept]
-    aside = [check_id for check_id, check in to_run if _waits(check, context)]
-    done: dict[str, Any] = {}
-    # an executor only when there is something to overlap; every other check runs here
-    with (
-        ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check")
-        if aside
-        else nullcontext() as pool
-    ):
-        for check_id, check in to_run:
-            if check_id in aside:
-                done[check_id] = pool.submit(_run_one, check_id, check, records, context)
-        for check_id, check in to_run:
-            if check_id not in aside:
-                done[check_id] = _run_one(check_id, check, records, context)
-        return _in_order(chosen, kept, done)
+    with PortalChecks(records, context, kept) as checks:
+        return checks.results()
+
+
+class PortalChecks:
+    """A portal's checks, the waiting ones started at once: made before the dataset metrics of a
+    fresh harvest, they wait on the portal while the metrics are computed (`pipeline.evaluate_portal`).
+    `results()` runs the others in the calling thread and hands every result back in order."""
+
+    def __init__(
+        self,
+        records: list[DatasetRecord],
+        context: PortalContext,
+        kept: dict[str, list[CheckResult]] | None = None,
+    ) -> None:
+        registry.load_plugins()
+        self._records, self._context, self._kept = records, context, kept or {}
+        self._chosen = sorted(registry.PORTAL_CHECKS.items())
+        self._to_run = [(check_id, check) for check_id, check in self._chosen if check_id not in self._kept]
+        aside = [check_id for check_id, check in self._to_run if _waits(check, context)]
+        # an executor only when there is something to overlap; every other check runs in results()
+        self._pool = ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check") if aside else None
+        self._done: dict[str, Any] = {
+            check_id: self._pool.submit(_run_one, check_id, check, records, context)
+            for check_id, check in self._to_run
+            if self._pool is not None and check_id in aside
+        }
+
+    def results(self) -> list[CheckResult]:
+        for check_id, check in self._to_run:
+            if check_id not in self._done:
+                self._done[check_id] = _run_one(check_id, check, self._records, self._context)
+        return _in_order(self._chosen, self._kept, self._done)
+
+    def close(self) -> None:
+        """Wait for the waiting checks (a check's requests end with their deadlines)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> PortalChecks:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def _in_order(
