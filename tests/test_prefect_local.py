@@ -328,3 +328,38 @@ def test_task_runs_send_no_events_to_a_temporary_server_that_reads_none(prefect_
     with prefect_local.no_unread_events():
         assert doubled() == [0, 2, 4]
     assert len([name for name in sent if name.startswith("prefect.task-run.")]) >= 3, sent
+
+
+EMBEDDED_SCAN = """
+import sys, time
+import prefect.flow_engine  # Prefect loaded (and its logging set up) before the CLI runs
+from wwc_pipeline import cli
+sys.argv = ["wwc", "scan", "--city", "small", "--config", sys.argv[1]]
+try:
+    cli.app()
+finally:
+    print(f"cli-done {time.monotonic()}", file=sys.stderr, flush=True)
+"""
+
+
+@pytest.mark.prefect_server
+def test_a_process_that_loaded_prefect_first_exits_once_its_scan_is_done(tmp_path):
+    """Its run logs reach the temporary server before the server stops: none is left for the
+    exit to send to a server that is gone (that took 74 s of retries after the scan's end)."""
+    with PortalSimulator() as sim:
+        portal = sim.add_portal(platform="ckan", catalog=GeneratedCatalog(size=30, seed=4))
+        config = tmp_path / "cities.yaml"
+        entry = {"platform": "ckan", "url": portal.url, "sample_datasets": 0, "check_links": 0}
+        config.write_text(yaml.safe_dump({"cities": [{"id": "small", "name": "Small", "portals": [entry]}]}))
+        result = subprocess.run(
+            [sys.executable, "-c", EMBEDDED_SCAN, str(config)],
+            capture_output=True,
+            text=True,
+            env=cli_env(tmp_path),
+            timeout=300,
+        )
+        exited = time.monotonic()
+    assert result.returncode == 0, result.stdout + result.stderr
+    done = float(result.stderr.split("cli-done ")[1].split()[0])
+    assert exited - done < 20, f"{exited - done:.0f} s from the scan's end to the process's exit"
+    assert "Error logging to API" not in result.stderr

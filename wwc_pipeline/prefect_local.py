@@ -247,6 +247,9 @@ def _launch(command, env: dict[str, str] | None = None) -> LocalServer:
     return LocalServer(process, port, log)
 
 
+LOG_DRAIN_S = 10.0  # at most this long for the last logs to reach the temporary server
+
+
 @contextmanager
 def prefect_api() -> Iterator[str]:
     """The Prefect API this process's flows use: the configured one, else our temporary server."""
@@ -264,8 +267,18 @@ def prefect_api() -> Iterator[str]:
             yield server.api_url
     finally:
         os.environ.pop(TEMPORARY_MARK, None)
+        send_held_logs()
         _use_api_url(previous)
         server.stop()
+
+
+def send_held_logs(timeout_s: float = LOG_DRAIN_S) -> None:
+    """Send the run logs Prefect still holds for the temporary server while it is up. Left for
+    the exit, its log worker sends them to a server that is gone and retries for more than a minute
+    (seen in a process that imported Prefect before the CLI set its log levels: 85 s to exit)."""
+    handlers = sys.modules.get("prefect.logging.handlers")  # nothing logged to the API without it
+    if handlers is not None:
+        handlers.APILogWorker.drain_all(timeout=timeout_s, at_exit=False)
 
 
 @contextmanager
