@@ -99,7 +99,8 @@ def revalidate(client: Any, pages: list[PageValidator]) -> bool:
 
     if not pages or not all(page.conditional_headers() for page in pages):
         return False
-    answers = fetched_ahead(pages, lambda page: _status(client, page), width_for(client))
+    width = min(width_for(client), len(pages))  # one page: asked here, no thread for it
+    answers = fetched_ahead(pages, lambda page: _status(client, page), width)
     try:
         return all(status == NOT_MODIFIED for _page, status in answers)
     finally:
