@@ -267,9 +267,11 @@ def prefect_api() -> Iterator[str]:
             yield server.api_url
     finally:
         os.environ.pop(TEMPORARY_MARK, None)
-        send_held_logs()
-        _use_api_url(previous)
-        server.stop()
+        try:
+            send_held_logs()
+        finally:
+            _use_api_url(previous)
+            server.stop()
 
 
 def send_held_logs(timeout_s: float = LOG_DRAIN_S) -> None:
