@@ -1,5 +1,5 @@
 """A catalog's pages are revalidated `per_host` at a time (their URLs are known from the last
-harvest), in order of answer, and the first page that changed ends it."""
+harvest) and read in their order; the first page that changed ends it."""
 
 from __future__ import annotations
 
