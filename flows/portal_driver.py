@@ -97,11 +97,12 @@ class PortalDriver:
 
     def _submit(self, job: PortalJob) -> None:
         whole, settings = self._whole, self._plain
+        plain_job = whole(job)
         with tags(host_tag(job)) if self.host_tags else nullcontext():
-            harvest = self._harvest.submit(whole(job), settings)
-        evaluate = evaluate_task.submit(whole(job), whole(harvest), settings)
+            harvest = self._harvest.submit(plain_job, settings)
+        evaluate = evaluate_task.submit(plain_job, whole(harvest), settings)
         task_runs = {"harvest": str(harvest.task_run_id), "evaluate": str(evaluate.task_run_id)}
-        write = write_task.submit(whole(job), whole(harvest), whole(evaluate), settings, whole(task_runs))
+        write = write_task.submit(plain_job, whole(harvest), whole(evaluate), settings, whole(task_runs))
         self._active[job.label] = (job, harvest, evaluate, write)
         if self.settings.task_runner == "threads":  # on Dask the catalogs are the workers' memory
             harvest.add_done_callback(lambda future, label=job.label: self._note_size(label, future))

@@ -7,7 +7,7 @@ own total along for drift checks. Paginators keep no state, so one can serve man
 
 A catalog's pages come one after another (the next request is read off this page), each a round
 trip; from the second page on, while the caller reads one page into records, the next is already
-on its way (`_Ahead`): still one catalog request in flight, the same requests in the same order.
+on its way (`_ahead`): still one catalog request in flight, the same requests in the same order.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -178,7 +179,7 @@ def paginate(
     seen_keys: set[Hashable] = set()
     fetched = 0
     shown = strip_secrets(url)
-    ahead: _Ahead | None = None
+    ahead: Future | None = None
     for number in range(1, max_pages + 1):
         response = ahead.result() if ahead is not None else _fetch(client, request, headers)
         try:
@@ -237,7 +238,7 @@ def paginate(
             log.warning("%s: %s", shown, warning)
         # from the second page on: a caller that asked for it reads the catalog through (one that
         # stops after the first, e.g. ODS switching to its export, sends no request in vain)
-        ahead = _Ahead(client, following, headers) if following is not None and number > 1 else None
+        ahead = _ahead(client, following, headers) if following is not None and number > 1 else None
         yield page
         if following is None:
             return
@@ -248,32 +249,21 @@ def _fetch(client: Any, request: PageRequest, headers: Mapping[str, str] | None)
     return client.get_json(request.url, params=request.params or None, headers=headers)
 
 
-class _Ahead:
+def _ahead(client: Any, request: PageRequest, headers: Mapping[str, str] | None) -> Future:
     """The next page's request, sent from a thread of its own while the caller reads this page;
-    `result()` gives its answer or raises its error, as fetching it then would have. A harvest
-    that stops before asking for it leaves the thread to end with the request (each request has
-    its deadline), its answer unread."""
+    the future's `result()` gives its answer or raises its error, as fetching it then would have.
+    A harvest that stops before asking for it leaves the thread to end with the request (each
+    request has its deadline), its answer unread."""
+    ahead: Future = Future()
 
-    def __init__(self, client: Any, request: PageRequest, headers: Mapping[str, str] | None) -> None:
-        self._done = threading.Event()
-        self._answer: Any = None
-        self._error: BaseException | None = None
-        work = (client, request, headers)
-        threading.Thread(target=self._run, args=work, name="wwc-page-ahead", daemon=True).start()
-
-    def _run(self, client: Any, request: PageRequest, headers: Mapping[str, str] | None) -> None:
+    def fetch() -> None:
         try:
-            self._answer = _fetch(client, request, headers)
+            ahead.set_result(_fetch(client, request, headers))
         except BaseException as error:  # noqa: BLE001 - raised in the caller's thread by result()
-            self._error = error
-        finally:
-            self._done.set()
+            ahead.set_exception(error)
 
-    def result(self) -> Any:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-        return self._answer
+    threading.Thread(target=fetch, name="wwc-page-ahead", daemon=True).start()
+    return ahead
 
 
 def count_drift(total: int | None, fetched: int) -> str | None:

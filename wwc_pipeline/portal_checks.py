@@ -50,11 +50,12 @@ class PortalChecks:
         self._to_run = [(check_id, check) for check_id, check in self._chosen if check_id not in self._kept]
         aside = [check_id for check_id, check in self._to_run if _waits(check, context)]
         # an executor only when there is something to overlap; every other check runs in results()
-        self._pool = ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check") if aside else None
+        pool = ThreadPoolExecutor(len(aside), thread_name_prefix="wwc-portal-check") if aside else None
+        self._pool = pool
         self._done: dict[str, Any] = {
-            check_id: self._pool.submit(_run_one, check_id, check, records, context)
+            check_id: pool.submit(_run_one, check_id, check, records, context)
             for check_id, check in self._to_run
-            if self._pool is not None and check_id in aside
+            if pool is not None and check_id in aside
         }
 
     def results(self) -> list[CheckResult]:

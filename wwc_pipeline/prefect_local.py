@@ -142,8 +142,8 @@ def _server_env(user_set: Collection[str]) -> dict[str, str]:
     env = dict(SERVER_ENV)
     if "MALLOC_ARENA_MAX" not in os.environ:  # its request threads' C heap, as the run's
         env["MALLOC_ARENA_MAX"] = str(MALLOC_ARENAS)
-    env.update({name: value for name, value in SERVICES_OFF.items() if name not in os.environ})
-    env.update({name: value for name, value in STARTUP_SKIPPED.items() if name not in os.environ})
+    unless_set = {**SERVICES_OFF, **STARTUP_SKIPPED}
+    env.update({name: value for name, value in unless_set.items() if name not in os.environ})
     for field, value in RECORDER_BATCH.items():
         if field not in user_set:
             env[RECORDER_ENV + field.upper()] = str(value)
