@@ -160,3 +160,18 @@ def test_the_same_flow_runs_on_a_local_dask_cluster(prefect_harness, tmp_path, m
                 portals = warehouse.run_info(summary["run_id"])["portals"].values()
                 assert all(set(p["task_runs"]) == {"harvest", "evaluate", "write"} for p in portals)
     assert scores["dask"] == scores["threads"]
+
+
+def test_the_local_dask_cluster_runs_without_the_worker_profiler():
+    """The local cluster's workers sample no stacks (a CPython 3.11 deadlock with starting
+    threads, runners.quiet_worker_profiler); a remote cluster keeps its own settings."""
+    import dask
+    from wwc_pipeline.flows.runners import task_runner
+
+    from wwc_pipeline.config import Concurrency
+
+    with dask.config.set({"distributed.worker.profile.enabled": True}):  # restored after the test
+        task_runner(Concurrency(task_runner="dask", dask_address="tcp://127.0.0.1:8786"))
+        assert dask.config.get("distributed.worker.profile.enabled") is True
+        task_runner(Concurrency(task_runner="dask"))
+        assert dask.config.get("distributed.worker.profile.enabled") is False
