@@ -50,6 +50,15 @@ def warehouse_rows(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def not_empty(url: str) -> str | None:
+    """Why the database at `url` cannot take the benchmark's runs, or None (reachable and empty)."""
+    try:
+        tables = warehouse_rows(url)
+    except (sqlalchemy.exc.SQLAlchemyError, ImportError) as error:
+        return f"cannot be read ({str(error).strip().splitlines()[0]}); give an empty database"
+    return f"holds tables already ({', '.join(sorted(tables))}); give an empty database" if tables else None
+
+
 def run_seconds(url: str, after_run_id: int) -> tuple[float | None, int]:
     """Seconds from the first run's start to the last run's end, of runs after `after_run_id`."""
     engine = sqlalchemy.create_engine(url)
@@ -256,6 +265,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--timeline", type=float, default=0.0, metavar="S", help="also RSS per role every S seconds"
     )
     parser.add_argument("--work", type=Path, help="keep the warehouse, cities files and logs here")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="an empty warehouse database to write into, e.g. postgresql+psycopg://postgres@127.0.0.1/bench "
+        "(default: a new SQLite file in the work directory)",
+    )
     args = parser.parse_args(argv)
     if not 0 < args.scale <= 4:
         parser.error(f"--scale must be above 0 and at most 4, got {args.scale:g}")
@@ -267,13 +282,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="wwc-national-") as temporary:
         work = args.work or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, WWC_DATABASE_URL=f"sqlite:///{work / 'warehouse.db'}", WWC_DATA_DIR=str(work))
+        database_url = args.database_url or f"sqlite:///{work / 'warehouse.db'}"
+        if args.database_url and (problem := not_empty(args.database_url)):
+            print(f"error: --database-url {args.database_url}: {problem}", file=sys.stderr)
+            return 2
+        env = dict(os.environ, WWC_DATABASE_URL=database_url, WWC_DATA_DIR=str(work))
         started = time.perf_counter()
         result: dict[str, Any] = {
             "benchmark": "national",
             "scale": args.scale,
             "latency_ms": args.latency_ms,
             "checks": args.checks,
+            "warehouse": sqlalchemy.engine.make_url(database_url).get_backend_name(),
             "concurrency": concurrency_of(args),
             **national(args, work, env),
         }

@@ -84,3 +84,19 @@ def test_served_nation_writes_its_cities_file_and_counts_requests(tmp_path):
         assert stats["requests"] == 5 and stats["max_in_flight_per_host"] == 1
         nation.reset()
         assert nation.stats()["requests"] == 0
+
+
+def test_a_database_url_that_holds_tables_is_refused_with_one_line(tmp_path, capsys):
+    import sqlalchemy
+
+    from benchmarks import national
+
+    url = f"sqlite:///{tmp_path / 'used.db'}"
+    engine = sqlalchemy.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sqlalchemy.text("CREATE TABLE runs (id INTEGER)"))
+    engine.dispose()
+    assert national.main(["--database-url", url, "--work", str(tmp_path)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"error: --database-url {url}: holds tables already (runs); give an empty database"
+    assert national.not_empty(f"sqlite:///{tmp_path / 'new.db'}") is None

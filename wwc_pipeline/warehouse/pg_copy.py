@@ -10,6 +10,7 @@ goes through the connection's own serializer (the engine's `digests.stored_json`
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -20,15 +21,38 @@ STAGE = "wwc_copy_stage"
 
 
 def _write(
-    session: Session, target: str, table: Table, columns: list[str], rows: list[dict[str, Any]]
+    session: Session,
+    target: str,
+    table: Table,
+    columns: list[str],
+    rows: list[dict[str, Any]],
+    ids: Sequence[int] | None = None,
 ) -> None:
+    """COPY the rows' `columns` into `target`; with `ids`, each row's id first (the same order)."""
     json_columns = {name for name in columns if isinstance(table.c[name].type, JSON)}
     quote = session.get_bind().dialect.identifier_preparer.quote
-    names = ", ".join(quote(name) for name in columns)
+    names = ", ".join(quote(name) for name in (["id", *columns] if ids is not None else columns))
     raw = session.connection().connection.driver_connection  # psycopg, in this transaction
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([Jsonb(row[name]) if name in json_columns else row[name] for name in columns])
+        for index, row in enumerate(rows):
+            line = [Jsonb(row[name]) if name in json_columns else row[name] for name in columns]
+            copy.write_row(line if ids is None else [ids[index], *line])
+
+
+def copy_numbered(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """COPY the rows with ids drawn first from the table's own id sequence (one query for them
+    all), and return those ids in order: what INSERT ... RETURNING id tells, without its
+    multi-row VALUES statements, which psycopg parses client-side per placeholder (half a big
+    portal's dataset write, profiled). The ids are the sequence's, so concurrent writers never
+    collide, as with the column's default."""
+    target = session.get_bind().dialect.identifier_preparer.format_table(table)
+    raw = session.connection().connection.driver_connection
+    numbered = raw.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (target, len(rows))
+    )
+    ids = [pk for (pk,) in numbered]
+    _write(session, target, table, list(rows[0]), rows, ids)
+    return ids
 
 
 def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -37,8 +61,11 @@ def copy_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> Non
     _write(session, preparer.format_table(table), table, list(rows[0]), rows)
 
 
-def copy_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """COPY the rows into a staging table, then add those whose `keys` are not taken yet."""
+def copy_new_rows(
+    session: Session, table: Table, rows: list[dict[str, Any]], keys: list[str], returning: Sequence[str] = ()
+) -> list[tuple[Any, ...]]:
+    """COPY the rows into a staging table, then add those whose `keys` are not taken yet; the
+    `returning` columns of the rows this call added (none for a row a concurrent writer took)."""
     preparer = session.get_bind().dialect.identifier_preparer
     columns = list(rows[0])
     names = ", ".join(preparer.quote(name) for name in columns)
@@ -47,7 +74,11 @@ def copy_new_rows(session: Session, table: Table, rows: list[dict[str, Any]], ke
     raw.execute(f"CREATE TEMP TABLE {STAGE} ON COMMIT DROP AS SELECT {names} FROM {target} WITH NO DATA")
     _write(session, STAGE, table, columns, rows)
     conflict = ", ".join(preparer.quote(name) for name in keys)
-    raw.execute(
-        f"INSERT INTO {target} ({names}) SELECT {names} FROM {STAGE} ON CONFLICT ({conflict}) DO NOTHING"
+    back = f" RETURNING {', '.join(preparer.quote(name) for name in returning)}" if returning else ""
+    added = raw.execute(
+        f"INSERT INTO {target} ({names}) SELECT {names} FROM {STAGE} "
+        f"ON CONFLICT ({conflict}) DO NOTHING{back}"
     )
+    made = added.fetchall() if returning else []
     raw.execute(f"DROP TABLE {STAGE}")
+    return made

@@ -145,12 +145,20 @@ _RESULT_KEY = ["portal_id", "digest"]  # the unique key a concurrent writer's eq
 
 def insert_results(session: Session, portal_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
     """digest -> id of these new result rows, once stored (by this write or a concurrent one).
-    SQLite numbers them as it inserts them; elsewhere the ids are looked up after the insert."""
+    SQLite numbers them as it inserts them; PostgreSQL returns those of the rows it added and
+    looks up only the rest; elsewhere the ids are looked up after the insert."""
     if not rows:
         return {}
     numbered = sqlite_bulk.insert_numbered(session, CheckResultRow.__table__, rows, _RESULT_KEY)
     if numbered is not None:
         return {row["digest"]: pk for row, pk in zip(rows, numbered, strict=True)}
+    if is_postgresql(session):  # the ids of the rows added come back; only others are looked up
+        from wwc_pipeline.warehouse import pg_copy
+
+        table = CheckResultRow.__table__
+        ids = dict(pg_copy.copy_new_rows(session, table, rows, _RESULT_KEY, ["digest", "id"]))
+        taken = [row["digest"] for row in rows if row["digest"] not in ids]  # by a concurrent writer
+        return {**ids, **result_ids(session, portal_id, taken)}
     bulk_insert_new(session, CheckResultRow, rows, _RESULT_KEY)  # (or a concurrent writer did)
     return result_ids(session, portal_id, [row["digest"] for row in rows])
 

@@ -118,10 +118,16 @@ def bulk_insert_new(session: Session, model: type, rows: list[dict], keys: list[
 def insert_returning(session: Session, model: type, rows: list[dict], returning: list[str]) -> list[Any]:
     """Bulk INSERT ... RETURNING `returning` columns (Core, one executemany). When they are the id
     and columns of the rows themselves, SQLite numbers the rows as it inserts them instead
-    (sqlite_bulk.insert_numbered: no RETURNING round through SQLAlchemy's result rows)."""
+    (sqlite_bulk.insert_numbered: no RETURNING round through SQLAlchemy's result rows), and
+    PostgreSQL COPYs them with ids drawn from their sequence (pg_copy.copy_numbered)."""
     table = model.__table__
     if rows and returning[0] == "id" and all(name in rows[0] for name in returning[1:]):
-        numbered = sqlite_bulk.insert_numbered(session, table, rows)
+        if is_postgresql(session) and all(row.keys() == rows[0].keys() for row in rows):
+            from wwc_pipeline.warehouse import pg_copy
+
+            numbered = pg_copy.copy_numbered(session, table, rows)
+        else:
+            numbered = sqlite_bulk.insert_numbered(session, table, rows)
         if numbered is not None:
             made = namedtuple("Inserted", returning)  # attribute and tuple access, as Row gives
             return [
