@@ -5,37 +5,24 @@ by a concurrent writer get that writer's ids."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, insert, select, text
+from sqlalchemy import MetaData, insert, select, text
 from sqlalchemy.orm import Session
 
 from tests.test_warehouse import start
-from tests.test_warehouse_bulk import ROWS
+from tests.test_warehouse_bulk import ROWS, table
 from tests.test_warehouse_postgres import wh  # noqa: F401 - the fixture: a warehouse in its own schema
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.digests import check_result_digest_of_text
-from wwc_pipeline.warehouse.models import CheckResultRow, Dataset, JSONType, UtcTime
+from wwc_pipeline.warehouse.models import CheckResultRow, Dataset
 from wwc_pipeline.warehouse.result_writes import insert_results
 from wwc_pipeline.warehouse.writes import ensure_portal, insert_returning
 
 pytestmark = pytest.mark.postgres
 
 
-def bulk_table(metadata: MetaData, name: str) -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("key", String(10), unique=True),
-        Column("number", Integer),
-        Column("value", JSONType, nullable=True),
-        Column("at", UtcTime, nullable=True),
-        Column("note", Text),
-    )
-
-
 def test_numbered_copy_stores_what_insert_returning_stores(wh: Warehouse) -> None:  # noqa: F811
     metadata = MetaData()
-    ours, theirs = bulk_table(metadata, "ours"), bulk_table(metadata, "theirs")
+    ours, theirs = table(metadata, "ours"), table(metadata, "theirs")
     metadata.create_all(wh.engine)
     ours_model = type("Ours", (), {"__table__": ours})
     columns = "key, number, value, at, note"
