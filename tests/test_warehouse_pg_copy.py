@@ -97,3 +97,21 @@ def test_results_taken_by_a_concurrent_writer_get_its_ids(wh: Warehouse) -> None
         stored = {digest: pk for digest, pk in session.execute(query)}
     assert len(stored) == 5  # the two taken were not written twice
     assert ids == stored
+
+
+def test_rows_naming_different_columns_or_their_own_ids_are_left_to_sqlalchemy(wh: Warehouse) -> None:  # noqa: F811
+    from wwc_pipeline.warehouse.pg_copy import copy_numbered
+
+    metadata = MetaData()
+    ours = table(metadata, "ours")
+    metadata.create_all(wh.engine)
+    ours_model = type("Ours", (), {"__table__": ours})
+    with Session(wh.engine) as session:
+        assert copy_numbered(session, ours, [{"key": "a", "number": 1}, {"key": "b", "note": "n"}]) is None
+        assert copy_numbered(session, ours, [{"id": 7, "key": "c"}]) is None
+        assert session.execute(text("SELECT COUNT(*) FROM ours")).scalar() == 0  # nothing done
+        made = insert_returning(
+            session, ours_model, [{"id": 7, "key": "c"}, {"id": 9, "key": "d"}], ["id", "key"]
+        )
+        assert [(row.id, row.key) for row in made] == [(7, "c"), (9, "d")]
+        assert list(session.execute(text("SELECT id, key FROM ours ORDER BY id"))) == [(7, "c"), (9, "d")]

@@ -39,12 +39,15 @@ def _write(
             copy.write_row(line if ids is None else [ids[index], *line])
 
 
-def copy_numbered(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def copy_numbered(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int] | None:
     """COPY the rows with ids drawn first from the table's own id sequence (one query for them
     all), and return those ids in order: what INSERT ... RETURNING id tells, without its
     multi-row VALUES statements, which psycopg parses client-side per placeholder (half a big
     portal's dataset write, profiled). The ids are the sequence's, so concurrent writers never
-    collide, as with the column's default."""
+    collide, as with the column's default. None, with nothing done, when the rows name different
+    columns or an id of their own."""
+    if "id" in rows[0] or any(row.keys() != rows[0].keys() for row in rows):
+        return None
     target = session.get_bind().dialect.identifier_preparer.format_table(table)
     raw = session.connection().connection.driver_connection
     numbered = raw.execute(

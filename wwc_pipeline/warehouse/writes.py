@@ -122,7 +122,7 @@ def insert_returning(session: Session, model: type, rows: list[dict], returning:
     PostgreSQL COPYs them with ids drawn from their sequence (pg_copy.copy_numbered)."""
     table = model.__table__
     if rows and returning[0] == "id" and all(name in rows[0] for name in returning[1:]):
-        if is_postgresql(session) and all(row.keys() == rows[0].keys() for row in rows):
+        if is_postgresql(session):
             from wwc_pipeline.warehouse import pg_copy
 
             numbered = pg_copy.copy_numbered(session, table, rows)
