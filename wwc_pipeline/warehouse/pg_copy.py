@@ -3,7 +3,9 @@
 psycopg's executemany sends one Bind/Execute per row and multi-row VALUES statements cost a
 slow client-side parse per placeholder; COPY streams the rows in one command. Rows that may
 already exist (content-addressed ones) go through a staging table and one INSERT ... SELECT
-... ON CONFLICT DO NOTHING, so a concurrent writer storing the same row is not an error. JSON
+... ON CONFLICT DO NOTHING, so a concurrent writer storing the same row is not an error (its
+RETURNING gives the ids of the rows added). Rows whose ids the caller needs take them from their
+table's sequence before the COPY, instead of INSERT ... RETURNING (`copy_numbered`). JSON
 goes through the connection's own serializer (the engine's `digests.stored_json`), so a
 `JSONText` is sent as it is.
 """
