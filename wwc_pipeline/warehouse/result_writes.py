@@ -152,15 +152,11 @@ def insert_results(session: Session, portal_id: int, rows: list[dict[str, Any]])
     numbered = sqlite_bulk.insert_numbered(session, CheckResultRow.__table__, rows, _RESULT_KEY)
     if numbered is not None:
         return {row["digest"]: pk for row, pk in zip(rows, numbered, strict=True)}
-    if is_postgresql(session):  # the ids of the rows added come back; only others are looked up
-        from wwc_pipeline.warehouse import pg_copy
-
-        table = CheckResultRow.__table__
-        ids = dict(pg_copy.copy_new_rows(session, table, rows, _RESULT_KEY, ["digest", "id"]))
-        taken = [row["digest"] for row in rows if row["digest"] not in ids]  # by a concurrent writer
-        return {**ids, **result_ids(session, portal_id, taken)}
-    bulk_insert_new(session, CheckResultRow, rows, _RESULT_KEY)  # (or a concurrent writer did)
-    return result_ids(session, portal_id, [row["digest"] for row in rows])
+    # PostgreSQL tells the ids of the rows it added; the others (a concurrent writer's, or all of
+    # them where the database tells none) are looked up
+    added = dict(bulk_insert_new(session, CheckResultRow, rows, _RESULT_KEY, ["digest", "id"]))
+    unknown = [row["digest"] for row in rows if row["digest"] not in added]
+    return {**added, **result_ids(session, portal_id, unknown)}
 
 
 _SETS = ResultSet.__table__.c

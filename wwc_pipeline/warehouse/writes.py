@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import namedtuple
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlparse
 
@@ -98,21 +98,23 @@ def insert_new_returning(
     return list(session.execute(statement.returning(*(table.c[name] for name in returning)), rows))
 
 
-def bulk_insert_new(session: Session, model: type, rows: list[dict], keys: list[str]) -> None:
+def bulk_insert_new(
+    session: Session, model: type, rows: list[dict], keys: list[str], returning: Sequence[str] = ()
+) -> list[tuple]:
     """Many rows at once, skipping those whose `keys` are taken (by a concurrent writer): COPY
     through a staging table on PostgreSQL, executemany of INSERT ... ON CONFLICT DO NOTHING on
-    SQLite."""
+    SQLite. The `returning` columns of the rows added, where the database tells them in the same
+    statement (PostgreSQL); elsewhere none: the caller looks up what it needs."""
     if not rows:
-        return
+        return []
     if is_postgresql(session):
         from wwc_pipeline.warehouse import pg_copy
 
-        pg_copy.copy_new_rows(session, model.__table__, rows, keys)
-        return
-    if sqlite_bulk.executemany(session, model.__table__, rows, keys):
-        return
-    statement = upsert_dialect(session).insert(model.__table__).on_conflict_do_nothing(index_elements=keys)
-    session.execute(statement, rows)
+        return pg_copy.copy_new_rows(session, model.__table__, rows, keys, returning)
+    if not sqlite_bulk.executemany(session, model.__table__, rows, keys):
+        statement = upsert_dialect(session).insert(model.__table__)
+        session.execute(statement.on_conflict_do_nothing(index_elements=keys), rows)
+    return []
 
 
 def insert_returning(session: Session, model: type, rows: list[dict], returning: list[str]) -> list[Any]:
