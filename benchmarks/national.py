@@ -201,6 +201,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
         "evaluation_workers": args.evaluation_workers,
         **({} if args.writer_processes is None else {"writer_processes": args.writer_processes}),
         **({} if args.quality_workers is None else {"quality_workers": args.quality_workers}),
+        **({} if args.replay_workers is None else {"replay_workers": args.replay_workers}),
         "dask_workers": 2,
     }
 
@@ -257,6 +258,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--quality-workers", type=int, default=None, help="concurrency.quality_workers (default: auto)"
+    )
+    parser.add_argument(
+        "--replay-workers", type=int, default=None, help="concurrency.replay_workers (default: auto)"
     )
     parser.add_argument(
         "--reruns", type=int, default=1, help="unchanged re-runs after the first (2: the steady state too)"

@@ -32,6 +32,7 @@ from wwc_pipeline.flows.portal_tasks import (
 
 from wwc_pipeline import collector, portal_steps
 from wwc_pipeline.config import Concurrency, CriteriaConfig
+from wwc_pipeline.incremental import DeferredReplay
 from wwc_pipeline.pipeline import one_line
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
 from wwc_pipeline.prefect_local import on_temporary_server
@@ -111,7 +112,8 @@ class PortalDriver:
     def _note_size(self, label: str, harvest: Any) -> None:
         try:
             snapshot = handoff.claim(harvest.result(raise_on_failure=False))
-            self._harvested[label] = len(snapshot.records)
+            # a deferred replay's records are rebuilt in the replay worker, not in this process
+            self._harvested[label] = 0 if isinstance(snapshot, DeferredReplay) else len(snapshot.records)
         except Exception:  # noqa: BLE001 - a failed harvest holds no catalog
             self._harvested[label] = 0
 

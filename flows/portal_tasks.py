@@ -6,8 +6,8 @@ would cost more than the work). A harvest carries the tag `host:<host:port>`: an
 Prefect server can put a tag concurrency limit on it (`prefect concurrency-limit create ...`);
 the HTTP client holds the same per-host limit itself in every process.
 
-Process-wide resources (the HTTP client, the warehouse, the evaluation pool, the row-quality
-pool) are made once per process on first use, so tasks running on Dask workers make their own.
+Process-wide resources (the HTTP client, the warehouse, the evaluation, row-quality and replay
+pools) are made once per process on first use, so tasks running on Dask workers make their own.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ from wwc_pipeline.config import Concurrency, CriteriaConfig
 from wwc_pipeline.evaluation_pool import EvaluationPool
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.http_waits import retry_backoff_default
+from wwc_pipeline.incremental import DeferredReplay
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
 from wwc_pipeline.portal_writer import PortalWriter
 from wwc_pipeline.quality_pool import QualityPool
+from wwc_pipeline.replay_pool import ReplayPool
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.retry_rules import worth_retrying
 from wwc_pipeline.warehouse import Warehouse
@@ -55,6 +57,7 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
             settings.evaluation_workers,
             settings.writer_processes,
             settings.quality_workers,
+            settings.replay_workers,
             backoff,
         )
     )
@@ -75,6 +78,7 @@ def resources(settings: Concurrency) -> tuple[HttpClient, Warehouse, EvaluationP
                 pool=EvaluationPool(settings.evaluation_workers),
                 writer=PortalWriter(warehouse, settings.writer_processes or 0),  # None: not decided, 0
                 quality=QualityPool(settings.quality_workers or 0),  # started at the first sample
+                replays=ReplayPool(warehouse.url, settings.replay_workers or 0),  # at the first replay
             )
         return _resources["client"], _resources["warehouse"], _resources["pool"]
 
@@ -93,6 +97,13 @@ def quality_pool(settings: Concurrency) -> QualityPool:
         return _resources["quality"]
 
 
+def replay_pool(settings: Concurrency) -> ReplayPool:
+    """This process's replay pool (`concurrency.replay_workers`), made with the resources."""
+    resources(settings)
+    with _lock:
+        return _resources["replays"]
+
+
 def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
     """SQLite takes one writer at a time: this process's write steps queue here rather than on
     the database's busy timeout (a big portal's write can outlast it). PostgreSQL writes in parallel."""
@@ -100,7 +111,7 @@ def one_writer(warehouse: Warehouse) -> AbstractContextManager[Any]:
 
 
 def close_resources() -> None:
-    for name in ("client", "pool", "writer", "quality"):
+    for name in ("client", "pool", "writer", "quality", "replays"):
         if name in _resources:
             _resources.pop(name).close()
     _resources.clear()
@@ -131,9 +142,13 @@ def _retry_when_worth_it(_task: Any, _run: Any, state: Any) -> bool:
     retry_condition_fn=_retry_when_worth_it,
     timeout_seconds=HARVEST_TIMEOUT_S,
 )
-def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot | Parked:
+def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot | DeferredReplay | Parked:
     client, warehouse, _ = resources(settings)
-    return _hand_over(job, "snapshot", portal_steps.harvest(job, client, warehouse), settings)
+    # in threads, a replay the pool takes is only revalidated here: the pool rebuilds its records
+    replays = replay_pool(settings)
+    deferred = settings.task_runner == "threads" and replays.takes(job.portal, client, job.as_of)
+    snapshot = portal_steps.harvest(job, client, warehouse, rebuild=not deferred)
+    return _hand_over(job, "snapshot", snapshot, settings)
 
 
 @task(
@@ -146,9 +161,18 @@ def evaluate_task(
     job: PortalJob, snapshot: CatalogSnapshot | Parked, settings: Concurrency
 ) -> PortalOutcome | Parked:
     client, warehouse, pool = resources(settings)
+    harvested = claim(snapshot)
+    if isinstance(harvested, DeferredReplay):  # every page 304: rebuilt and evaluated by the pool
+        replayed = replay_pool(settings).evaluate(job, harvested)
+        if replayed is not None:  # the write reads the snapshot the pool sent back
+            outcome, harvested = replayed
+            park(key_of(job), "snapshot", harvested)
+            return _hand_over(job, "outcome", outcome, settings)
+        harvested = portal_steps.harvest(job, client, warehouse)  # not rebuilt whole: harvested anew
+        park(key_of(job), "snapshot", harvested)
     quality = quality_pool(settings)
     outcome = portal_steps.evaluate(
-        job, claim(snapshot), client, warehouse, metrics=pool.metrics, row_validator=quality.validator
+        job, harvested, client, warehouse, metrics=pool.metrics, row_validator=quality.validator
     )
     return _hand_over(job, "outcome", outcome, settings)
 

@@ -163,6 +163,9 @@ class Concurrency(BaseModel):
     # rows (0: in the task's thread; None, the default: 1 for `AUTO_PROCESSES_FROM` portals or more)
     writer_processes: int | None = Field(0, ge=0, le=8)
     quality_workers: int | None = Field(None, ge=0, le=64)
+    # processes rebuilding and evaluating catalogs whose every page answered 304 (replay_pool.py;
+    # None, the default: 1 for `AUTO_PROCESSES_FROM` portals or more, else 0: in the task's thread)
+    replay_workers: int | None = Field(None, ge=0, le=8)
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
@@ -182,6 +185,7 @@ class Concurrency(BaseModel):
             update={
                 "writer_processes": self.writer_processes or 0,
                 "quality_workers": auto if self.quality_workers is None else self.quality_workers,
+                "replay_workers": auto if self.replay_workers is None else self.replay_workers,
             }
         )
 

@@ -4,9 +4,11 @@ The harvest notes each catalog request and its validators (http_conditional.Vali
 the warehouse keeps them on the snapshot (`harvest_replay`). Next run, before harvesting, the
 same requests go out again with If-None-Match / If-Modified-Since: when all answer 304 and the
 portal's harvest settings and this code are the same (`harvest_fingerprint`), the previous
-snapshot's records are rebuilt from the warehouse and the checks run on them as on a harvest.
-Otherwise, and for portals that send no validators, the catalog is harvested in full; when that
-harvest read byte for byte the answers of the previous one, its results are reused all the same.
+snapshot's records are rebuilt from the warehouse and the checks run on them as on a harvest
+(in the nightly, possibly in a worker process: the harvest then hands over a `DeferredReplay`,
+replay_pool.py). Otherwise, and for portals that send no validators, the catalog is harvested
+in full; when that harvest read byte for byte the answers of the previous one, its results are
+reused all the same.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from wwc_pipeline import __version__
@@ -57,23 +61,14 @@ def replay_source(portal: Any, warehouse: Any, city_id: str, run_id: int) -> Any
     return warehouse.replay_source(city_id, portal.platform, portal.url, run_id)
 
 
-def unchanged_snapshot(portal: Any, client: Any, warehouse: Any, source: Any) -> CatalogSnapshot | None:
-    """The previous snapshot's harvest again when every one of its pages answers 304, else None."""
+def unchanged_snapshot(portal: Any, client: Any, source: Any) -> DeferredReplay | None:
+    """The previous snapshot, to be replayed, when every one of its pages answers 304, else None."""
     if source is None or client is None or source.fingerprint != harvest_fingerprint(portal):
         return None
     pages = [PageValidator.from_json(page) for page in source.pages or []]
     deadline = getattr(portal, "harvest_deadline_s", None)
     view = client.for_portal(portal).within(deadline, "the harvest deadline")
-    if not revalidate(view, pages):
-        return None
-    snapshot = warehouse.reused_snapshot(source.snapshot_id)
-    if snapshot is not None:
-        log.info(
-            "%s: every catalog page answered 304; records of snapshot %s reused",
-            portal.url,
-            source.snapshot_id,
-        )
-    return snapshot
+    return DeferredReplay(source.snapshot_id) if revalidate(view, pages) else None
 
 
 def same_answers(portal: Any, snapshot: CatalogSnapshot, warehouse: Any, source: Any) -> CatalogSnapshot:
@@ -95,18 +90,46 @@ def same_answers(portal: Any, snapshot: CatalogSnapshot, warehouse: Any, source:
     return snapshot
 
 
-def harvest_or_reuse(portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int) -> CatalogSnapshot:
+def harvest_or_reuse(
+    portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int, rebuild: bool = True
+) -> CatalogSnapshot | DeferredReplay:
     """The previous harvest when the catalog did not change (all pages 304, or the same answers
-    to a full harvest), else a full harvest."""
+    to a full harvest), else a full harvest. Without `rebuild`, a catalog whose every page
+    answered 304 comes back as a `DeferredReplay` (its records rebuilt where it is evaluated)."""
     from wwc_pipeline.pipeline import harvest_portal, utc_now
 
     started = utc_now()
     source = replay_source(portal, warehouse, city_id, run_id)
-    snapshot = unchanged_snapshot(portal, client, warehouse, source)
-    if snapshot is None:
-        return same_answers(portal, harvest_portal(portal, client), warehouse, source)
-    snapshot.started_at, snapshot.finished_at = started, utc_now()
-    return snapshot
+    replay = unchanged_snapshot(portal, client, source)
+    if replay is not None:
+        replay.started_at, replay.finished_at = started, utc_now()
+        snapshot = replay.rebuilt(warehouse) if rebuild else replay
+        if snapshot is not None:
+            return snapshot
+    return same_answers(portal, harvest_portal(portal, client), warehouse, source)
+
+
+@dataclass
+class DeferredReplay:
+    """Every catalog page of the portal answered 304: its records are snapshot `snapshot_id`'s,
+    to be rebuilt from the warehouse by whoever evaluates them (`replay_pool`: a worker process)."""
+
+    snapshot_id: int
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def rebuilt(self, warehouse: Any) -> CatalogSnapshot | None:
+        """The snapshot with its records, timed as the revalidation was; None when they cannot be
+        rebuilt whole (`Warehouse.reused_snapshot`)."""
+        snapshot = warehouse.reused_snapshot(self.snapshot_id)
+        if snapshot is not None:
+            log.info(
+                "%s: every catalog page answered 304; records of snapshot %s reused",
+                snapshot.portal,
+                self.snapshot_id,
+            )
+            snapshot.started_at, snapshot.finished_at = self.started_at, self.finished_at
+        return snapshot
 
 
 # Metrics whose result depends on the as-of time as well as on the record: recomputed on every

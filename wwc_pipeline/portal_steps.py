@@ -18,7 +18,7 @@ from typing import Any
 from wwc_pipeline import pipeline, progress
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
-from wwc_pipeline.incremental import harvest_or_reuse, portal_context
+from wwc_pipeline.incremental import DeferredReplay, harvest_or_reuse, portal_context
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
 from wwc_pipeline.scoring import PortalEvidence, score_city
@@ -63,11 +63,14 @@ def portal_jobs(city: CityConfig, run_id: int, as_of: datetime) -> list[PortalJo
     return [PortalJob(city.id, city.name, run_id, portal, as_of, departments) for portal in city.portals]
 
 
-def harvest(job: PortalJob, client: Any, warehouse: Any = None) -> CatalogSnapshot:
+def harvest(
+    job: PortalJob, client: Any, warehouse: Any = None, rebuild: bool = True
+) -> CatalogSnapshot | DeferredReplay:
     """Page through the portal's catalog (raises on failure: the task's retry rules decide); with
-    the warehouse, a catalog whose every page answers 304 is the previous snapshot's again."""
+    the warehouse, a catalog whose every page answers 304 is the previous snapshot's again
+    (without `rebuild`, a `DeferredReplay`: its records are rebuilt where it is evaluated)."""
     progress.report("portal", city=job.city_id, portal=job.portal.url, state="harvesting")
-    return harvest_or_reuse(job.portal, client, warehouse, job.city_id, job.run_id)
+    return harvest_or_reuse(job.portal, client, warehouse, job.city_id, job.run_id, rebuild)
 
 
 def evaluate(

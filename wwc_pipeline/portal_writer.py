@@ -23,18 +23,13 @@ from wwc_pipeline import collector
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.writes import PortalWriteStats
-from wwc_pipeline.worker_processes import may_start_processes, spawn_pool
-
-_worker_warehouse: dict[str, Warehouse] = {}  # in a worker: its warehouse, by URL
+from wwc_pipeline.worker_processes import may_start_processes, spawn_pool, worker_warehouse
 
 
 def write_in_worker(url: str, args: tuple, kwargs: dict[str, Any]) -> PortalWriteStats:
     """In a worker: `record_portal` on this process's warehouse for `url` (made once)."""
-    warehouse = _worker_warehouse.get(url)
-    if warehouse is None:
-        warehouse = _worker_warehouse[url] = Warehouse(url)
     collector.give_back_freed_memory()  # the previous portal's snapshot and results, freed by now
-    return warehouse.record_portal(*args, **kwargs)
+    return worker_warehouse(url).record_portal(*args, **kwargs)
 
 
 def for_writer_process(snapshot: Any, reused: Any) -> tuple[Any, Any]:

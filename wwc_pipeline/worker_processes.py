@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 PARENT_CHECK_S = 0.5
 
@@ -34,3 +35,16 @@ def spawn_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
     )
+
+
+_warehouses: dict[str, Any] = {}  # in a worker: its warehouse, by URL
+
+
+def worker_warehouse(url: str) -> Any:
+    """In a worker: this process's own warehouse for `url` (made once: its engine and pool stay)."""
+    from wwc_pipeline.warehouse import Warehouse
+
+    warehouse = _warehouses.get(url)
+    if warehouse is None:
+        warehouse = _warehouses[url] = Warehouse(url)
+    return warehouse
