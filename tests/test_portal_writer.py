@@ -51,7 +51,7 @@ def test_a_dead_writer_process_fails_its_write_in_one_line_and_the_next_write_wo
     try:
         first = write(writer, run_id, portal_input)
         counts = row_counts(warehouse)
-        (worker,) = writer._pool()._processes.values()  # the worker that wrote
+        (worker,) = writer._workers.executor()._processes.values()  # the worker that wrote
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(10)
         with pytest.raises(WarehouseError, match="writer process stopped") as raised:

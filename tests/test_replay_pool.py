@@ -190,7 +190,7 @@ def test_a_dead_replay_worker_fails_its_evaluation_in_one_line_and_the_next_one_
     pool = ReplayPool(url, 1)
     try:
         assert pool.evaluate(job_of(url), DeferredReplay(12345)) is None  # the worker is up
-        (worker,) = pool._executor._processes.values()
+        (worker,) = pool._workers.executor()._processes.values()
         os.kill(worker.pid, signal.SIGKILL)
         worker.join(10)
         with pytest.raises(WarehouseError, match="replay worker process stopped") as raised:

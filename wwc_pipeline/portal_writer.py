@@ -15,15 +15,18 @@ it writes in the calling thread. A worker that dies fails the write that was in 
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from wwc_pipeline import collector
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.engine import WarehouseError
 from wwc_pipeline.warehouse.writes import PortalWriteStats
-from wwc_pipeline.worker_processes import may_start_processes, spawn_pool, worker_warehouse
+from wwc_pipeline.worker_processes import WorkerPool, worker_warehouse
+
+WRITER_STOPPED = (
+    "the warehouse writer process stopped before the portal's write finished (out of memory?); "
+    "nothing of this write was kept"
+)
 
 
 def write_in_worker(url: str, args: tuple, kwargs: dict[str, Any]) -> PortalWriteStats:
@@ -53,13 +56,8 @@ class PortalWriter:
         if processes < 0:
             raise ValueError(f"writer processes must be 0 or more, got {processes}")
         self.warehouse = warehouse
-        self.processes = processes if may_start_processes() else 0
-        self._executor: ProcessPoolExecutor | None = None
-
-    def _pool(self) -> ProcessPoolExecutor:
-        if self._executor is None:
-            self._executor = spawn_pool(self.processes)
-        return self._executor
+        self._workers = WorkerPool(processes, WRITER_STOPPED, WarehouseError)
+        self.processes = self._workers.workers
 
     def record_portal(self, *args: Any, **kwargs: Any) -> PortalWriteStats:
         if not self.processes:
@@ -67,16 +65,7 @@ class PortalWriter:
         run_id, city_id, platform, portal_url, snapshot, *rest = args
         snapshot, kwargs["reused"] = for_writer_process(snapshot, kwargs.get("reused"))
         args = (run_id, city_id, platform, portal_url, snapshot, *rest)
-        try:
-            return self._pool().submit(write_in_worker, self.warehouse.url, args, kwargs).result()
-        except BrokenProcessPool:
-            self.close()  # the next write starts a new worker
-            raise WarehouseError(
-                "the warehouse writer process stopped before the portal's write finished "
-                "(out of memory?); nothing of this write was kept"
-            ) from None
+        return self._workers.call(write_in_worker, self.warehouse.url, args, kwargs)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        self._workers.close()

@@ -20,9 +20,6 @@ rebuilt and evaluated in the task's thread, as before.
 from __future__ import annotations
 
 import dataclasses
-import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from wwc_pipeline import collector, registry
@@ -32,9 +29,13 @@ from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.portal_writer import for_writer_process
 from wwc_pipeline.results import PortalContext
 from wwc_pipeline.warehouse.engine import WarehouseError
-from wwc_pipeline.worker_processes import may_start_processes, spawn_pool, worker_warehouse
+from wwc_pipeline.worker_processes import WorkerPool, worker_warehouse
 
 Replayed = tuple[PortalOutcome, CatalogSnapshot]
+REPLAY_STOPPED = (
+    "the replay worker process stopped before the portal's evaluation finished (out of memory?); "
+    "nothing of it was kept"
+)
 
 
 def waits_on_portal(portal: Any, client: Any, as_of: Any = None) -> bool:
@@ -108,9 +109,8 @@ class ReplayPool:
         if workers < 0:
             raise ValueError(f"replay workers must be 0 or more, got {workers}")
         self.url = url
-        self.workers = workers if may_start_processes() else 0
-        self._executor: ProcessPoolExecutor | None = None
-        self._lock = threading.Lock()  # task threads ask at once: one executor
+        self._workers = WorkerPool(workers, REPLAY_STOPPED, WarehouseError)
+        self.workers = self._workers.workers
 
     def takes(self, portal: Any, client: Any, as_of: Any = None) -> bool:
         """Whether this portal's 304 replay is to be evaluated by the pool."""
@@ -118,21 +118,7 @@ class ReplayPool:
 
     def evaluate(self, job: Any, deferred: DeferredReplay) -> Replayed | None:
         """The replay rebuilt and evaluated by a worker (`replay_in_worker`)."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = spawn_pool(self.workers)
-            executor = self._executor
-        try:
-            return executor.submit(replay_in_worker, self.url, job, deferred).result()
-        except BrokenProcessPool:
-            self.close()  # the next replay starts a new worker
-            raise WarehouseError(
-                "the replay worker process stopped before the portal's evaluation finished "
-                "(out of memory?); nothing of it was kept"
-            ) from None
+        return self._workers.call(replay_in_worker, self.url, job, deferred)
 
     def close(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True, cancel_futures=True)
+        self._workers.close()
