@@ -103,7 +103,8 @@ def replay_in_worker(url: str, job: Any, deferred: DeferredReplay) -> Replayed |
 
 
 class ReplayPool:
-    """Replays rebuilt and evaluated in `workers` worker processes (0: in the calling thread)."""
+    """Replays rebuilt and evaluated in `workers` worker processes (0: `takes` declines every
+    portal, and each replay is rebuilt and evaluated in its task's thread)."""
 
     def __init__(self, url: str, workers: int = 0) -> None:
         if workers < 0:
