@@ -173,6 +173,21 @@ def match_datasets(previous: Sequence[DatasetRecord], current: Sequence[DatasetR
     for dataset_id in [dataset_id for dataset_id in new if dataset_id in old]:
         matching.pairs[dataset_id] = dataset_id
         del old[dataset_id], new[dataset_id]
+    if old and new:  # a side with nothing left (steady: every id matched as it is) has no pair to make
+        _match_rest(previous, current, old, new, matching)
+    matching.added = list(new)
+    matching.removed = list(old)
+    return matching
+
+
+def _match_rest(
+    previous: Sequence[DatasetRecord],
+    current: Sequence[DatasetRecord],
+    old: dict[str, DatasetRecord],
+    new: dict[str, DatasetRecord],
+    matching: Matching,
+) -> None:
+    """The rules after the exact id, in order, over the records still unmatched on both sides."""
     _match_on("identifier_without_scheme", lambda r: without_scheme(r.dataset_id) or None, old, new, matching)
     _match_on("platform_key", platform_key, old, new, matching)
     _match_on("platform_key", _with_created, old, new, matching)
@@ -186,9 +201,6 @@ def match_datasets(previous: Sequence[DatasetRecord], current: Sequence[DatasetR
         new,
         matching,
     )
-    matching.added = list(new)
-    matching.removed = list(old)
-    return matching
 
 
 def _unique_titles(records: Sequence[DatasetRecord]) -> set[str]:
