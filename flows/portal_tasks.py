@@ -30,6 +30,7 @@ from wwc_pipeline.http import HttpClient
 from wwc_pipeline.http_waits import retry_backoff_default
 from wwc_pipeline.incremental import DeferredReplay
 from wwc_pipeline.model import CatalogSnapshot
+from wwc_pipeline.pending_outcome import PendingOutcome
 from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
@@ -159,7 +160,7 @@ def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot | Def
 )
 def evaluate_task(
     job: PortalJob, snapshot: CatalogSnapshot | Parked, settings: Concurrency
-) -> PortalOutcome | Parked:
+) -> PortalOutcome | PendingOutcome | Parked:
     client, warehouse, pool = resources(settings)
     harvested = claim(snapshot)
     if isinstance(harvested, DeferredReplay):  # every page 304: rebuilt and evaluated by the pool
@@ -171,8 +172,12 @@ def evaluate_task(
         harvested = portal_steps.harvest(job, client, warehouse)  # not rebuilt whole: harvested anew
         park(key_of(job), "snapshot", harvested)
     quality = quality_pool(settings)
+    # in threads, the write may start while the portal checks wait (a PendingOutcome): in this
+    # process, for a writer process cannot wait on this one's checks
+    pending = bool(settings.write_during_checks) and settings.task_runner == "threads"
+    pending = pending and not settings.writer_processes
     outcome = portal_steps.evaluate(
-        job, harvested, client, warehouse, metrics=pool.metrics, row_validator=quality.validator
+        job, harvested, client, warehouse, pool.metrics, quality.validator, pending=pending
     )
     return _hand_over(job, "outcome", outcome, settings)
 
@@ -186,7 +191,7 @@ def evaluate_task(
 def write_task(
     job: PortalJob,
     snapshot: CatalogSnapshot | Parked,
-    outcome: PortalOutcome | Parked,
+    outcome: PortalOutcome | PendingOutcome | Parked,
     settings: Concurrency,
     task_runs: dict[str, str],
 ) -> PortalDone:

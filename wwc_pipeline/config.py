@@ -166,6 +166,10 @@ class Concurrency(BaseModel):
     # processes rebuilding and evaluating catalogs whose every page answered 304 (replay_pool.py;
     # None, the default: 1 for `AUTO_PROCESSES_FROM` portals or more, else 0: in the task's thread)
     replay_workers: int | None = Field(None, ge=0, le=8)
+    # write a fresh harvest's dataset results while its portal checks still wait on the portal
+    # (pending_outcome.py): the write holds the warehouse (SQLite's one writer) until the checks
+    # end, so None, the default, means only for a run of one portal (`wwc scan` of a one-portal city)
+    write_during_checks: bool | None = None
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
@@ -186,6 +190,9 @@ class Concurrency(BaseModel):
                 "writer_processes": self.writer_processes or 0,
                 "quality_workers": auto if self.quality_workers is None else self.quality_workers,
                 "replay_workers": auto if self.replay_workers is None else self.replay_workers,
+                "write_during_checks": portals == 1
+                if self.write_during_checks is None
+                else self.write_during_checks,
             }
         )
 

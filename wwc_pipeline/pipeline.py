@@ -27,6 +27,7 @@ from wwc_pipeline.incremental import (
     unchanged_as_of_sets,
 )
 from wwc_pipeline.model import UNDECODABLE, CatalogSnapshot, DatasetRecord
+from wwc_pipeline.pending_outcome import PendingOutcome
 from wwc_pipeline.portal_checks import PortalChecks
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 from wwc_pipeline.scoring import DatasetOutcome, PortalEvidence, score_city
@@ -148,18 +149,60 @@ def evaluate_portal(
     the version metrics' results of the same, unchanged, entries: only the as-of metrics run."""
     # a fresh harvest keeps no portal check: those waiting on the portal start now, beside the metrics
     with PortalChecks(records, context) if stored is None else contextlib.nullcontext() as early:
-        return _evaluated(records, context, portal_label, snapshot, metrics, stored, early)
+        measured = _measured(records, context, snapshot, metrics, stored)
+        with early or PortalChecks(records, context, measured.kept) as checks:
+            portal_results = checks.results()
+        return _completed(measured, portal_results, portal_label, snapshot)
 
 
-def _evaluated(
+def evaluate_portal_pending(
     records: list[DatasetRecord],
     context: PortalContext,
     portal_label: str,
+    snapshot: CatalogSnapshot,
+    metrics: Callable[..., PortalEvaluation] = evaluate_records,
+) -> PendingOutcome:
+    """A fresh harvest's dataset metrics now, its portal checks still waiting on the portal: the
+    metrics' results can be written meanwhile (`PendingOutcome.first_results`); `finish()` gives
+    what `evaluate_portal` would have."""
+    checks = PortalChecks(records, context)
+    try:
+        measured = _measured(records, context, snapshot, metrics, None)
+    except BaseException:
+        checks.close()
+        raise
+
+    def finish() -> PortalOutcome:
+        with checks:
+            portal_results = checks.results()
+        return _completed(measured, portal_results, portal_label, snapshot)
+
+    return PendingOutcome(list(measured.check_results), finish, checks.close)
+
+
+@dataclass
+class _Measured:
+    """What the dataset metrics left, before the portal checks' results join it."""
+
+    records: list[DatasetRecord]
+    context: PortalContext
+    evaluation: PortalEvaluation
+    check_results: list[CheckResult]  # the datasets' results to write (not those kept)
+    outcomes: list[DatasetOutcome]
+    positions: list[int]
+    same: dict[str, int]
+    inputs: Any
+    kept: dict[str, list[CheckResult]]  # portal checks' results kept from before: not run again
+    stored: Any
+
+
+def _measured(
+    records: list[DatasetRecord],
+    context: PortalContext,
     snapshot: CatalogSnapshot | None,
     metrics: Callable[..., PortalEvaluation],
     stored: Any,
-    early: PortalChecks | None,
-) -> PortalOutcome:
+) -> _Measured:
     if stored is None:
         evaluation = metrics(records, context.as_of, context.platform, context.portal)  # here or a pool
     else:
@@ -193,9 +236,27 @@ def _evaluated(
                 metrics=merged_metrics(found, known),
             )
         )
-    with early or PortalChecks(records, context, kept) as checks:
-        portal_results = [harvest_result(evaluation, snapshot), *checks.results()]
-    check_results.extend(r for r in portal_results if r.check_id not in kept)  # kept: linked, not written
+    return _Measured(
+        records, context, evaluation, check_results, outcomes, positions, same, inputs, kept, stored
+    )
+
+
+def _completed(
+    measured: _Measured,
+    checked: list[CheckResult],
+    portal_label: str,
+    snapshot: CatalogSnapshot | None,
+) -> PortalOutcome:
+    """The outcome once the portal checks' results (`checked`) are in."""
+    evaluation, outcomes, positions, stored = (
+        measured.evaluation,
+        measured.outcomes,
+        measured.positions,
+        measured.stored,
+    )
+    kept = measured.kept
+    portal_results = [harvest_result(evaluation, snapshot), *checked]
+    check_results = [*measured.check_results, *(r for r in portal_results if r.check_id not in kept)]
     by_position = dict(zip(positions, outcomes, strict=True))
     for result in portal_results:  # a portal check's per-dataset results count as the dataset's metrics
         if result.dataset_id is not None and result.position in by_position:
@@ -207,8 +268,10 @@ def _evaluated(
         portal_results={r.check_id: r for r in portal_results if r.dataset_id is None},
         warnings=list(snapshot.warnings) if snapshot else [],
     )
-    kept = stored.compact if portal_reuse.statuses_unchanged(stored, same, portal_results) else None
-    notes = portal_reuse.replay_notes(outcomes, positions, inputs, kept) if inputs is not None else None
+    unchanged = portal_reuse.statuses_unchanged(stored, measured.same, portal_results)
+    compact = stored.compact if unchanged else None
+    inputs = measured.inputs
+    notes = portal_reuse.replay_notes(outcomes, positions, inputs, compact) if inputs is not None else None
     return PortalOutcome(evaluation, check_results, evidence, stored, notes)
 
 

@@ -87,6 +87,12 @@ def _in_order(
     return results
 
 
+def any_waits(context: PortalContext) -> bool:
+    """Whether some registered portal check waits on the portal this run (a thread of its own)."""
+    registry.load_plugins()
+    return any(_waits(check, context) for check in registry.PORTAL_CHECKS.values())
+
+
 def _waits(check: Callable[..., Any], context: PortalContext) -> bool:
     waits = getattr(check, "waits_on_portal", None)
     try:

@@ -20,7 +20,9 @@ from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
 from wwc_pipeline.incremental import DeferredReplay, harvest_or_reuse, portal_context
 from wwc_pipeline.model import CatalogSnapshot
+from wwc_pipeline.pending_outcome import PendingOutcome
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
+from wwc_pipeline.portal_checks import any_waits
 from wwc_pipeline.scoring import PortalEvidence, score_city
 
 log = logging.getLogger("wwc_pipeline")
@@ -80,10 +82,13 @@ def evaluate(
     warehouse: Any,
     metrics: Callable[..., Any] = evaluate_records,
     row_validator: Any = None,
-) -> PortalOutcome:
+    pending: bool = False,
+) -> PortalOutcome | PendingOutcome:
     """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks
     (`row_validator`: where content.quality validates its samples; None: in this thread), with the
-    portal set against its history (observed freshness, activity, renames) as `wwc scan` does."""
+    portal set against its history (observed freshness, activity, renames) as `wwc scan` does.
+    With `pending`, a fresh harvest whose portal checks wait on the portal comes back as soon as
+    its metrics are done (`PendingOutcome`): its write starts while the checks wait."""
     portal = job.portal
     observation = pipeline.observe_portal(warehouse, job.city_id, portal, snapshot, job.as_of, job.run_id)
     context, stored = portal_context(  # every page 304: what did not change is kept
@@ -98,9 +103,11 @@ def evaluate(
         history=observation,
         row_validator=row_validator,
     )
-    outcome = pipeline.evaluate_portal(
-        snapshot.records, context, portal.url, snapshot, metrics=metrics, stored=stored
-    )
+    if pending and stored is None and any_waits(context):
+        records = snapshot.records
+        outcome: Any = pipeline.evaluate_portal_pending(records, context, portal.url, snapshot, metrics)
+    else:
+        outcome = pipeline.evaluate_portal(snapshot.records, context, portal.url, snapshot, metrics, stored)
     outcome.renames = observation.renames if observation else []
     return outcome
 
@@ -108,26 +115,34 @@ def evaluate(
 def write(
     job: PortalJob,
     snapshot: CatalogSnapshot,
-    outcome: PortalOutcome,
+    outcome: PortalOutcome | PendingOutcome,
     warehouse: Any,
     task_runs: dict[str, str] | None = None,
 ) -> PortalDone:
     """The snapshot, its check results and the Prefect task runs behind it (`task_runs`: step ->
-    task-run id), in one transaction (replacing a failed try of this run)."""
+    task-run id), in one transaction (replacing a failed try of this run). A `PendingOutcome`'s
+    dataset results are written while its portal checks finish, theirs after, in the same one."""
     portal = job.portal
-    warehouse.record_portal(
-        job.run_id,
-        job.city_id,
-        portal.platform,
-        portal.url,
-        snapshot,
-        outcome.check_results,
-        entry_flags=pipeline.entry_flags(snapshot),
-        renames=outcome.renames,
-        reused=outcome.reused,
-        replay_notes=outcome.replay_notes,
-        task_runs=task_runs,
-    )
+    pending = outcome if isinstance(outcome, PendingOutcome) else None
+    try:
+        warehouse.record_portal(
+            job.run_id,
+            job.city_id,
+            portal.platform,
+            portal.url,
+            snapshot,
+            pending.first_results if pending else outcome.check_results,
+            entry_flags=pipeline.entry_flags(snapshot),
+            renames=outcome.renames,
+            reused=None if pending else outcome.reused,
+            replay_notes=None if pending else outcome.replay_notes,
+            later_results=pending.later_results if pending else None,
+            task_runs=task_runs,
+        )
+    finally:
+        if pending:
+            pending.close()
+    outcome = pending.finish() if pending else outcome
     datasets = len(snapshot.datasets)
     progress.report("portal", city=job.city_id, portal=portal.url, state="done", datasets=datasets)
     return PortalDone(

@@ -10,7 +10,7 @@ listed.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -205,6 +205,7 @@ class Warehouse(HistoryStore):
         reused: replay_reads.StoredResults | None = None,
         replay_notes: Mapping[str, Any] | None = None,
         task_runs: Mapping[str, str] | None = None,
+        later_results: Callable[[], tuple[Sequence[CheckResult], Mapping[str, Any] | None]] | None = None,
     ) -> PortalWriteStats:
         """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
         all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8").
@@ -212,7 +213,9 @@ class Warehouse(HistoryStore):
         `reused`: the entry list and result sets kept from an unchanged earlier snapshot (its
         `check_results` then hold only the rest). `replay_notes`: what the next replay reads of this
         evaluation (the entries' metric statuses, the portal checks' inputs), kept with the snapshot.
-        `task_runs`: step -> the Prefect task run behind it, on the snapshot row (no write of its own)."""
+        `task_runs`: step -> the Prefect task run behind it, on the snapshot row (no write of its own).
+        `later_results`: called once `check_results` are written, in the same transaction: the
+        results still to come (a pending outcome's portal checks) and the replay notes."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
@@ -228,6 +231,12 @@ class Warehouse(HistoryStore):
             result_set_ids, result_rows = result_writes.write_check_results(
                 session, run_id, portal_id, check_results, entries
             )
+            if later_results is not None:
+                later, replay_notes = later_results()
+                more_ids, more_rows = result_writes.write_check_results(
+                    session, run_id, portal_id, later, entries, written=check_results
+                )
+                result_set_ids, result_rows = sorted([*result_set_ids, *more_ids]), result_rows + more_rows
             if reused is not None:
                 result_set_ids = sorted({*result_set_ids, *reused.set_ids.values()})
             snapshot_rows = writes.write_snapshot_row(

@@ -176,14 +176,19 @@ def write_check_results(
     portal_id: int,
     results: Sequence[CheckResult],
     entries: WrittenEntries,
+    written: Sequence[CheckResult] = (),
 ) -> tuple[list[int], int]:
     """The snapshot's result sets, one per check (an equal set stored before is re-used), and
     the rows inserted: results, sets and members only for the checks whose results changed.
     One check at a time, so that a big portal's rows are never all built at once (a tenth of
-    the memory a 10,000-dataset write took when they were)."""
+    the memory a 10,000-dataset write took when they were). `written`: the results an earlier
+    call of the same write stored; a check of theirs would get a second set, and is refused."""
     by_check: dict[str, list[CheckResult]] = {}
     for result in results:
         by_check.setdefault(result.check_id, []).append(result)
+    twice = set(by_check) & {result.check_id for result in written}
+    if twice:
+        raise WarehouseError(f"check results of {', '.join(sorted(twice))} came in two parts of one write")
     result_set_ids, written = [], 0
     for check_id, of_check in by_check.items():
         result_set_id, rows_written = write_check(session, run_id, portal_id, check_id, of_check, entries)
