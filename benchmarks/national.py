@@ -194,6 +194,7 @@ def national(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[
 
 def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
     """cities.yaml `concurrency` for this benchmark's runs."""
+    during = {"on": True, "off": False}.get(args.write_during_checks)  # auto: not set
     return {
         "per_host": args.per_host,
         "portals": args.portals,
@@ -202,6 +203,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
         **({} if args.writer_processes is None else {"writer_processes": args.writer_processes}),
         **({} if args.quality_workers is None else {"quality_workers": args.quality_workers}),
         **({} if args.replay_workers is None else {"replay_workers": args.replay_workers}),
+        **({} if during is None else {"write_during_checks": during}),
         "dask_workers": 2,
     }
 
@@ -261,6 +263,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--replay-workers", type=int, default=None, help="concurrency.replay_workers (default: auto)"
+    )
+    parser.add_argument(
+        "--write-during-checks",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="concurrency.write_during_checks (auto: only for a run of one portal, e.g. --solo)",
     )
     parser.add_argument(
         "--reruns", type=int, default=1, help="unchanged re-runs after the first (2: the steady state too)"

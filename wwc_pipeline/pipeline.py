@@ -184,8 +184,6 @@ def evaluate_portal_pending(
 class _Measured:
     """What the dataset metrics left, before the portal checks' results join it."""
 
-    records: list[DatasetRecord]
-    context: PortalContext
     evaluation: PortalEvaluation
     check_results: list[CheckResult]  # the datasets' results to write (not those kept)
     outcomes: list[DatasetOutcome]
@@ -236,9 +234,7 @@ def _measured(
                 metrics=merged_metrics(found, known),
             )
         )
-    return _Measured(
-        records, context, evaluation, check_results, outcomes, positions, same, inputs, kept, stored
-    )
+    return _Measured(evaluation, check_results, outcomes, positions, same, inputs, kept, stored)
 
 
 def _completed(
@@ -248,13 +244,8 @@ def _completed(
     snapshot: CatalogSnapshot | None,
 ) -> PortalOutcome:
     """The outcome once the portal checks' results (`checked`) are in."""
-    evaluation, outcomes, positions, stored = (
-        measured.evaluation,
-        measured.outcomes,
-        measured.positions,
-        measured.stored,
-    )
-    kept = measured.kept
+    evaluation, outcomes, positions = measured.evaluation, measured.outcomes, measured.positions
+    stored, kept, inputs = measured.stored, measured.kept, measured.inputs
     portal_results = [harvest_result(evaluation, snapshot), *checked]
     check_results = [*measured.check_results, *(r for r in portal_results if r.check_id not in kept)]
     by_position = dict(zip(positions, outcomes, strict=True))
@@ -270,7 +261,6 @@ def _completed(
     )
     unchanged = portal_reuse.statuses_unchanged(stored, measured.same, portal_results)
     compact = stored.compact if unchanged else None
-    inputs = measured.inputs
     notes = portal_reuse.replay_notes(outcomes, positions, inputs, compact) if inputs is not None else None
     return PortalOutcome(evaluation, check_results, evidence, stored, notes)
 
