@@ -177,7 +177,7 @@ def evaluate_portal_pending(
             portal_results = checks.results()
         return _completed(measured, portal_results, portal_label, snapshot)
 
-    return PendingOutcome(list(measured.check_results), finish, checks.close)
+    return PendingOutcome(measured.check_results, finish, checks.close)
 
 
 @dataclass
