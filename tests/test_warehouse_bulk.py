@@ -10,7 +10,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from wwc_pipeline.warehouse.digests import JSONText, canonical
-from wwc_pipeline.warehouse.engine import WRITE, dispose_engine, get_engine
+from wwc_pipeline.warehouse.engine import WRITE, WRITE_CACHE_KIB, dispose_engine, get_engine
 from wwc_pipeline.warehouse.models import JSONType, UtcTime
 from wwc_pipeline.warehouse.sqlite_bulk import executemany as sqlite_executemany
 from wwc_pipeline.warehouse.sqlite_bulk import insert_numbered
@@ -118,6 +118,27 @@ def test_numbered_rows_get_the_ids_sqlite_would_give_and_say_so(tmp_path):
         with Session(engine) as session:  # not a write transaction: nothing done, None
             assert insert_numbered(session, ours, [{"key": "f", "note": ""}]) is None
             assert session.execute(text('SELECT COUNT(*) FROM "ours"')).scalar() == 6
+    finally:
+        dispose_engine(url)
+
+
+def test_a_write_transaction_has_the_big_page_cache_and_gives_it_back(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cache.db'}"
+    engine = get_engine(url)
+    cache_size = "PRAGMA cache_size"
+    try:
+        with engine.connect() as connection:
+            default = connection.exec_driver_sql(cache_size).scalar()
+            pooled = connection.connection.dbapi_connection
+        assert default != -WRITE_CACHE_KIB
+        with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            assert connection.connection.dbapi_connection is pooled  # the same pooled connection
+            assert connection.exec_driver_sql(cache_size).scalar() == -WRITE_CACHE_KIB
+        with engine.connect() as connection:  # back in the pool: the cache it had before
+            assert connection.connection.dbapi_connection is pooled
+            assert connection.exec_driver_sql(cache_size).scalar() == default
+        with engine.connect() as connection, connection.begin():  # a read transaction: as it was
+            assert connection.exec_driver_sql(cache_size).scalar() == default
     finally:
         dispose_engine(url)
 

@@ -50,6 +50,12 @@ def first_line(error: BaseException) -> str:
 
 
 WRITE = {"wwc_write": True}  # execution options of a connection that will write
+# A write transaction's SQLite page cache (KiB; SQLite's default is 2,000). A 10,000-dataset
+# portal's 130,000 check results grow indexes of random digests well past the default, which
+# then evicts and re-reads their pages: 64 MiB took a third off those inserts (measured). Only
+# while writing, and SQLite has one writer at a time: one connection holds it at once.
+WRITE_CACHE_KIB = 65_536
+_DEFAULT_CACHE = "wwc_default_cache_size"  # connection record info: the cache size to go back to
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -57,6 +63,8 @@ def _sqlite_setup(engine: Engine) -> None:
 
     A deferred SQLite transaction that reads then writes fails at once ("database is locked")
     when another writer got there first; BEGIN IMMEDIATE makes it wait for busy_timeout instead.
+    A write transaction gets a bigger page cache, given back when its connection returns to the
+    pool (a smaller cache_size frees the pages over it).
     """
 
     @event.listens_for(engine, "connect")
@@ -72,6 +80,16 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(connection) -> None:  # noqa: ANN001
         write = connection.get_execution_options().get("wwc_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        info = connection.connection.info  # the pooled connection's record
+        if write and _DEFAULT_CACHE not in info:
+            info[_DEFAULT_CACHE] = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+            connection.exec_driver_sql(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(dbapi_connection, record) -> None:  # noqa: ANN001
+        default = record.info.pop(_DEFAULT_CACHE, None)
+        if default is not None and dbapi_connection is not None:
+            dbapi_connection.execute(f"PRAGMA cache_size={int(default)}")
 
 
 def _is_sqlite_file(url: URL) -> bool:
