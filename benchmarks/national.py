@@ -195,6 +195,7 @@ def national(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[
 def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
     """cities.yaml `concurrency` for this benchmark's runs."""
     during = {"on": True, "off": False}.get(args.write_during_checks)  # auto: not set
+    ahead = {"on": True, "off": False}.get(args.metrics_during_harvest)
     return {
         "per_host": args.per_host,
         "portals": args.portals,
@@ -204,6 +205,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
         **({} if args.quality_workers is None else {"quality_workers": args.quality_workers}),
         **({} if args.replay_workers is None else {"replay_workers": args.replay_workers}),
         **({} if during is None else {"write_during_checks": during}),
+        **({} if ahead is None else {"metrics_during_harvest": ahead}),
         "dask_workers": 2,
     }
 
@@ -269,6 +271,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=["auto", "on", "off"],
         default="auto",
         help="concurrency.write_during_checks (auto: only for a run of one portal, e.g. --solo)",
+    )
+    parser.add_argument(
+        "--metrics-during-harvest",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="concurrency.metrics_during_harvest (auto: only for a run of one portal, e.g. --solo)",
     )
     parser.add_argument(
         "--reruns", type=int, default=1, help="unchanged re-runs after the first (2: the steady state too)"

@@ -53,6 +53,12 @@ def claim(value: Any) -> Any:
         return _parked[(value.label, value.step)]
 
 
+def take(label: str, step: str) -> Any:
+    """The value parked for (portal key, step), no longer parked; None when there is none."""
+    with _lock:
+        return _parked.pop((label, step), None)
+
+
 def release(label: str) -> None:
     """Drop everything the portal `label`'s steps parked."""
     with _lock:

@@ -20,7 +20,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
-from wwc_pipeline.flows.handoff import Parked, claim, key_of, park, release
+from wwc_pipeline.flows.handoff import Parked, claim, key_of, park, release, take
 from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
@@ -29,6 +29,7 @@ from wwc_pipeline.evaluation_pool import EvaluationPool
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.http_waits import retry_backoff_default
 from wwc_pipeline.incremental import DeferredReplay
+from wwc_pipeline.metrics_ahead import MetricsAhead
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pending_outcome import PendingOutcome
 from wwc_pipeline.pipeline import PortalOutcome
@@ -148,8 +149,18 @@ def harvest_task(job: PortalJob, settings: Concurrency) -> CatalogSnapshot | Def
     # in threads, a replay the pool takes is only revalidated here: the pool rebuilds its records
     replays = replay_pool(settings)
     deferred = settings.task_runner == "threads" and replays.takes(job.portal, client, job.as_of)
-    snapshot = portal_steps.harvest(job, client, warehouse, rebuild=not deferred)
+    ahead = metrics_while_harvesting(job, settings)
+    snapshot = portal_steps.harvest(job, client, warehouse, rebuild=not deferred, metrics_ahead=ahead)
+    if ahead is not None:
+        park(key_of(job), "metrics", ahead)  # this try's: a retry's harvest parks its own
     return _hand_over(job, "snapshot", snapshot, settings)
+
+
+def metrics_while_harvesting(job: PortalJob, settings: Concurrency) -> MetricsAhead | None:
+    """Metrics judged while the harvest waits (`metrics_during_harvest`), where the evaluate task
+    will run in this process and compute them in its thread (not an evaluation pool's workers)."""
+    wanted = bool(settings.metrics_during_harvest) and settings.task_runner == "threads"
+    return MetricsAhead(job.as_of) if wanted and not settings.evaluation_workers else None
 
 
 @task(
@@ -163,6 +174,7 @@ def evaluate_task(
 ) -> PortalOutcome | PendingOutcome | Parked:
     client, warehouse, pool = resources(settings)
     harvested = claim(snapshot)
+    ahead = take(key_of(job), "metrics")  # the metrics its harvest judged while it waited, if any
     if isinstance(harvested, DeferredReplay):  # every page 304: rebuilt and evaluated by the pool
         replayed = replay_pool(settings).evaluate(job, harvested)
         if replayed is not None:  # the write reads the snapshot the pool sent back
@@ -176,8 +188,9 @@ def evaluate_task(
     # process, for a writer process cannot wait on this one's checks
     pending = bool(settings.write_during_checks) and settings.task_runner == "threads"
     pending = pending and not settings.writer_processes
+    metrics = ahead.metrics if ahead is not None else pool.metrics
     outcome = portal_steps.evaluate(
-        job, harvested, client, warehouse, pool.metrics, quality.validator, pending=pending
+        job, harvested, client, warehouse, metrics, quality.validator, pending=pending
     )
     return _hand_over(job, "outcome", outcome, settings)
 

@@ -170,6 +170,10 @@ class Concurrency(BaseModel):
     # (pending_outcome.py): the write holds the warehouse (SQLite's one writer) until the checks
     # end, so None, the default, means only for a run of one portal (`wwc scan` of a one-portal city)
     write_during_checks: bool | None = None
+    # judge a fresh harvest's datasets page by page while it waits for the next page
+    # (metrics_ahead.py), with the threads runner and metrics in the task's thread
+    # (`evaluation_workers: 0`); None, the default, means only for a run of one portal
+    metrics_during_harvest: bool | None = None
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
@@ -193,6 +197,9 @@ class Concurrency(BaseModel):
                 "write_during_checks": portals == 1
                 if self.write_during_checks is None
                 else self.write_during_checks,
+                "metrics_during_harvest": portals == 1
+                if self.metrics_during_harvest is None
+                else self.metrics_during_harvest,
             }
         )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -91,11 +91,18 @@ def same_answers(portal: Any, snapshot: CatalogSnapshot, warehouse: Any, source:
 
 
 def harvest_or_reuse(
-    portal: Any, client: Any, warehouse: Any, city_id: str, run_id: int, rebuild: bool = True
+    portal: Any,
+    client: Any,
+    warehouse: Any,
+    city_id: str,
+    run_id: int,
+    rebuild: bool = True,
+    on_records: Callable[[list[Any], int], None] | None = None,
 ) -> CatalogSnapshot | DeferredReplay:
     """The previous harvest when the catalog did not change (all pages 304, or the same answers
     to a full harvest), else a full harvest. Without `rebuild`, a catalog whose every page
-    answered 304 comes back as a `DeferredReplay` (its records rebuilt where it is evaluated)."""
+    answered 304 comes back as a `DeferredReplay` (its records rebuilt where it is evaluated).
+    `on_records`: what the full harvest hands each page's records to (`harvest_portal`)."""
     from wwc_pipeline.pipeline import harvest_portal, utc_now
 
     started = utc_now()
@@ -106,7 +113,7 @@ def harvest_or_reuse(
         snapshot = replay.rebuilt(warehouse) if rebuild else replay
         if snapshot is not None:
             return snapshot
-    return same_answers(portal, harvest_portal(portal, client), warehouse, source)
+    return same_answers(portal, harvest_portal(portal, client, on_records), warehouse, source)
 
 
 @dataclass

@@ -63,11 +63,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
+def harvest_portal(
+    portal: PortalConfig, client: Any, on_records: Callable[[list[DatasetRecord], int], None] | None = None
+) -> CatalogSnapshot:
     """Page through one portal's catalog into a snapshot (raises on failure: nothing half-counted).
 
     The harvest runs under the portal's `harvest_deadline_s`: past it, the request in flight
-    stops and the harvest fails with that reason (http.DeadlineError)."""
+    stops and the harvest fails with that reason (http.DeadlineError). `on_records(records,
+    first_position)` sees each page's records as they come (metrics_ahead.py)."""
     connector = registry.get_connector(portal.platform)
     deadline = getattr(portal, "harvest_deadline_s", None)
     client = client.for_portal(portal).within(deadline, "the harvest deadline")
@@ -80,7 +83,10 @@ def harvest_portal(portal: PortalConfig, client: Any) -> CatalogSnapshot:
     server_total: int | None = None
     for page in connector.harvest(portal, client):
         client.check_deadline()
+        first_position = len(records)
         records.extend(page.records)
+        if on_records is not None:
+            on_records(page.records, first_position)
         digests.append(page.raw_digest)
         warnings.extend(page.warnings)
         server_total = page.total_hint if page.total_hint is not None else server_total

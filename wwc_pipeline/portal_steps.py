@@ -19,6 +19,7 @@ from wwc_pipeline import pipeline, progress
 from wwc_pipeline.config import CityConfig, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
 from wwc_pipeline.incremental import DeferredReplay, harvest_or_reuse, portal_context
+from wwc_pipeline.metrics_ahead import MetricsAhead
 from wwc_pipeline.model import CatalogSnapshot
 from wwc_pipeline.pending_outcome import PendingOutcome
 from wwc_pipeline.pipeline import CityRunResult, PortalOutcome, one_line
@@ -66,13 +67,20 @@ def portal_jobs(city: CityConfig, run_id: int, as_of: datetime) -> list[PortalJo
 
 
 def harvest(
-    job: PortalJob, client: Any, warehouse: Any = None, rebuild: bool = True
+    job: PortalJob,
+    client: Any,
+    warehouse: Any = None,
+    rebuild: bool = True,
+    metrics_ahead: MetricsAhead | None = None,
 ) -> CatalogSnapshot | DeferredReplay:
     """Page through the portal's catalog (raises on failure: the task's retry rules decide); with
     the warehouse, a catalog whose every page answers 304 is the previous snapshot's again
-    (without `rebuild`, a `DeferredReplay`: its records are rebuilt where it is evaluated)."""
+    (without `rebuild`, a `DeferredReplay`: its records are rebuilt where it is evaluated).
+    `metrics_ahead` judges the pages of a full harvest as they come (its `metrics` then gives
+    them to `evaluate`)."""
     progress.report("portal", city=job.city_id, portal=job.portal.url, state="harvesting")
-    return harvest_or_reuse(job.portal, client, warehouse, job.city_id, job.run_id, rebuild)
+    on_records = metrics_ahead.add if metrics_ahead is not None else None
+    return harvest_or_reuse(job.portal, client, warehouse, job.city_id, job.run_id, rebuild, on_records)
 
 
 def evaluate(
