@@ -14,7 +14,7 @@ from prefect import flow
 from prefect.runtime import flow_run
 from wwc_pipeline.flows.errors import CityScanFailed
 from wwc_pipeline.flows.portal_driver import PortalDriver
-from wwc_pipeline.flows.portal_tasks import close_resources, resources
+from wwc_pipeline.flows.portal_tasks import close_resources, quality_ahead, resources
 from wwc_pipeline.flows.runners import with_runner
 
 from wwc_pipeline import collector, portal_steps
@@ -58,8 +58,10 @@ def scan_portals(
     """The cities' portals through their tasks, on the runner cities.yaml `concurrency` names."""
     config = load_cities(Path(cities_file) if cities_file else None)
     chosen = city_ids or [city.id for city in config.cities]
-    settings = config.concurrency.for_run(sum(len(config.city(city_id).portals) for city_id in chosen))
+    portals = [portal for city_id in chosen for portal in config.city(city_id).portals]
+    settings = config.concurrency.for_run(len(portals))
     try:
+        quality_ahead(settings, portals)  # the CLI may have started them already
         jobs = start_runs(config, settings, chosen, kind, trigger, as_of or utc_now())
         with collector.tuned_for_run():
             driver = PortalDriver(settings, load_criteria(), last_harvests=last_harvests(settings, jobs))

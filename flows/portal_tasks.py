@@ -13,6 +13,7 @@ pools) are made once per process on first use, so tasks running on Dask workers 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -24,7 +25,7 @@ from wwc_pipeline.flows.handoff import Parked, claim, key_of, park, release, tak
 from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
-from wwc_pipeline.config import Concurrency, CriteriaConfig
+from wwc_pipeline.config import Concurrency, CriteriaConfig, PortalConfig
 from wwc_pipeline.evaluation_pool import EvaluationPool
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.http_waits import retry_backoff_default
@@ -36,7 +37,7 @@ from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
 from wwc_pipeline.portal_writer import PortalWriter
-from wwc_pipeline.quality_pool import QualityPool
+from wwc_pipeline.quality_pool import QualityPool, start_ahead
 from wwc_pipeline.replay_pool import ReplayPool
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.retry_rules import worth_retrying
@@ -97,6 +98,12 @@ def quality_pool(settings: Concurrency) -> QualityPool:
     resources(settings)
     with _lock:
         return _resources["quality"]
+
+
+def quality_ahead(settings: Concurrency, portals: Sequence[PortalConfig]) -> bool:
+    """This process's quality workers started now, when the run will send them samples
+    (`quality_pool.start_ahead`): by the CLI while Prefect's server starts, else as the run does."""
+    return start_ahead(quality_pool(settings), portals, settings)
 
 
 def replay_pool(settings: Concurrency) -> ReplayPool:

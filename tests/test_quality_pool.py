@@ -140,11 +140,14 @@ def test_no_worker_starts_without_a_sample_and_zero_workers_validate_in_the_thre
 def test_quality_workers_setting():
     from wwc_pipeline.config import AUTO_PROCESSES_FROM
 
-    # not set: a quality worker for a run of many portals, none for a few; writes in the thread
+    # not set: a quality worker for a run of many portals or of one, none for a few; writes in the thread
     assert Concurrency().quality_workers is None and Concurrency().writer_processes == 0
     many, few = Concurrency().for_run(AUTO_PROCESSES_FROM), Concurrency().for_run(AUTO_PROCESSES_FROM - 1)
     assert (many.quality_workers, many.writer_processes) == (1, 0)
     assert (few.quality_workers, few.writer_processes) == (0, 0)
+    assert Concurrency().for_run(2).quality_workers == 0
+    assert Concurrency().for_run(1).quality_workers == 1
+    assert Concurrency(quality_workers=0).for_run(1).quality_workers == 0
     assert Concurrency(writer_processes=1).for_run(AUTO_PROCESSES_FROM).writer_processes == 1
     assert Concurrency(writer_processes=None).for_run(AUTO_PROCESSES_FROM).writer_processes == 0
     assert Concurrency(quality_workers=2, writer_processes=0).for_run(1000).quality_workers == 2
@@ -213,3 +216,95 @@ def test_the_import_ahead_thread_imports_great_expectations():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def great_expectations_imported() -> bool:
+    """In a worker: whether Great Expectations is imported there already."""
+    import sys
+
+    return "great_expectations" in sys.modules
+
+
+def test_a_pool_started_ahead_imports_great_expectations_in_its_worker_before_any_sample():
+    with QualityPool(1) as started:
+        assert started.start() is True
+        assert started._executor.submit(great_expectations_imported).result(timeout=120) is True
+    assert QualityPool(0).start() is False  # validation in the thread: nothing to start
+    closed = QualityPool(1)
+    closed.close()
+    assert closed.start() is False
+
+
+def test_a_worker_that_cannot_start_ahead_is_tried_again_at_the_first_sample():
+    tries = []
+
+    def cannot_start(_workers: int) -> Executor:
+        tries.append("start")
+        raise OSError("Resource temporarily unavailable")
+
+    pool = QualityPool(1, make_executor=cannot_start)
+    assert pool.start() is False and pool.restarts == 0
+    records, rows = rows_per_dataset()
+    portal_context = context(FakeConnector(rows), client=object(), sample_datasets=6)
+    portal_context.row_validator = pool.validator
+    content_quality(records, portal_context)
+    assert len(tries) == 2 and pool.restarts == MAX_RESTARTS  # then validated in the thread
+
+
+class _Noted:
+    def __init__(self) -> None:
+        self.started = 0
+
+    def start(self) -> bool:
+        self.started += 1
+        return True
+
+
+@pytest.mark.parametrize(
+    ("settings", "sample_datasets", "started"),
+    [
+        (Concurrency().for_run(1), 25, True),  # one portal: a worker, started with the run
+        (Concurrency(quality_workers=0).for_run(1), 25, False),  # validated in the thread
+        (Concurrency().for_run(3), 25, False),  # a few portals: in the thread
+        (Concurrency(task_runner="dask").for_run(1), 25, False),  # Dask workers start their own
+        (Concurrency().for_run(1), 0, False),  # no portal samples rows
+    ],
+)
+def test_quality_workers_start_with_the_run_only_where_samples_will_reach_them(
+    settings, sample_datasets, started
+):
+    from wwc_pipeline.quality_pool import start_ahead
+
+    pool = _Noted()
+    portals = [PortalConfig(platform="socrata", url="http://127.0.0.1:8", sample_datasets=sample_datasets)]
+    assert start_ahead(pool, portals, settings) is started
+    assert pool.started == int(started)
+
+
+def test_a_scan_of_a_one_portal_city_starts_its_quality_worker_with_the_run(
+    prefect_harness, tmp_path, monkeypatch
+):
+    import yaml
+    from wwc_pipeline.flows import nightly
+
+    from wwc_pipeline.simulator.national import NationalSimulator
+    from wwc_pipeline.simulator.national_plan import single_portal_plan
+
+    started = []
+
+    def noted(settings, portals):
+        result = original(settings, portals)
+        started.append((settings.quality_workers, [portal.url for portal in portals], result))
+        return result
+
+    original = nightly.quality_ahead
+    monkeypatch.setattr(nightly, "quality_ahead", noted)
+    monkeypatch.setenv("WWC_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    with NationalSimulator(single_portal_plan("socrata", 40, seed=2, as_of=AS_OF), latency_s=0) as sim:
+        [spec] = sim.portals
+        cities = tmp_path / "cities.yaml"
+        portal = {"platform": spec.platform, "url": spec.url}
+        cities.write_text(yaml.safe_dump({"cities": [{"id": "one", "name": "One", "portals": [portal]}]}))
+        summary = nightly.scan_cities(str(cities), ["one"], "rescan", "cli", AS_OF)["one"]
+    assert summary["status"] == "succeeded"
+    assert started == [(1, [spec.url], True)]  # its worker started before the harvest

@@ -69,13 +69,16 @@ def _run_flow(call, *args, **kwargs) -> dict:
 
 def _import_ahead(loaded: CitiesConfig, city_ids: list[str]) -> None:
     """Great Expectations (about 3 s of imports) while Prefect's server starts, when the run will
-    validate sampled rows in this process (`quality_pool.import_ahead`). Called once the flows are
-    imported: two threads importing at once could meet on a module lock (a concurrent circular
-    import), and what is left of the start is mostly waiting for the server."""
+    validate sampled rows: in this process (`quality_pool.import_ahead`), or in the run's quality
+    workers, started now (`portal_tasks.quality_ahead`). Called once the flows are imported: two
+    threads importing at once could meet on a module lock (a concurrent circular import), and
+    what is left of the start is mostly waiting for the server."""
+    from wwc_pipeline.flows.portal_tasks import quality_ahead
     from wwc_pipeline.quality_pool import import_ahead
 
     portals = [portal for city_id in city_ids for portal in loaded.city(city_id).portals]
-    import_ahead(portals, loaded.concurrency.for_run(len(portals)))
+    settings = loaded.concurrency.for_run(len(portals))
+    import_ahead(portals, settings) or quality_ahead(settings, portals)
 
 
 def _print_summaries(summaries: dict[str, dict]) -> None:

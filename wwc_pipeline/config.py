@@ -160,7 +160,7 @@ class Concurrency(BaseModel):
     datasets_in_flight: int = Field(20_000, ge=1)
     evaluation_workers: int = Field(0, ge=0, le=64)  # processes for dataset metrics; 0: in the task's thread
     # processes writing portals (0, the default: in the task's thread) and validating sampled
-    # rows (0: in the task's thread; None, the default: 1 for `AUTO_PROCESSES_FROM` portals or more)
+    # rows (0: in the task's thread; None, the default: 1 for one portal or `AUTO_PROCESSES_FROM` or more)
     writer_processes: int | None = Field(0, ge=0, le=8)
     quality_workers: int | None = Field(None, ge=0, le=64)
     # processes rebuilding and evaluating catalogs whose every page answered 304 (replay_pool.py;
@@ -189,10 +189,13 @@ class Concurrency(BaseModel):
         process costs its start (about 1 s, and 3 s more to import Great Expectations) and pays
         off only over many portals; a city of a few portals runs faster in its own process."""
         auto = 1 if portals >= AUTO_PROCESSES_FROM else 0
+        # one portal: its row validation leaves the GIL that its write and checks need, in a worker
+        # started with the run (`quality_pool.start_ahead`; by the CLI, while Prefect's server starts)
+        quality = 1 if portals == 1 else auto
         return self.model_copy(
             update={
                 "writer_processes": self.writer_processes or 0,
-                "quality_workers": auto if self.quality_workers is None else self.quality_workers,
+                "quality_workers": quality if self.quality_workers is None else self.quality_workers,
                 "replay_workers": auto if self.replay_workers is None else self.replay_workers,
                 "write_during_checks": portals == 1
                 if self.write_during_checks is None

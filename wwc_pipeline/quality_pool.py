@@ -28,6 +28,7 @@ from wwc_pipeline.checks.row_validation import (
     RowValidation,
     Validate,
     ValidationLost,
+    import_great_expectations,
     import_in_background,
     make_validator,
 )
@@ -63,6 +64,16 @@ def import_ahead(portals: Sequence[PortalConfig], settings: Concurrency) -> bool
         return False
     import_in_background()
     return True
+
+
+def start_ahead(pool: QualityPool, portals: Sequence[PortalConfig], settings: Concurrency) -> bool:
+    """Start the run's quality workers now (`QualityPool.start`) when it will send them samples
+    (`settings` as `for_run` decided them, the threads runner, a portal that samples rows): each
+    imports Great Expectations while the run harvests, not when its first sample waits for it.
+    True when started."""
+    if settings.task_runner != "threads" or not settings.quality_workers:
+        return False
+    return any(portal.sample_datasets > 0 for portal in portals) and pool.start()
 
 
 Work = Callable[[str, datetime, list[dict], list[Column] | None], dict]
@@ -118,6 +129,23 @@ class QualityPool:
                     self.restarts = MAX_RESTARTS
                     self._executor = None
         return None
+
+    def start(self) -> bool:
+        """Start the workers now, each importing Great Expectations (about 3 s) before its first
+        sample comes; True when started. A worker that cannot start now is tried again at the
+        first sample, as without this."""
+        with self._lock:
+            if not self.workers or self._closed or self.restarts >= MAX_RESTARTS:
+                return False
+            try:
+                if self._executor is None:
+                    self._executor = self._make_executor(self.workers)
+                for _ in range(self.workers):
+                    self._executor.submit(import_great_expectations)
+            except (BrokenProcessPool, OSError, RuntimeError) as error:
+                log.info("no quality worker started ahead (%s): it starts at the first sample", error)
+                return False
+            return True
 
     def _broken(self, executor: Executor) -> None:
         with self._lock:
