@@ -12,6 +12,7 @@ pools) are made once per process on first use, so tasks running on Dask workers 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -22,7 +23,6 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 from wwc_pipeline.flows.handoff import Parked, claim, key_of, park, release, take
-from wwc_pipeline.flows.tasks import artifact_key
 
 from wwc_pipeline import portal_steps
 from wwc_pipeline.config import Concurrency, CriteriaConfig, PortalConfig
@@ -242,6 +242,11 @@ def score_city_task(
     if result.status != "failed":
         publish_scores(city_id, run_id, warehouse)
     return portal_steps.summary(result)
+
+
+def artifact_key(city_id: str) -> str:
+    """Prefect artifact keys allow lower-case letters, digits and dashes only."""
+    return "wwc-" + re.sub(r"[^a-z0-9-]+", "-", city_id.lower()).strip("-")
 
 
 def publish_scores(city_id: str, run_id: int, warehouse: Warehouse) -> None:

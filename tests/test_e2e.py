@@ -146,8 +146,8 @@ def test_cli_nightly_names_the_failed_city_and_exits_non_zero(prefect_harness, d
 def test_each_run_publishes_a_markdown_artifact_of_scores(prefect_harness, data_dir):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from wwc_pipeline.flows.portal_tasks import artifact_key
     from wwc_pipeline.flows.rescan import rescan_city
-    from wwc_pipeline.flows.tasks import artifact_key
 
     with PortalSimulator() as sim:
         portal = sim.add_portal(

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-from wwc_pipeline import incremental, pipeline
+from wwc_pipeline import incremental, portal_evaluation
 from wwc_pipeline.config import CityConfig, PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.pipeline import scan_city
@@ -106,9 +106,11 @@ def check_rescan_matches_full_recompute(urls: tuple[str, str], monkeypatch: pyte
         changed.remove(1)
         sim.reset_counters()
         kept = []  # portals whose version metrics were reused (only the as-of ones computed)
-        as_of_only = pipeline.evaluate_as_of_metrics
+        as_of_only = portal_evaluation.evaluate_as_of_metrics
         with monkeypatch.context() as spied:
-            spied.setattr(pipeline, "evaluate_as_of_metrics", lambda *a: kept.append(a[3]) or as_of_only(*a))
+            spied.setattr(
+                portal_evaluation, "evaluate_as_of_metrics", lambda *a: kept.append(a[3]) or as_of_only(*a)
+            )
             rescan = scan(incremental_wh, city, NIGHT_2)
         served = {p.platform: (p.served - p.not_modified, p.not_modified) for p in chosen.values()}
         with monkeypatch.context() as patched:

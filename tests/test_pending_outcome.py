@@ -11,7 +11,7 @@ import sqlalchemy
 import yaml
 
 from tests.test_replay_pool import EVIDENCE, row_total
-from wwc_pipeline import pipeline, portal_steps
+from wwc_pipeline import portal_evaluation, portal_steps
 from wwc_pipeline.config import Concurrency, PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.pending_outcome import PendingOutcome
@@ -89,7 +89,7 @@ def test_a_pending_write_that_fails_keeps_nothing_and_the_portal_fails_alone(
         def broken(*_args, **_kwargs):
             raise RuntimeError("the checks' evidence could not be put together")
 
-        monkeypatch.setattr(pipeline, "_completed", broken)
+        monkeypatch.setattr(portal_evaluation, "_completed", broken)
     else:  # a check's results in both parts would be two result sets of one check
         monkeypatch.setattr(PendingOutcome, "later_results", lambda self: (self.first_results[:1], None))
     with pytest.raises((RuntimeError, WarehouseError), match="put together|came in two parts"):

@@ -3,9 +3,9 @@
 A big portal's write (its datasets, versions and one result a check a dataset: 290,205 rows for
 10,000 datasets) took as long as its evaluation, and most of the evaluation is the portal checks'
 round trips (sampled rows, probed links), with the CPU idle. Written meanwhile, the dataset
-metrics' results cost the scan nothing of their own. `pipeline.evaluate_portal_pending` makes
-one; `portal_steps.write` writes `first_results`, then `finish()` waits for the checks and gives
-the whole `PortalOutcome`, whose remaining results go into the same transaction.
+metrics' results cost the scan nothing of their own. `portal_evaluation.evaluate_portal_pending`
+makes one; `portal_steps.write` writes `first_results`, then `finish()` waits for the checks and
+gives the whole `PortalOutcome`, whose remaining results go into the same transaction.
 """
 
 from __future__ import annotations

@@ -35,8 +35,9 @@ def run_portal_checks(
 
 class PortalChecks:
     """A portal's checks, the waiting ones started at once: made before the dataset metrics of a
-    fresh harvest, they wait on the portal while the metrics are computed (`pipeline.evaluate_portal`).
-    `results()` runs the others in the calling thread and hands every result back in order."""
+    fresh harvest, they wait on the portal while the metrics are computed
+    (`portal_evaluation.evaluate_portal`). `results()` runs the others in the calling thread and
+    hands every result back in order."""
 
     def __init__(
         self,
