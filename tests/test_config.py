@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wwc_pipeline.config import ConfigError, load_cities, load_criteria
+from wwc_pipeline.config import Concurrency, ConfigError, load_cities, load_criteria
 
 
 def write(tmp_path, text: str):
@@ -163,3 +163,12 @@ def test_the_shipped_criteria_reference_only_known_metrics_and_checks():
     criteria = load_criteria().criteria
     portal = next(c for c in criteria if c.id == "MEASURE-OD-PORTAL")
     assert portal.met_requires_pass and portal.portal_checks == ["harvest.catalog"]
+
+
+@pytest.mark.parametrize("setting", ["write_during_checks", "metrics_during_harvest"])
+def test_the_one_portal_settings_are_on_only_for_a_run_of_one_portal_unless_set(setting):
+    assert getattr(Concurrency(), setting) is None
+    assert getattr(Concurrency().for_run(1), setting) is True
+    assert getattr(Concurrency().for_run(2), setting) is False
+    assert getattr(Concurrency(**{setting: False}).for_run(1), setting) is False
+    assert getattr(Concurrency(**{setting: True}).for_run(40), setting) is True

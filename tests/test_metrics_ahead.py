@@ -8,10 +8,10 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import yaml
 
+from tests.test_pending_outcome import one_portal_city
 from wwc_pipeline import pipeline, portal_steps
-from wwc_pipeline.config import Concurrency, PortalConfig
+from wwc_pipeline.config import PortalConfig
 from wwc_pipeline.evaluate import evaluate_records
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.metrics_ahead import MetricsAhead
@@ -79,13 +79,6 @@ def test_what_the_metrics_judged_ahead_do_not_cover_is_evaluated_anew(portal):
     assert len(fallback) == 3
 
 
-def test_the_flow_judges_metrics_during_the_harvest_only_for_a_run_of_one_portal():
-    assert Concurrency().for_run(1).metrics_during_harvest is True
-    assert Concurrency().for_run(2).metrics_during_harvest is False
-    assert Concurrency(metrics_during_harvest=False).for_run(1).metrics_during_harvest is False
-    assert Concurrency(metrics_during_harvest=True).for_run(40).metrics_during_harvest is True
-
-
 @pytest.mark.parametrize("setting", [None, False])
 def test_a_scan_of_a_one_portal_city_evaluates_with_the_metrics_of_its_harvest(
     prefect_harness, portal, tmp_path, monkeypatch, setting
@@ -93,14 +86,8 @@ def test_a_scan_of_a_one_portal_city_evaluates_with_the_metrics_of_its_harvest(
     from wwc_pipeline.flows import handoff
     from wwc_pipeline.flows.nightly import scan_cities
 
-    monkeypatch.setenv("WWC_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
-    concurrency = {} if setting is None else {"metrics_during_harvest": setting}
-    document = {
-        "concurrency": concurrency,
-        "cities": [{"id": "solo", "name": "Solo", "portals": [{"platform": "socrata", "url": portal.url}]}],
-    }
-    cities = tmp_path / "cities.yaml"
-    cities.write_text(yaml.safe_dump(document))
+    ahead = {} if setting is None else {"metrics_during_harvest": setting}
+    cities = one_portal_city(tmp_path, portal, ahead, monkeypatch)
     covered = []
     original_covers, original_evaluate = MetricsAhead._covers, portal_steps.evaluate
 

@@ -5,6 +5,8 @@ flow takes the pending path only for a run of one portal, unless the settings sa
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy
@@ -12,7 +14,7 @@ import yaml
 
 from tests.test_replay_pool import EVIDENCE, row_total
 from wwc_pipeline import portal_evaluation, portal_steps
-from wwc_pipeline.config import Concurrency, PortalConfig, load_criteria
+from wwc_pipeline.config import PortalConfig, load_criteria
 from wwc_pipeline.http import HttpClient
 from wwc_pipeline.pending_outcome import PendingOutcome
 from wwc_pipeline.portal_steps import PortalJob
@@ -42,6 +44,17 @@ def scan(url: str, portal: PortalConfig, pending: bool) -> tuple[Warehouse, Port
     snapshot = portal_steps.harvest(job, client, warehouse)
     outcome = portal_steps.evaluate(job, snapshot, client, warehouse, pending=pending)
     return warehouse, job, snapshot, outcome
+
+
+def one_portal_city(tmp_path: Path, portal: PortalConfig, concurrency: dict, monkeypatch: Any) -> Path:
+    """A cities file of one city ("solo") with this one portal and these `concurrency` settings,
+    and a warehouse of its own for the flow to write."""
+    monkeypatch.setenv("WWC_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    portals = [{"platform": portal.platform, "url": portal.url}]
+    document = {"concurrency": concurrency, "cities": [{"id": "solo", "name": "Solo", "portals": portals}]}
+    cities = tmp_path / "cities.yaml"
+    cities.write_text(yaml.safe_dump(document))
+    return cities
 
 
 def stored(url: str) -> dict:
@@ -100,28 +113,14 @@ def test_a_pending_write_that_fails_keeps_nothing_and_the_portal_fails_alone(
     assert done.failed and stored(url)["snapshots"] == [(portal.url, "failed", "0", "0", "0")]
 
 
-def test_the_flow_writes_during_the_checks_only_for_a_run_of_one_portal():
-    assert Concurrency().for_run(1).write_during_checks is True
-    assert Concurrency().for_run(2).write_during_checks is False
-    assert Concurrency(write_during_checks=False).for_run(1).write_during_checks is False
-    assert Concurrency(write_during_checks=True).for_run(40).write_during_checks is True
-
-
 @pytest.mark.parametrize("setting", [None, False])
 def test_a_scan_of_a_one_portal_city_writes_during_its_checks(
     prefect_harness, portal, tmp_path, monkeypatch, setting
 ):
     from wwc_pipeline.flows.nightly import scan_cities
 
-    monkeypatch.setenv("WWC_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
-    concurrency = {} if setting is None else {"write_during_checks": setting}
-    document = {
-        "concurrency": concurrency,
-        "cities": [{"id": "solo", "name": "Solo", "portals": [portal.url]}],
-    }
-    document["cities"][0]["portals"] = [{"platform": portal.platform, "url": portal.url}]
-    cities = tmp_path / "cities.yaml"
-    cities.write_text(yaml.safe_dump(document))
+    during = {} if setting is None else {"write_during_checks": setting}
+    cities = one_portal_city(tmp_path, portal, during, monkeypatch)
     written = []
     original = portal_steps.write
 
