@@ -251,15 +251,6 @@ def test_a_worker_that_cannot_start_ahead_is_tried_again_at_the_first_sample():
     assert len(tries) == 2 and pool.restarts == MAX_RESTARTS  # then validated in the thread
 
 
-class _Noted:
-    def __init__(self) -> None:
-        self.started = 0
-
-    def start(self) -> bool:
-        self.started += 1
-        return True
-
-
 @pytest.mark.parametrize(
     ("settings", "sample_datasets", "started"),
     [
@@ -273,12 +264,10 @@ class _Noted:
 def test_quality_workers_start_with_the_run_only_where_samples_will_reach_them(
     settings, sample_datasets, started
 ):
-    from wwc_pipeline.quality_pool import start_ahead
+    from wwc_pipeline.quality_pool import start_workers_ahead
 
-    pool = _Noted()
     portals = [PortalConfig(platform="socrata", url="http://127.0.0.1:8", sample_datasets=sample_datasets)]
-    assert start_ahead(pool, portals, settings) is started
-    assert pool.started == int(started)
+    assert start_workers_ahead(portals, settings) is started
 
 
 def test_a_scan_of_a_one_portal_city_starts_its_quality_worker_with_the_run(

@@ -190,7 +190,7 @@ class Concurrency(BaseModel):
         off only over many portals; a city of a few portals runs faster in its own process."""
         auto = 1 if portals >= AUTO_PROCESSES_FROM else 0
         # one portal: its row validation leaves the GIL that its write and checks need, in a worker
-        # started with the run (`quality_pool.start_ahead`; by the CLI, while Prefect's server starts)
+        # started with the run (`quality_pool.start_workers_ahead`; by the CLI, while Prefect's server starts)
         quality = 1 if portals == 1 else auto
         return self.model_copy(
             update={

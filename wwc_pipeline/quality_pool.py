@@ -66,14 +66,14 @@ def import_ahead(portals: Sequence[PortalConfig], settings: Concurrency) -> bool
     return True
 
 
-def start_ahead(pool: QualityPool, portals: Sequence[PortalConfig], settings: Concurrency) -> bool:
-    """Start the run's quality workers now (`QualityPool.start`) when it will send them samples
-    (`settings` as `for_run` decided them, the threads runner, a portal that samples rows): each
-    imports Great Expectations while the run harvests, not when its first sample waits for it.
-    True when started."""
+def start_workers_ahead(portals: Sequence[PortalConfig], settings: Concurrency) -> bool:
+    """Whether the run's quality workers should start with it (`QualityPool.start`): it will send
+    them samples (`settings` as `for_run` decided them, the threads runner, a portal that samples
+    rows). Started then, each imports Great Expectations while the run harvests, not when its
+    first sample waits for it."""
     if settings.task_runner != "threads" or not settings.quality_workers:
         return False
-    return any(portal.sample_datasets > 0 for portal in portals) and pool.start()
+    return any(portal.sample_datasets > 0 for portal in portals)
 
 
 Work = Callable[[str, datetime, list[dict], list[Column] | None], dict]
