@@ -37,7 +37,7 @@ from wwc_pipeline.pipeline import PortalOutcome
 from wwc_pipeline.politeness import host_of
 from wwc_pipeline.portal_steps import PortalDone, PortalJob
 from wwc_pipeline.portal_writer import PortalWriter
-from wwc_pipeline.quality_pool import QualityPool, start_workers_ahead
+from wwc_pipeline.quality_pool import QualityPool, workers_start_with_run
 from wwc_pipeline.replay_pool import ReplayPool
 from wwc_pipeline.reports import render_markdown
 from wwc_pipeline.retry_rules import worth_retrying
@@ -102,9 +102,9 @@ def quality_pool(settings: Concurrency) -> QualityPool:
 
 def quality_ahead(settings: Concurrency, portals: Sequence[PortalConfig]) -> bool:
     """This process's quality workers started now, when the run will send them samples
-    (`quality_pool.start_workers_ahead`): by the CLI while Prefect's server starts, else as the
-    run does. True when started."""
-    return start_workers_ahead(portals, settings) and quality_pool(settings).start()
+    (`quality_pool.workers_start_with_run`): by the CLI while Prefect's server starts, else as
+    the run does. True when started."""
+    return workers_start_with_run(portals, settings) and quality_pool(settings).start()
 
 
 def replay_pool(settings: Concurrency) -> ReplayPool:

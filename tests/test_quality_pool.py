@@ -264,10 +264,10 @@ def test_a_worker_that_cannot_start_ahead_is_tried_again_at_the_first_sample():
 def test_quality_workers_start_with_the_run_only_where_samples_will_reach_them(
     settings, sample_datasets, started
 ):
-    from wwc_pipeline.quality_pool import start_workers_ahead
+    from wwc_pipeline.quality_pool import workers_start_with_run
 
     portals = [PortalConfig(platform="socrata", url="http://127.0.0.1:8", sample_datasets=sample_datasets)]
-    assert start_workers_ahead(portals, settings) is started
+    assert workers_start_with_run(portals, settings) is started
 
 
 def test_a_scan_of_a_one_portal_city_starts_its_quality_worker_with_the_run(

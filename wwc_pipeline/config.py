@@ -189,8 +189,9 @@ class Concurrency(BaseModel):
         process costs its start (about 1 s, and 3 s more to import Great Expectations) and pays
         off only over many portals; a city of a few portals runs faster in its own process."""
         auto = 1 if portals >= AUTO_PROCESSES_FROM else 0
-        # one portal: its row validation leaves the GIL that its write and checks need, in a worker
-        # started with the run (`quality_pool.start_workers_ahead`; by the CLI, while Prefect's server starts)
+        # one portal: its row validation leaves the GIL that its write and checks need, in a
+        # worker started with the run (`portal_tasks.quality_ahead`; by the CLI, while Prefect's
+        # server starts, so its Great Expectations import costs the run nothing)
         quality = 1 if portals == 1 else auto
         return self.model_copy(
             update={

@@ -66,7 +66,7 @@ def import_ahead(portals: Sequence[PortalConfig], settings: Concurrency) -> bool
     return True
 
 
-def start_workers_ahead(portals: Sequence[PortalConfig], settings: Concurrency) -> bool:
+def workers_start_with_run(portals: Sequence[PortalConfig], settings: Concurrency) -> bool:
     """Whether the run's quality workers should start with it (`QualityPool.start`): it will send
     them samples (`settings` as `for_run` decided them, the threads runner, a portal that samples
     rows). Started then, each imports Great Expectations while the run harvests, not when its
