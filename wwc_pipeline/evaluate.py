@@ -146,27 +146,41 @@ def summarize(dataset_evaluations: Iterable[DatasetEvaluation]) -> dict[str, Any
     return metrics
 
 
+def evaluate_datasets(
+    records: Iterable[DatasetRecord], as_of: datetime, checks: dict[str, Any], first_position: int = 0
+) -> list[DatasetEvaluation]:
+    """The records that are datasets, judged in order, each result naming its record's position
+    (the records start at `first_position` of the catalog's record list)."""
+    return [
+        at_position(evaluate_dataset(record, as_of, checks), position)
+        for position, record in enumerate(records, first_position)
+        if record.is_dataset
+    ]
+
+
+def catalog_evaluation(
+    evaluations: list[DatasetEvaluation], assets: int, as_of: datetime, platform: str, portal: str | None
+) -> PortalEvaluation:
+    """A catalog's evaluation from its datasets' (`assets`: its records, datasets or not)."""
+    return PortalEvaluation(
+        platform=platform,
+        portal=portal,
+        as_of=as_of,
+        assets=assets,
+        datasets=len(evaluations),
+        metrics=summarize(evaluations),
+        dataset_evaluations=evaluations,
+    )
+
+
 def evaluate_records(
     records: list[DatasetRecord], as_of: datetime, platform: str, portal: str | None
 ) -> PortalEvaluation:
     """Every metric over the records that are datasets (catalog order, duplicates kept); each
     result carries its record's position in `records`."""
-    checks = metric_checks()
     as_of = aware(as_of)
-    evaluations = [
-        at_position(evaluate_dataset(record, as_of, checks), position)
-        for position, record in enumerate(records)
-        if record.is_dataset
-    ]
-    return PortalEvaluation(
-        platform=platform,
-        portal=portal,
-        as_of=as_of,
-        assets=len(records),
-        datasets=len(evaluations),
-        metrics=summarize(evaluations),
-        dataset_evaluations=evaluations,
-    )
+    evaluations = evaluate_datasets(records, as_of, metric_checks())
+    return catalog_evaluation(evaluations, len(records), as_of, platform, portal)
 
 
 def evaluation_json(evaluation: PortalEvaluation, criteria: dict | None = None) -> dict[str, Any]:

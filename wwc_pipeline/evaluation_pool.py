@@ -16,9 +16,9 @@ from wwc_pipeline.evaluate import (
     DatasetEvaluation,
     PortalEvaluation,
     at_position,
+    catalog_evaluation,
     evaluate_dataset,
     metric_checks,
-    summarize,
 )
 from wwc_pipeline.frequency import aware
 from wwc_pipeline.model import DatasetRecord
@@ -64,15 +64,7 @@ class EvaluationPool:
             DatasetEvaluation(record, results, freshness, age, period)
             for (_, record), (results, freshness, age, period) in zip(datasets, judged, strict=True)
         ]
-        return PortalEvaluation(
-            platform=platform,
-            portal=portal,
-            as_of=as_of,
-            assets=len(records),
-            datasets=len(evaluations),
-            metrics=summarize(evaluations),
-            dataset_evaluations=evaluations,
-        )
+        return catalog_evaluation(evaluations, len(records), as_of, platform, portal)
 
     def close(self) -> None:
         if self._executor is not None and self.workers:

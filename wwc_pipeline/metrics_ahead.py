@@ -17,11 +17,10 @@ from datetime import datetime
 from wwc_pipeline.evaluate import (
     DatasetEvaluation,
     PortalEvaluation,
-    at_position,
-    evaluate_dataset,
+    catalog_evaluation,
+    evaluate_datasets,
     evaluate_records,
     metric_checks,
-    summarize,
 )
 from wwc_pipeline.frequency import aware
 from wwc_pipeline.model import DatasetRecord
@@ -44,12 +43,8 @@ class MetricsAhead:
         if first_position != self._records:
             self._evaluations, self._positions = [], []
             self._records = first_position
-        for offset, record in enumerate(records):
-            if record.is_dataset:
-                position = first_position + offset
-                judged = evaluate_dataset(record, self.as_of, self._checks)
-                self._evaluations.append(at_position(judged, position))
-                self._positions.append(position)
+        self._evaluations += evaluate_datasets(records, self.as_of, self._checks, first_position)
+        self._positions += [p for p, record in enumerate(records, first_position) if record.is_dataset]
         self._records = first_position + len(records)
 
     def metrics(
@@ -59,15 +54,7 @@ class MetricsAhead:
         if not self._covers(records, as_of):
             return self.fallback(records, as_of, platform, portal)
         evaluations, self._evaluations, self._positions = self._evaluations, [], []  # handed over once
-        return PortalEvaluation(
-            platform=platform,
-            portal=portal,
-            as_of=self.as_of,
-            assets=len(records),
-            datasets=len(evaluations),
-            metrics=summarize(evaluations),
-            dataset_evaluations=evaluations,
-        )
+        return catalog_evaluation(evaluations, len(records), self.as_of, platform, portal)
 
     def _covers(self, records: list[DatasetRecord], as_of: datetime) -> bool:
         """Whether the records judged are these very records, at their positions, at `as_of`."""

@@ -118,9 +118,7 @@ class QualityPool:
                 if self._closed or self.restarts >= MAX_RESTARTS:
                     return None
                 try:
-                    if self._executor is None:
-                        self._executor = self._make_executor(self.workers)
-                    executor = self._executor
+                    executor = self._running()
                     return executor.submit(self._work, rules_json, as_of, rows, schema), executor
                 except BrokenProcessPool:
                     self._replace(executor)
@@ -138,14 +136,19 @@ class QualityPool:
             if not self.workers or self._closed or self.restarts >= MAX_RESTARTS:
                 return False
             try:
-                if self._executor is None:
-                    self._executor = self._make_executor(self.workers)
+                executor = self._running()
                 for _ in range(self.workers):
-                    self._executor.submit(import_great_expectations)
+                    executor.submit(import_great_expectations)
             except (BrokenProcessPool, OSError, RuntimeError) as error:
                 log.info("no quality worker started ahead (%s): it starts at the first sample", error)
                 return False
             return True
+
+    def _running(self) -> Executor:
+        """The executor, started if it is not (lock held)."""
+        if self._executor is None:
+            self._executor = self._make_executor(self.workers)
+        return self._executor
 
     def _broken(self, executor: Executor) -> None:
         with self._lock:
