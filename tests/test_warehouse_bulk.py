@@ -161,3 +161,33 @@ def test_json_text_is_stored_as_the_value_it_encodes(tmp_path):
             assert read == values
     finally:
         dispose_engine(url)
+
+
+def test_the_wal_is_checkpointed_beside_the_writes_not_at_their_commit(tmp_path):
+    """The engine's connections never checkpoint (wal_autocheckpoint=0); a write that ends wakes
+    the checkpoint thread, which copies the log into the database file; dispose stops it."""
+    import time
+
+    from wwc_pipeline.warehouse.engine import checkpointer_of
+
+    path = tmp_path / "wal.db"
+    url = f"sqlite:///{path}"
+    engine = get_engine(url)
+    checkpointer = checkpointer_of(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT)")
+            rows = [("x" * 500,) for _ in range(20_000)]
+            connection.exec_driver_sql("INSERT INTO t (note) VALUES (?)", rows)
+        # the commit left the rows in the log: the file holds them once the thread has run
+        deadline = time.monotonic() + 30
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpointer.checkpoints >= 1
+        assert path.stat().st_size > 20_000 * 500
+    finally:
+        dispose_engine(url)
+    assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
+    assert checkpointer_of(url) is None and checkpointer_of("sqlite://") is None

@@ -13,10 +13,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, exc, make_url, text
 from sqlalchemy.engine import URL
 
+from wwc_pipeline.warehouse.checkpointer import Checkpointer
 from wwc_pipeline.warehouse.digests import stored_json
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _ENGINES: dict[str, Engine] = {}
+_CHECKPOINTERS: dict[str, Checkpointer] = {}
 _ENGINES_LOCK = threading.Lock()
 # Any constant: PostgreSQL advisory lock key that serializes concurrent `migrate()` calls.
 _MIGRATION_LOCK_KEY = 7_715_200_401
@@ -58,13 +60,14 @@ WRITE_CACHE_KIB = 65_536
 _DEFAULT_CACHE = "wwc_default_cache_size"  # connection record info: the cache size to go back to
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, checkpointer: Checkpointer | None) -> None:
     """Foreign keys on; write transactions take the lock at BEGIN, so writers queue, not fail.
 
     A deferred SQLite transaction that reads then writes fails at once ("database is locked")
     when another writer got there first; BEGIN IMMEDIATE makes it wait for busy_timeout instead.
     A write transaction gets a bigger page cache, given back when its connection returns to the
-    pool (a smaller cache_size frees the pages over it).
+    pool (a smaller cache_size frees the pages over it). With a `checkpointer` (a file), these
+    connections leave the WAL checkpoints to it, and each write that ends wakes it.
     """
 
     @event.listens_for(engine, "connect")
@@ -74,6 +77,8 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA journal_mode=WAL")
+        if checkpointer is not None:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -90,6 +95,8 @@ def _sqlite_setup(engine: Engine) -> None:
         default = record.info.pop(_DEFAULT_CACHE, None)
         if default is not None and dbapi_connection is not None:
             dbapi_connection.execute(f"PRAGMA cache_size={int(default)}")
+        if default is not None and checkpointer is not None:  # a write transaction has ended
+            checkpointer.nudge()
 
 
 def _is_sqlite_file(url: URL) -> bool:
@@ -122,7 +129,11 @@ def get_engine(url: str) -> Engine:
                 f"cannot create the warehouse directory for {safe_url(url)}: {error}"
             ) from None
         if engine.dialect.name == "sqlite":
-            _sqlite_setup(engine)
+            file = _is_sqlite_file(parsed)
+            checkpointer = Checkpointer(os.path.abspath(parsed.database)) if file else None
+            _sqlite_setup(engine, checkpointer)
+            if checkpointer is not None:
+                _CHECKPOINTERS[url] = checkpointer
         _ENGINES[url] = engine
         return engine
 
@@ -131,8 +142,17 @@ def dispose_engine(url: str) -> None:
     """Close the cached engine's connections and forget it (tests, or before deleting a file)."""
     with _ENGINES_LOCK:
         engine = _ENGINES.pop(url, None)
+        checkpointer = _CHECKPOINTERS.pop(url, None)
+    if checkpointer is not None:
+        checkpointer.stop()
     if engine is not None:
         engine.dispose()
+
+
+def checkpointer_of(url: str) -> Checkpointer | None:
+    """The WAL checkpoint thread of this URL's engine (a SQLite file's), if it has one."""
+    with _ENGINES_LOCK:
+        return _CHECKPOINTERS.get(url)
 
 
 def alembic_config() -> Config:
