@@ -636,3 +636,49 @@ def test_retry_backoff_comes_from_the_environment_else_one_second(monkeypatch):
         monkeypatch.setenv(BACKOFF_ENV, bad)
         with pytest.raises(ValueError, match=BACKOFF_ENV):
             retry_backoff_default()
+
+
+WHOLE_BODIES = {
+    "catalog page": json.dumps(  # an emoji's escape is a surrogate pair: not a lone one
+        {"results": [{"id": f"a{n}", "name": "r\u00e9sum\u00e9 \U0001f600", "x": n / 3} for n in range(50)]}
+    ).encode(),
+    "BOM": b'\xef\xbb\xbf{"a": 1}',  # dropped as the body is decoded: plain JSON then
+    "NaN": b'{"a": NaN}',
+    "lone surrogate": b'{"a": "\\ud800", "b": "\\udc00 \\ud83d\\ude00"}',
+    "trailing garbage": b'{"a": 1} x',
+    "deep nesting": b"[" * 5000 + b"]" * 5000,
+}
+PLAIN = {"catalog page", "BOM"}  # read at once; the others go on to ijson
+
+
+@pytest.mark.parametrize("name", list(WHOLE_BODIES))
+def test_a_whole_document_read_at_once_is_what_streaming_it_reads(server, client, monkeypatch, name):
+    """json_document parses a small body with the json module; data and errors stay ijson's."""
+    from wwc_pipeline import http_body
+
+    server.routes["/x"] = [{"body": WHOLE_BODIES[name]}] * 2
+    streamed = []
+    original = http_body.json_items
+    monkeypatch.setattr(http_body, "json_items", lambda *a, **k: streamed.append(1) or original(*a, **k))
+
+    def read() -> object:
+        try:
+            return client.get_json(server.base + "/x").data
+        except Exception as error:  # noqa: BLE001 - the same error either way, whatever it is
+            return f"{type(error).__name__}: {error}"
+
+    at_once = read()
+    streamed_at_once = bool(streamed)
+    monkeypatch.setattr(http_body, "WHOLE_PARSE_BYTES", 0)  # every body through ijson, as it streams
+    assert shape(read()) == shape(at_once)
+    assert streamed_at_once is (name not in PLAIN)
+    if name == "catalog page":
+        assert at_once == json.loads(WHOLE_BODIES[name])
+
+
+def shape(value: object) -> object:
+    """A value to compare, its nesting counted without recursion (5,000 lists deep)."""
+    depth = 0
+    while isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
+        value, depth = value[0], depth + 1
+    return depth, value

@@ -23,7 +23,14 @@ from urllib.parse import urlsplit
 
 from wwc_pipeline import __version__
 from wwc_pipeline.http_adapter import SharedState
-from wwc_pipeline.http_body import BodyReader, holds_replacement, json_items, list_at, small_document
+from wwc_pipeline.http_body import (
+    BodyReader,
+    holds_replacement,
+    json_document,
+    json_items,
+    list_at,
+    small_document,
+)
 from wwc_pipeline.http_conditional import ValidatorLog
 from wwc_pipeline.http_deadline import Deadline
 from wwc_pipeline.http_guard import (  # noqa: F401 - re-exported: the client's public helpers
@@ -287,7 +294,7 @@ class HttpClient:
 
         def consume(reader: BodyReader, response: Any) -> JsonResponse:
             content_type = response.headers.get("Content-Type", "")
-            (data,) = json_items(reader, ("",), content_type)
+            data = json_document(reader, content_type)
             if self.recorder is not None:
                 self.recorder.note(attempts, response, reader.sha256)
             return JsonResponse(
