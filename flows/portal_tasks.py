@@ -198,7 +198,14 @@ def evaluate_task(
     pending = pending and not settings.writer_processes
     metrics = ahead.metrics if ahead is not None else pool.metrics
     outcome = portal_steps.evaluate(
-        job, harvested, client, warehouse, metrics, quality.validator, pending=pending
+        job,
+        harvested,
+        client,
+        warehouse,
+        metrics,
+        quality.validator,
+        pending=pending,
+        checks_in_child=bool(settings.forked_helpers),
     )
     return _hand_over(job, "outcome", outcome, settings)
 
@@ -219,7 +226,14 @@ def write_task(
     _, warehouse, _ = resources(settings)
     steps = {**task_runs, "write": str(task_run.id)}
     with one_writer(warehouse):
-        return portal_steps.write(job, claim(snapshot), claim(outcome), portal_writer(settings), steps)
+        return portal_steps.write(
+            job,
+            claim(snapshot),
+            claim(outcome),
+            portal_writer(settings),
+            steps,
+            rows_in_child=bool(settings.forked_helpers),
+        )
 
 
 @task(

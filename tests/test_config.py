@@ -165,7 +165,7 @@ def test_the_shipped_criteria_reference_only_known_metrics_and_checks():
     assert portal.met_requires_pass and portal.portal_checks == ["harvest.catalog"]
 
 
-@pytest.mark.parametrize("setting", ["write_during_checks", "metrics_during_harvest"])
+@pytest.mark.parametrize("setting", ["write_during_checks", "metrics_during_harvest", "forked_helpers"])
 def test_the_one_portal_settings_are_on_only_for_a_run_of_one_portal_unless_set(setting):
     assert getattr(Concurrency(), setting) is None
     assert getattr(Concurrency().for_run(1), setting) is True

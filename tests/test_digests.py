@@ -16,6 +16,7 @@ from wwc_pipeline.warehouse.digests import (
     check_result_digest_and_value,
     record_digest,
     record_digest_and_json,
+    result_set_digest,
 )
 
 VALUES = [
@@ -83,7 +84,7 @@ def test_a_record_that_is_not_plain_json_keeps_the_slow_way(odd):
 def test_results_sharing_one_value_object_get_the_digests_of_equal_separate_values():
     from wwc_pipeline.results import CheckResult, Status
     from wwc_pipeline.warehouse.entry_writes import Entry, WrittenEntries
-    from wwc_pipeline.warehouse.result_writes import result_rows
+    from wwc_pipeline.warehouse.result_writes import RESULT_COLUMNS, result_rows
 
     entries = WrittenEntries(1)
     for position, dataset_id in enumerate(["a", "b", "c"]):
@@ -106,5 +107,7 @@ def test_results_sharing_one_value_object_get_the_digests_of_equal_separate_valu
             (None, "pass", None, "Portal."),
         ]
     ]
-    assert list(rows) == expected
-    assert [json.loads(row["value"]) for row in rows.values()] == [shared, shared, shared, None]
+    assert rows.digests == expected == [row[RESULT_COLUMNS.index("digest")] for row in rows.values]
+    values = [json.loads(row[RESULT_COLUMNS.index("value")]) for row in rows.values]
+    assert values == [shared, shared, shared, None]
+    assert rows.set_digest == result_set_digest(expected)

@@ -34,7 +34,9 @@ def portal():
         yield PortalConfig(platform=spec.platform, url=spec.url)
 
 
-def scan(url: str, portal: PortalConfig, pending: bool) -> tuple[Warehouse, PortalJob, object, object]:
+def scan(
+    url: str, portal: PortalConfig, pending: bool, checks_in_child: bool = False
+) -> tuple[Warehouse, PortalJob, object, object]:
     """The portal's harvest and evaluation into a fresh warehouse, not yet written."""
     warehouse = Warehouse(url)
     warehouse.migrate()
@@ -42,7 +44,9 @@ def scan(url: str, portal: PortalConfig, pending: bool) -> tuple[Warehouse, Port
     job = PortalJob("solo", "Solo", run_id, portal, AS_OF)
     client = HttpClient(per_host=2)
     snapshot = portal_steps.harvest(job, client, warehouse)
-    outcome = portal_steps.evaluate(job, snapshot, client, warehouse, pending=pending)
+    outcome = portal_steps.evaluate(
+        job, snapshot, client, warehouse, pending=pending, checks_in_child=checks_in_child
+    )
     return warehouse, job, snapshot, outcome
 
 

@@ -4,6 +4,8 @@ by a concurrent writer get that writer's ids."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import MetaData, insert, select, text
 from sqlalchemy.orm import Session
@@ -14,7 +16,7 @@ from tests.test_warehouse_postgres import wh  # noqa: F401 - the fixture: a ware
 from wwc_pipeline.warehouse import Warehouse
 from wwc_pipeline.warehouse.digests import check_result_digest_of_text
 from wwc_pipeline.warehouse.models import CheckResultRow, Dataset
-from wwc_pipeline.warehouse.result_writes import insert_results
+from wwc_pipeline.warehouse.result_writes import RESULT_COLUMNS, insert_results
 from wwc_pipeline.warehouse.writes import ensure_portal, insert_returning
 
 pytestmark = pytest.mark.postgres
@@ -90,7 +92,9 @@ def test_results_taken_by_a_concurrent_writer_get_its_ids(wh: Warehouse) -> None
         other.execute(insert(CheckResultRow.__table__), [rows[1], rows[3]])
         other.commit()
     with Session(wh.engine) as session:
-        ids = insert_results(session, portal, [dict(row) for row in rows])
+        encoded = [{**row, "value": json.dumps(row["value"])} for row in rows]  # as result_rows gives it
+        values = [tuple(row[name] for name in RESULT_COLUMNS) for row in encoded]
+        ids = insert_results(session, portal, values)
         session.commit()
     with Session(wh.engine) as session:
         query = select(CheckResultRow.digest, CheckResultRow.id)

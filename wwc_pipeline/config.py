@@ -174,6 +174,10 @@ class Concurrency(BaseModel):
     # (metrics_ahead.py), with the threads runner and metrics in the task's thread
     # (`evaluation_workers: 0`); None, the default, means only for a run of one portal
     metrics_during_harvest: bool | None = None
+    # fork helpers on the other core (forked_items.py, Linux): one makes the check results' rows
+    # while the write inserts them, one runs the portal checks that never wait; they share the
+    # parent's memory, so None, the default, means only for a run of one portal
+    forked_helpers: bool | None = None
     task_runner: Literal["threads", "dask"] = "threads"
     dask_address: str | None = None  # tcp://scheduler:8786 of a running cluster; None: a local one
     dask_workers: int = Field(2, ge=1, le=256)  # worker processes of the local Dask cluster
@@ -204,6 +208,7 @@ class Concurrency(BaseModel):
                 "metrics_during_harvest": portals == 1
                 if self.metrics_during_harvest is None
                 else self.metrics_during_harvest,
+                "forked_helpers": portals == 1 if self.forked_helpers is None else self.forked_helpers,
             }
         )
 

@@ -13,11 +13,12 @@ whatever finishes first. For a fresh harvest the waiting checks start before the
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from wwc_pipeline import progress, registry
+from wwc_pipeline.forked_items import ForkedItems
 from wwc_pipeline.model import DatasetRecord
 from wwc_pipeline.results import CheckResult, PortalContext, Status
 
@@ -44,6 +45,7 @@ class PortalChecks:
         records: list[DatasetRecord],
         context: PortalContext,
         kept: dict[str, list[CheckResult]] | None = None,
+        in_child: bool = False,
     ) -> None:
         registry.load_plugins()
         self._records, self._context, self._kept = records, context, kept or {}
@@ -58,15 +60,39 @@ class PortalChecks:
             for check_id, check in self._to_run
             if pool is not None and check_id in aside
         }
+        # `in_child`: the checks that never wait (no `waits_on_portal`: no network) run meanwhile
+        # in a forked child, on the other core; results() runs here any it did not give back
+        offline = [(check_id, check) for check_id, check in self._to_run if _never_waits(check)]
+        self._child = _in_child(offline, records, context) if in_child and offline else None
+        self._from_child = [check_id for check_id, _ in offline] if self._child is not None else []
 
     def results(self) -> list[CheckResult]:
         for check_id, check in self._to_run:
-            if check_id not in self._done:
+            if check_id in self._from_child:
+                self._done[check_id] = self._child_results(check_id)
+            if self._done.get(check_id) is None:
                 self._done[check_id] = _run_one(check_id, check, self._records, self._context)
         return _in_order(self._chosen, self._kept, self._done)
 
+    def _child_results(self, check_id: str) -> list[CheckResult] | None:
+        """The child's results of this check (they come in `_from_child`'s order), or None."""
+        given = self._child.next() if self._child is not None else None
+        if given is None or given[0] != check_id:
+            self._close_child()
+            return None
+        if given[1] is not None:
+            label = self._context.portal_config.url if self._context.portal_config else self._context.portal
+            progress.report("check", portal=label, check=check_id)
+        return given[1]
+
+    def _close_child(self) -> None:
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
     def close(self) -> None:
-        """Wait for the waiting checks (a check's requests end with their deadlines)."""
+        """Wait for the waiting checks (a check's requests end with their deadlines); stop the child."""
+        self._close_child()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
@@ -102,6 +128,22 @@ def _waits(check: Callable[..., Any], context: PortalContext) -> bool:
         return False
 
 
+def _in_child(
+    checks: list[tuple[str, Any]], records: list[DatasetRecord], context: PortalContext
+) -> ForkedItems:
+    """(check id, its results) of each check, run in a forked child; (check id, None) for a check
+    that raised there (the parent runs it again, to log and report it as `_run_one` does)."""
+
+    def produce() -> Iterator[tuple[str, list[CheckResult] | None]]:
+        for check_id, check in checks:
+            try:
+                yield check_id, list(check(records, context))
+            except Exception:  # noqa: BLE001 - the parent runs it again
+                yield check_id, None
+
+    return ForkedItems(produce)
+
+
 def _run_one(
     check_id: str, check: Callable[..., Any], records: list[DatasetRecord], context: PortalContext
 ) -> list[CheckResult]:
@@ -112,3 +154,8 @@ def _run_one(
     except Exception as error:  # noqa: BLE001 - reported as evidence, not raised
         log.warning("check %s failed on %s: %s", check_id, context.portal, error)
         return [CheckResult(check_id, Status.NA, {"score": None}, f"Check could not run: {error}")]
+
+
+def _never_waits(check: Callable[..., Any]) -> bool:
+    """Registered without `waits_on_portal` (registry.portal_check): it uses no network."""
+    return getattr(check, "waits_on_portal", False) is None

@@ -91,11 +91,13 @@ def evaluate_portal_pending(
     portal_label: str,
     snapshot: CatalogSnapshot,
     metrics: Callable[..., PortalEvaluation] = evaluate_records,
+    in_child: bool = False,
 ) -> PendingOutcome:
     """A fresh harvest's dataset metrics now, its portal checks still waiting on the portal: the
     metrics' results can be written meanwhile (`PendingOutcome.first_results`); `finish()` gives
-    what `evaluate_portal` would have."""
-    checks = PortalChecks(records, context)
+    what `evaluate_portal` would have. `in_child`: the checks that never wait run in a forked
+    child meanwhile (portal_checks.py)."""
+    checks = PortalChecks(records, context, in_child=in_child)
     try:
         measured = _measured(records, context, snapshot, metrics, None)
     except BaseException:

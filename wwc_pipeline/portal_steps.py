@@ -91,12 +91,14 @@ def evaluate(
     metrics: Callable[..., Any] = evaluate_records,
     row_validator: Any = None,
     pending: bool = False,
+    checks_in_child: bool = False,
 ) -> PortalOutcome | PendingOutcome:
     """Dataset metrics (`metrics`: in this process, or a pool's) and the portal checks
     (`row_validator`: where content.quality validates its samples; None: in this thread), with the
     portal set against its history (observed freshness, activity, renames) as `wwc scan` does.
     With `pending`, a fresh harvest whose portal checks wait on the portal comes back as soon as
-    its metrics are done (`PendingOutcome`): its write starts while the checks wait."""
+    its metrics are done (`PendingOutcome`): its write starts while the checks wait, and with
+    `checks_in_child` its checks that never wait run meanwhile in a forked child."""
     portal = job.portal
     observation = pipeline.observe_portal(warehouse, job.city_id, portal, snapshot, job.as_of, job.run_id)
     context, stored = portal_context(  # every page 304: what did not change is kept
@@ -113,7 +115,9 @@ def evaluate(
     )
     if pending and stored is None and any_waits(context):
         records = snapshot.records
-        outcome: Any = pipeline.evaluate_portal_pending(records, context, portal.url, snapshot, metrics)
+        outcome: Any = pipeline.evaluate_portal_pending(
+            records, context, portal.url, snapshot, metrics, in_child=checks_in_child
+        )
     else:
         outcome = pipeline.evaluate_portal(snapshot.records, context, portal.url, snapshot, metrics, stored)
     outcome.renames = observation.renames if observation else []
@@ -126,10 +130,12 @@ def write(
     outcome: PortalOutcome | PendingOutcome,
     warehouse: Any,
     task_runs: dict[str, str] | None = None,
+    rows_in_child: bool = False,
 ) -> PortalDone:
     """The snapshot, its check results and the Prefect task runs behind it (`task_runs`: step ->
     task-run id), in one transaction (replacing a failed try of this run). A `PendingOutcome`'s
-    dataset results are written while its portal checks finish, theirs after, in the same one."""
+    dataset results are written while its portal checks finish, theirs after, in the same one.
+    `rows_in_child`: a forked child makes the results' rows ahead of the inserts."""
     portal = job.portal
     pending = outcome if isinstance(outcome, PendingOutcome) else None
     try:
@@ -146,6 +152,7 @@ def write(
             replay_notes=None if pending else outcome.replay_notes,
             later_results=pending.later_results if pending else None,
             task_runs=task_runs,
+            rows_in_child=rows_in_child,
         )
     finally:
         if pending:

@@ -206,6 +206,7 @@ class Warehouse(HistoryStore):
         replay_notes: Mapping[str, Any] | None = None,
         task_runs: Mapping[str, str] | None = None,
         later_results: Callable[[], tuple[Sequence[CheckResult], Mapping[str, Any] | None]] | None = None,
+        rows_in_child: bool = False,
     ) -> PortalWriteStats:
         """Snapshot, entries (datasets, versions, entry list) and check results of one portal,
         all or nothing. `entry_flags`: position -> flags of that entry (e.g. "invalid_utf8").
@@ -215,7 +216,8 @@ class Warehouse(HistoryStore):
         evaluation (the entries' metric statuses, the portal checks' inputs), kept with the snapshot.
         `task_runs`: step -> the Prefect task run behind it, on the snapshot row (no write of its own).
         `later_results`: called once `check_results` are written, in the same transaction: the
-        results still to come (a pending outcome's portal checks) and the replay notes."""
+        results still to come (a pending outcome's portal checks) and the replay notes.
+        `rows_in_child`: a forked child makes the check results' rows ahead (result_writes.py)."""
         with self._session(write=True) as session:
             require_run(session, run_id, city_id)
             portal_id = writes.ensure_portal(session, city_id, platform, portal_url)
@@ -229,12 +231,12 @@ class Warehouse(HistoryStore):
             else:  # every page answered 304: the same entry list, and the version metrics' sets
                 entries = entry_writes.stored_entries(session, run_id, reused.entry_list_id)
             result_set_ids, result_rows = result_writes.write_check_results(
-                session, run_id, portal_id, check_results, entries
+                session, run_id, portal_id, check_results, entries, rows_in_child=rows_in_child
             )
             if later_results is not None:
                 later, replay_notes = later_results()
                 more_ids, more_rows = result_writes.write_check_results(
-                    session, run_id, portal_id, later, entries, written=check_results
+                    session, run_id, portal_id, later, entries, check_results, rows_in_child
                 )
                 result_set_ids, result_rows = sorted([*result_set_ids, *more_ids]), result_rows + more_rows
             if reused is not None:

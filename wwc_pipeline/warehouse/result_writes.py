@@ -11,12 +11,15 @@ check, and a set equal to one stored before is re-used.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from contextlib import AbstractContextManager as ContextManager
+from contextlib import nullcontext
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
+from wwc_pipeline.forked_items import ForkedItems
 from wwc_pipeline.results import CheckResult, Status
 from wwc_pipeline.warehouse import sqlite_bulk
 from wwc_pipeline.warehouse.convert import jsonable
@@ -72,13 +75,29 @@ def judged_version(result: CheckResult, entries: WrittenEntries) -> int | None:
     return entries.by_position[first].version_pk
 
 
+RESULT_COLUMNS = (
+    "portal_id", "dataset_version_id", "check_id", "status", "value", "reason", "digest", "first_run_id"
+)  # fmt: skip
+_DIGEST = RESULT_COLUMNS.index("digest")
+_VALUE = RESULT_COLUMNS.index("value")
+
+
+class CheckRows(NamedTuple):
+    """One check's distinct results as rows: tuples in RESULT_COLUMNS order (the value as its
+    stored JSON text, a plain str), their digests in the same order, and the set's digest."""
+
+    digests: list[str]
+    values: list[tuple]
+    set_digest: str
+
+
 def result_rows(
     run_id: int, portal_id: int, results: Sequence[CheckResult], entries: WrittenEntries
-) -> dict[str, dict[str, Any]]:
-    """digest -> row, one per distinct result (the same result twice is one member). A value
-    object that several results share (a check's "nothing changed" detail) is encoded once."""
-    rows: dict[str, dict[str, Any]] = {}
-    encoded: dict[int, tuple[str, JSONText]] = {}  # id(value) -> texts; every value stays alive here
+) -> CheckRows:
+    """One row per distinct result (the same result twice is one member). A value object that
+    several results share (a check's "nothing changed" detail) is encoded once."""
+    rows: dict[str, tuple] = {}
+    encoded: dict[int, tuple[str, str]] = {}  # id(value) -> texts; every value stays alive in `results`
     for result in results:
         try:
             status = Status(result.status).value
@@ -90,23 +109,14 @@ def result_rows(
         reason = result.reason or ""
         texts = encoded.get(id(result.value))
         if texts is None:
-            texts = encoded[id(result.value)] = encoded_value(jsonable(result.value))
+            value_text, stored = encoded_value(jsonable(result.value))
+            texts = encoded[id(result.value)] = (value_text, str(stored))
         value_text, value = texts
         digest = check_result_digest_of_text(portal_id, version, result.check_id, status, value_text, reason)
-        rows.setdefault(
-            digest,
-            {
-                "portal_id": portal_id,
-                "dataset_version_id": version,
-                "check_id": result.check_id,
-                "status": status,
-                "value": value,
-                "reason": reason,
-                "digest": digest,
-                "first_run_id": run_id,
-            },
-        )
-    return rows
+        if digest not in rows:
+            rows[digest] = (portal_id, version, result.check_id, status, value, reason, digest, run_id)
+    digests = list(rows)
+    return CheckRows(digests, list(rows.values()), result_set_digest(digests))
 
 
 def result_ids(session: Session, portal_id: int, digests: list[str]) -> dict[str, int]:
@@ -143,20 +153,29 @@ def checks_stored(session: Session, portal_id: int, check_ids: list[str]) -> set
 _RESULT_KEY = ["portal_id", "digest"]  # the unique key a concurrent writer's equal row collides on
 
 
-def insert_results(session: Session, portal_id: int, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """digest -> id of these new result rows, once stored (by this write or a concurrent one).
-    SQLite numbers them as it inserts them; PostgreSQL returns those of the rows it added and
-    looks up only the rest; elsewhere the ids are looked up after the insert."""
+def insert_results(session: Session, portal_id: int, rows: list[tuple]) -> dict[str, int]:
+    """digest -> id of these new result rows (`CheckRows.values`), once stored (by this write or
+    a concurrent one). SQLite numbers them as it inserts them; PostgreSQL returns those of the
+    rows it added and looks up only the rest; elsewhere the ids are looked up after the insert."""
     if not rows:
         return {}
-    numbered = sqlite_bulk.insert_numbered(session, CheckResultRow.__table__, rows, _RESULT_KEY)
+    table = CheckResultRow.__table__
+    numbered = sqlite_bulk.insert_numbered_values(session, table, RESULT_COLUMNS, rows, _RESULT_KEY)
     if numbered is not None:
-        return {row["digest"]: pk for row, pk in zip(rows, numbered, strict=True)}
+        return {row[_DIGEST]: pk for row, pk in zip(rows, numbered, strict=True)}
     # PostgreSQL tells the ids of the rows it added; the others (a concurrent writer's, or all of
     # them where the database tells none) are looked up
-    added = dict(bulk_insert_new(session, CheckResultRow, rows, _RESULT_KEY, ["digest", "id"]))
-    unknown = [row["digest"] for row in rows if row["digest"] not in added]
+    as_dicts = [_row_dict(row) for row in rows]
+    added = dict(bulk_insert_new(session, CheckResultRow, as_dicts, _RESULT_KEY, ["digest", "id"]))
+    unknown = [row[_DIGEST] for row in rows if row[_DIGEST] not in added]
     return {**added, **result_ids(session, portal_id, unknown)}
+
+
+def _row_dict(row: tuple) -> dict[str, Any]:
+    """A result row as the engines' bulk paths take it: the value as `JSONText` (stored as it is)."""
+    as_dict = dict(zip(RESULT_COLUMNS, row, strict=True))
+    as_dict["value"] = JSONText(row[_VALUE])
+    return as_dict
 
 
 _SETS = ResultSet.__table__.c
@@ -177,12 +196,15 @@ def write_check_results(
     results: Sequence[CheckResult],
     entries: WrittenEntries,
     written: Sequence[CheckResult] = (),
+    rows_in_child: bool = False,
 ) -> tuple[list[int], int]:
     """The snapshot's result sets, one per check (an equal set stored before is re-used), and
     the rows inserted: results, sets and members only for the checks whose results changed.
     One check at a time, so that a big portal's rows are never all built at once (a tenth of
     the memory a 10,000-dataset write took when they were). `written`: the results an earlier
-    call of the same write stored; a check of theirs would get a second set, and is refused."""
+    call of the same write stored; a check of theirs would get a second set, and is refused.
+    `rows_in_child`: with CHILD_FROM_RESULTS results or more, a forked child makes the next
+    check's rows while this one's are inserted (forked_items.py; the rows are the same)."""
     by_check: dict[str, list[CheckResult]] = {}
     for result in results:
         by_check.setdefault(result.check_id, []).append(result)
@@ -190,11 +212,31 @@ def write_check_results(
     if twice:
         raise WarehouseError(f"check results of {', '.join(sorted(twice))} came in two parts of one write")
     result_set_ids, written = [], 0
-    for check_id, of_check in by_check.items():
-        result_set_id, rows_written = write_check(session, run_id, portal_id, check_id, of_check, entries)
-        result_set_ids.append(result_set_id)
-        written += rows_written
+    with _rows_ahead(run_id, portal_id, by_check, entries, rows_in_child) as ahead:
+        for check_id, of_check in by_check.items():
+            made = ahead.next() if ahead is not None else None
+            result_set_id, rows_written = write_check(
+                session, run_id, portal_id, check_id, of_check, entries, made
+            )
+            result_set_ids.append(result_set_id)
+            written += rows_written
     return sorted(result_set_ids), written
+
+
+CHILD_FROM_RESULTS = 20_000  # fewer: the fork costs more than the child saves
+
+
+def _rows_ahead(
+    run_id: int,
+    portal_id: int,
+    by_check: dict[str, list[CheckResult]],
+    entries: WrittenEntries,
+    rows_in_child: bool,
+) -> ContextManager[ForkedItems | None]:
+    """Each check's `result_rows`, in `by_check`'s order, from a forked child (or nothing)."""
+    if not rows_in_child or sum(map(len, by_check.values())) < CHILD_FROM_RESULTS:
+        return nullcontext()
+    return ForkedItems(lambda: (result_rows(run_id, portal_id, of, entries) for of in by_check.values()))
 
 
 def write_check(
@@ -204,16 +246,17 @@ def write_check(
     check_id: str,
     results: list[CheckResult],
     entries: WrittenEntries,
+    made: CheckRows | None = None,
 ) -> tuple[int, int]:
-    """One check's result set (an equal set stored before is re-used) and the rows inserted."""
-    rows = result_rows(run_id, portal_id, results, entries)
-    digests = list(rows)
-    set_digest = result_set_digest(digests)
+    """One check's result set (an equal set stored before is re-used) and the rows inserted;
+    `made`: its rows, when they were made already (`result_rows` of these results)."""
+    rows = result_rows(run_id, portal_id, results, entries) if made is None else made
+    digests, set_digest = rows.digests, rows.set_digest
     stored = set_ids(session, portal_id, [set_digest])
     if set_digest in stored:
         return stored[set_digest], 0
     ids = result_ids(session, portal_id, digests) if checks_stored(session, portal_id, [check_id]) else {}
-    missing = [rows[digest] for digest in digests if digest not in ids]
+    missing = [row for row in rows.values if row[_DIGEST] not in ids] if ids else rows.values
     ids.update(insert_results(session, portal_id, missing))
     set_row = {
         "portal_id": portal_id,
@@ -222,12 +265,21 @@ def write_check(
         "results": len(digests),
         "first_run_id": run_id,
     }
-    made = insert_new_returning(session, ResultSet, [set_row], ["portal_id", "digest"], ["id"])
-    if not made:  # a concurrent writer stored this set a moment ago
+    new_set = insert_new_returning(session, ResultSet, [set_row], ["portal_id", "digest"], ["id"])
+    if not new_set:  # a concurrent writer stored this set a moment ago
         return set_ids(session, portal_id, [set_digest])[set_digest], len(missing)
-    members = [{"result_set_id": made[0].id, "check_result_id": ids[digest]} for digest in digests]
-    bulk_insert(session, ResultSetMember, members)
-    return made[0].id, len(missing) + 1 + len(members)
+    set_id = new_set[0].id
+    if is_postgresql(session):
+        bulk_insert(
+            session, ResultSetMember, [{"result_set_id": set_id, "check_result_id": ids[d]} for d in digests]
+        )
+    else:  # tuples straight to executemany: no dict a member
+        pairs = [(set_id, ids[digest]) for digest in digests]
+        sqlite_bulk.executemany_values(session, ResultSetMember.__table__, _MEMBER_COLUMNS, pairs)
+    return set_id, len(missing) + 1 + len(digests)
+
+
+_MEMBER_COLUMNS = ("result_set_id", "check_result_id")
 
 
 def write_scores(session: Session, run_id: int, city_id: str, rows: list[dict[str, Any]]) -> None:

@@ -26,41 +26,77 @@ def insert_numbered(
     write transaction (BEGIN IMMEDIATE, engine._sqlite_setup: no other connection can insert
     until it ends). None when that does not hold (nothing done) or when a row was skipped on a
     conflict (the others are in: the caller looks the ids up)."""
-    connection = session.connection()
-    if connection.dialect.name != "sqlite" or not connection.get_execution_options().get("wwc_write"):
+    columns = list(rows[0])
+    if not _numbering(session) or not _same_columns(rows, columns):
+        return None
+    return insert_numbered_values(
+        session, table, columns, _bound(session, table, columns, rows), conflict_keys
+    )
+
+
+def insert_numbered_values(
+    session: Session,
+    table: Any,
+    columns: Sequence[str],
+    values: list[tuple],
+    conflict_keys: Sequence[str] = (),
+) -> list[int] | None:
+    """`insert_numbered` for rows given as tuples in `columns` order, each value already as the
+    database takes it (no bind processing: a JSON column's value is its JSON text)."""
+    if not _numbering(session):
         return None
     first_id = (session.execute(select(func.max(table.c.id))).scalar() or 0) + 1
-    inserted = _insert(session, table, rows, conflict_keys, first_id)
-    if inserted != len(rows):
+    numbered = [(pk, *row) for pk, row in zip(count(first_id), values)]
+    if _execute(session, table, ["id", *columns], numbered, conflict_keys) != len(values):
         return None
-    return list(range(first_id, first_id + len(rows)))
+    return list(range(first_id, first_id + len(values)))
 
 
-def _insert(
-    session: Session, table: Any, rows: list[dict], conflict_keys: Sequence[str], first_id: int | None = None
-) -> int | None:
-    """The rows inserted (None: the rows name different columns, nothing done); with `first_id`,
-    the rows get the ids first_id, first_id + 1, ... in order."""
+def executemany_values(session: Session, table: Any, columns: Sequence[str], values: list[tuple]) -> None:
+    """One executemany of tuples in `columns` order, each value already as the database takes it."""
+    _execute(session, table, columns, values, ())
+
+
+def _numbering(session: Session) -> bool:
+    connection = session.connection()
+    return connection.dialect.name == "sqlite" and bool(connection.get_execution_options().get("wwc_write"))
+
+
+def _same_columns(rows: list[dict], columns: list[str]) -> bool:
+    first = rows[0].keys()
+    return all(len(row) == len(columns) and row.keys() == first for row in rows)
+
+
+def _insert(session: Session, table: Any, rows: list[dict], conflict_keys: Sequence[str]) -> int | None:
+    """The rows inserted (None: the rows name different columns, nothing done)."""
     columns = list(rows[0])
-    if any(len(row) != len(columns) or row.keys() != rows[0].keys() for row in rows):
+    if not _same_columns(rows, columns):
         return None
+    return _execute(session, table, columns, _bound(session, table, columns, rows), conflict_keys)
+
+
+def _bound(session: Session, table: Any, columns: list[str], rows: list[dict]) -> list[tuple]:
+    """One tuple a row, each value through its column type's bind processor."""
     dialect = session.get_bind().dialect
     processors = [
         (index, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
         for index, name in enumerate(columns)
     ]
     processors = [(index, process) for index, process in processors if process is not None]
-    numbers = None if first_id is None else count(first_id)
+    if not processors:
+        return [tuple(row.values()) for row in rows]
     values = []
-    for row in rows:  # one tuple a row, its id first when numbered
-        line: Any = row.values()
-        if processors:
-            line = list(line)
-            for index, process in processors:
-                line[index] = process(line[index])
-        values.append(tuple(line) if numbers is None else (next(numbers), *line))
-    if numbers is not None:
-        columns = ["id", *columns]
+    for row in rows:
+        line = list(row.values())
+        for index, process in processors:
+            line[index] = process(line[index])
+        values.append(tuple(line))
+    return values
+
+
+def _execute(
+    session: Session, table: Any, columns: Sequence[str], values: list[tuple], conflict_keys: Sequence[str]
+) -> int:
     conflict = " ON CONFLICT ({}) DO NOTHING".format(", ".join(conflict_keys)) if conflict_keys else ""
     names = ", ".join(f'"{name}"' for name in columns)
     marks = ", ".join("?" for _ in columns)
