@@ -196,6 +196,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
     """cities.yaml `concurrency` for this benchmark's runs."""
     during = {"on": True, "off": False}.get(args.write_during_checks)  # auto: not set
     ahead = {"on": True, "off": False}.get(args.metrics_during_harvest)
+    forked = {"on": True, "off": False}.get(args.forked_helpers)
     return {
         "per_host": args.per_host,
         "portals": args.portals,
@@ -206,6 +207,7 @@ def concurrency_of(args: argparse.Namespace) -> dict[str, Any]:
         **({} if args.replay_workers is None else {"replay_workers": args.replay_workers}),
         **({} if during is None else {"write_during_checks": during}),
         **({} if ahead is None else {"metrics_during_harvest": ahead}),
+        **({} if forked is None else {"forked_helpers": forked}),
         "dask_workers": 2,
     }
 
@@ -277,6 +279,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=["auto", "on", "off"],
         default="auto",
         help="concurrency.metrics_during_harvest (auto: only for a run of one portal, e.g. --solo)",
+    )
+    parser.add_argument(
+        "--forked-helpers",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="concurrency.forked_helpers (auto: only for a run of one portal, e.g. --solo)",
     )
     parser.add_argument(
         "--reruns", type=int, default=1, help="unchanged re-runs after the first (2: the steady state too)"

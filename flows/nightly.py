@@ -62,8 +62,8 @@ def scan_portals(
     settings = config.concurrency.for_run(len(portals))
     try:
         quality_ahead(settings, portals)  # the CLI may have started them already
-        jobs = start_runs(config, settings, chosen, kind, trigger, as_of or utc_now())
-        with collector.tuned_for_run():
+        with collector.tuned_for_run():  # its full collection readies the process: before the runs start
+            jobs = start_runs(config, settings, chosen, kind, trigger, as_of or utc_now())
             driver = PortalDriver(settings, load_criteria(), last_harvests=last_harvests(settings, jobs))
             return driver.run(jobs)
     finally:
