@@ -224,6 +224,10 @@ def solo(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str,
         concurrency=concurrency_of(args),
     ) as nation:
         command = ["scan", "--city", "solo-0001", "--config", str(nation.cities_file)]
+        # a warm-up scan into a warehouse of its own: the simulator then serves a catalog it has
+        # generated and rendered already, as a portal on another machine does (stop 42)
+        warm_env = {**env, "WWC_DATABASE_URL": f"sqlite:///{work / 'solo-warm-up.db'}"}
+        wwc(command, warm_env, work / "solo-warm-up.log")
         last = run_seconds(url, 0)[1] if "runs" in warehouse_rows(url) else 0
         result, _ = measured_run(nation, command, env, url, work / "solo.log", last)
     limit = result["requests"] * args.latency_ms / 1000 / args.per_host
