@@ -654,7 +654,7 @@ PLAIN = {"catalog page", "BOM"}  # read at once; the others go on to ijson
 @pytest.mark.parametrize("name", list(WHOLE_BODIES))
 def test_a_whole_document_read_at_once_is_what_streaming_it_reads(server, client, monkeypatch, name):
     """json_document parses a small body with the json module; data and errors stay ijson's."""
-    from wwc_pipeline import http_body
+    from wwc_pipeline import http_body, http_document
 
     server.routes["/x"] = [{"body": WHOLE_BODIES[name]}] * 2
     streamed = []
@@ -669,7 +669,7 @@ def test_a_whole_document_read_at_once_is_what_streaming_it_reads(server, client
 
     at_once = read()
     streamed_at_once = bool(streamed)
-    monkeypatch.setattr(http_body, "WHOLE_PARSE_BYTES", 0)  # every body through ijson, as it streams
+    monkeypatch.setattr(http_document, "WHOLE_PARSE_BYTES", 0)  # every body through ijson, as it streams
     assert shape(read()) == shape(at_once)
     assert streamed_at_once is (name not in PLAIN)
     if name == "catalog page":

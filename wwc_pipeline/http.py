@@ -26,13 +26,13 @@ from wwc_pipeline.http_adapter import SharedState
 from wwc_pipeline.http_body import (
     BodyReader,
     holds_replacement,
-    json_document,
     json_items,
     list_at,
     small_document,
 )
 from wwc_pipeline.http_conditional import ValidatorLog
 from wwc_pipeline.http_deadline import Deadline
+from wwc_pipeline.http_document import json_document
 from wwc_pipeline.http_guard import (  # noqa: F401 - re-exported: the client's public helpers
     SECRET_PARAMS,
     GuardedSession,

@@ -235,57 +235,6 @@ def json_items(reader: BodyReader, paths: Sequence[str], content_type: str = "")
 
 _HTML = "returned an HTML page, not JSON (is this the API URL?)"
 
-WHOLE_PARSE_BYTES = 4 * 1048576  # a whole document up to this size is parsed at once (json_document)
-# an escaped surrogate that is not half of a pair: ijson and json read it differently
-_LONE_SURROGATE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])|(?<![0-9a-fA-F]{4})\\u[dD][c-fC-F]"
-)
-
-
-def json_document(reader: BodyReader, content_type: str = "") -> Any:
-    """The whole JSON document. A body of up to WHOLE_PARSE_BYTES is parsed at once by the json
-    module's C parser (1.6 times as fast as ijson on a 2 MB catalog page, whose parse holds up
-    the next page's request); a bigger one streams through ijson, as does any body json would
-    read otherwise than ijson (NaN, a lone surrogate escape, a byte-order mark) or not at all, so the
-    data, and the error raised for bad JSON, are ijson's in every case."""
-    chunks = reader.chunks()
-    held: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        held.append(chunk)
-        size += len(chunk)
-        if size > WHOLE_PARSE_BYTES:
-            break
-    else:
-        body = b"".join(held)
-        if not body.startswith(b"\xef\xbb\xbf") and not (b"\\u" in body and _LONE_SURROGATE.search(body)):
-            try:
-                return json.loads(body, parse_constant=_refuse_constant)
-            except (ValueError, RecursionError):
-                pass  # ijson says what is wrong with it
-        held, chunks = [body], iter(())
-    (data,) = json_items(_Replayed(reader, held, chunks), ("",), content_type)
-    return data
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
-class _Replayed:
-    """A reader whose chunks are those already read, then the rest of the body's."""
-
-    def __init__(self, reader: BodyReader, held: list[bytes], rest: Iterator[bytes]) -> None:
-        self._reader, self._held, self._rest = reader, held, rest
-
-    @property
-    def size(self) -> int:
-        return self._reader.size
-
-    def chunks(self) -> Iterator[bytes]:
-        yield from self._held
-        yield from self._rest
-
 
 class _ChunkFile:
     """A read-only file over chunks, for ijson: `read(n)` gives at most n bytes, b"" at the end."""

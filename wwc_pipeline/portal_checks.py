@@ -7,7 +7,9 @@ thread meanwhile. A check says whether it will wait this run (`registry.portal_c
 `waits_on_portal`); when none does (a catalog-only run) no thread is made: handing work between
 threads costs GIL round trips for nothing. Results come back in the checks' sorted order
 whatever finishes first. For a fresh harvest the waiting checks start before the dataset metrics
-(`PortalChecks`), so the metrics' CPU overlaps their waits.
+(`PortalChecks`), so the metrics' CPU overlaps their waits. With `in_child` (a one-portal run's
+`forked_helpers`), the checks that never wait run in a forked child on the other core meanwhile
+(forked_items.py); any result it does not give back is made here.
 """
 
 from __future__ import annotations

@@ -39,7 +39,9 @@ def dataset_check(check_id: str) -> Callable:
 def portal_check(check_id: str, waits_on_portal: Callable[[Any], bool] | None = None) -> Callable:
     """Decorator: a check over a whole CatalogSnapshot returning a CheckResult. `waits_on_portal`
     (context -> bool): whether it will spend its time waiting for the portal's answers this run
-    (such checks run beside each other: `portal_checks`)."""
+    (such checks run beside each other: `portal_checks`). A check without it must use no network,
+    no warehouse and no lock of its own: a one-portal run may run it in a forked child
+    (`concurrency.forked_helpers`)."""
 
     def wrap(function: Callable) -> Callable:
         function.check_id = check_id
