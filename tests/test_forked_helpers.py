@@ -45,7 +45,8 @@ def test_the_helpers_store_what_the_parent_alone_stores_and_take_its_work(
     tmp_path,
     monkeypatch,
 ):
-    monkeypatch.setattr(result_writes, "CHILD_FROM_RESULTS", 1)  # 120 datasets: a child all the same
+    monkeypatch.setattr(result_writes, "CHILD_FROM_RESULTS", 1)  # 120 datasets: children all the same
+    monkeypatch.setattr(portal_checks, "CHILD_FROM_RECORDS", 1)
     alone = scanned(tmp_path, portal, "alone", helpers=False)
     rows_made, checks_run = [], []
     monkeypatch.setattr(result_writes, "result_rows", in_parent(rows_made, result_writes.result_rows))
@@ -63,6 +64,7 @@ def test_helpers_that_fail_leave_their_work_to_the_parent_with_the_same_outcome(
     monkeypatch,
 ):
     monkeypatch.setattr(result_writes, "CHILD_FROM_RESULTS", 1)
+    monkeypatch.setattr(portal_checks, "CHILD_FROM_RECORDS", 1)
     alone = scanned(tmp_path, portal, "alone", helpers=False)
     parent = os.getpid()
     original_rows = result_writes.result_rows
@@ -107,6 +109,7 @@ def test_a_scan_of_a_one_portal_city_forks_its_helpers(
     from wwc_pipeline.flows.nightly import scan_cities
 
     monkeypatch.setattr(result_writes, "CHILD_FROM_RESULTS", 1)
+    monkeypatch.setattr(portal_checks, "CHILD_FROM_RECORDS", 1)
     helpers = {} if setting is None else {"forked_helpers": setting}
     cities = one_portal_city(tmp_path, portal, helpers, monkeypatch)
     forks = []

@@ -682,3 +682,21 @@ def shape(value: object) -> object:
     while isinstance(value, list) and len(value) == 1 and isinstance(value[0], list):
         value, depth = value[0], depth + 1
     return depth, value
+
+
+def test_a_document_streams_when_enough_are_held_whole_already(server, client, monkeypatch):
+    """Bodies held whole at once are bounded (`WHOLE_PARSES`): past it, one streams as before."""
+    import threading
+
+    from wwc_pipeline import http_body, http_document
+
+    streamed = []
+    original = http_body.json_items
+    monkeypatch.setattr(http_body, "json_items", lambda *a, **k: streamed.append(1) or original(*a, **k))
+    monkeypatch.setattr(http_document, "WHOLE_PARSES", threading.BoundedSemaphore(1))
+    server.routes["/x"] = [{"body": WHOLE_BODIES["catalog page"]}] * 2
+    with http_document.WHOLE_PARSES:  # the one slot taken, as by another page being read
+        assert client.get_json(server.base + "/x").data == json.loads(WHOLE_BODIES["catalog page"])
+    assert streamed == [1]
+    assert client.get_json(server.base + "/x").data == json.loads(WHOLE_BODIES["catalog page"])
+    assert streamed == [1]  # the slot free again: read at once

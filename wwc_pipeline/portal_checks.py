@@ -65,7 +65,8 @@ class PortalChecks:
         # `in_child`: the checks that never wait (no `waits_on_portal`: no network) run meanwhile
         # in a forked child, on the other core; results() runs here any it did not give back
         offline = [(check_id, check) for check_id, check in self._to_run if _never_waits(check)]
-        self._child = _in_child(offline, records, context) if in_child and offline else None
+        big = len(records) >= CHILD_FROM_RECORDS
+        self._child = _in_child(offline, records, context) if in_child and offline and big else None
         self._from_child = [check_id for check_id, _ in offline] if self._child is not None else []
 
     def results(self) -> list[CheckResult]:
@@ -128,6 +129,9 @@ def _waits(check: Callable[..., Any], context: PortalContext) -> bool:
         return bool(waits and waits(context))
     except Exception:  # noqa: BLE001 - a check that cannot say runs in the calling thread
         return False
+
+
+CHILD_FROM_RECORDS = 2_000  # fewer: their checks take about as long as the fork (0.07 s a 1,000)
 
 
 def _in_child(
