@@ -191,3 +191,34 @@ def test_the_wal_is_checkpointed_beside_the_writes_not_at_their_commit(tmp_path)
         dispose_engine(url)
     assert checkpointer._thread is not None and not checkpointer._thread.is_alive()
     assert checkpointer_of(url) is None and checkpointer_of("sqlite://") is None
+
+
+def test_checkpoints_come_at_most_one_a_gap_and_stop_does_not_wait_it_out(tmp_path, monkeypatch):
+    """Writes that end within CHECKPOINT_GAP_S of a checkpoint share the next one (a re-run's
+    hundreds of small writes do not each sync the files); disposing the engine meanwhile is prompt."""
+    import time
+
+    from wwc_pipeline.warehouse import checkpointer as checkpointer_module
+    from wwc_pipeline.warehouse.engine import checkpointer_of
+
+    monkeypatch.setattr(checkpointer_module, "CHECKPOINT_GAP_S", 60.0)
+    url = f"sqlite:///{tmp_path / 'gap.db'}"
+    engine = get_engine(url)
+    checkpointer = checkpointer_of(url)
+    try:
+        with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+            connection.exec_driver_sql("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+        deadline = time.monotonic() + 30
+        while checkpointer.checkpoints == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert checkpointer.checkpoints == 1
+        for _ in range(20):
+            with engine.connect().execution_options(**WRITE) as connection, connection.begin():
+                connection.exec_driver_sql("INSERT INTO t DEFAULT VALUES")
+        time.sleep(0.5)
+        assert checkpointer.checkpoints == 1  # the 20 writes wait for the gap to end
+    finally:
+        started = time.monotonic()
+        dispose_engine(url)
+    assert time.monotonic() - started < 10
+    assert not checkpointer._thread.is_alive()

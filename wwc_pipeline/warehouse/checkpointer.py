@@ -6,7 +6,8 @@ commit that takes the log past 1,000 pages, in the committing connection: the wr
 nightly waits so in turn (benchmarks/README.md, stop 42). Here the engine's own connections never
 checkpoint (`wal_autocheckpoint=0`); a write transaction that ends wakes a thread that checkpoints
 on a connection of its own: PASSIVE, so it waits for no reader and no writer, and SQLite does
-the copying without holding the GIL. If the thread is not there (stopped, or the process ends),
+the copying without holding the GIL. Writes that end within a second of a checkpoint wait for
+the next one (`CHECKPOINT_GAP_S`). If the thread is not there (stopped, or the process ends),
 SQLite checkpoints when the last connection closes, and a database opened after a crash
 replays its log: nothing is lost either way, the log only grows longer meanwhile.
 """
@@ -19,14 +20,19 @@ import threading
 
 log = logging.getLogger("wwc_pipeline")
 
+# At most one checkpoint a second. Each one syncs the log and the database file; a nightly's
+# re-run ends some 850 small writes, and SQLite's own autocheckpoint waited for 1,000 pages.
+CHECKPOINT_GAP_S = 1.0
+
 
 class Checkpointer:
-    """`nudge()` after a write; `stop()` when the engine is disposed."""
+    """`nudge()` after a write; `stop()` when the engine is disposed (it does not wait out a gap)."""
 
     def __init__(self, database: str) -> None:
         self.database = database
         self.checkpoints = 0  # checkpoints run (tests and benchmarks read it)
         self._wake = threading.Event()
+        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stopped = False
@@ -46,6 +52,7 @@ class Checkpointer:
         with self._lock:
             self._stopped = True
             thread = self._thread
+        self._stop.set()
         self._wake.set()
         if thread is not None:
             thread.join(timeout=30)
@@ -67,5 +74,6 @@ class Checkpointer:
                     self.checkpoints += 1
                 except sqlite3.Error as error:  # busy or gone: the next write nudges again
                     log.debug("WAL checkpoint of %s skipped: %s", self.database, error)
+                self._stop.wait(CHECKPOINT_GAP_S)
         finally:
             connection.close()
