@@ -222,3 +222,29 @@ def test_checkpoints_come_at_most_one_a_gap_and_stop_does_not_wait_it_out(tmp_pa
         dispose_engine(url)
     assert time.monotonic() - started < 10
     assert not checkpointer._thread.is_alive()
+
+
+def test_a_process_that_ends_leaves_every_write_in_the_database_file_itself(tmp_path):
+    """At exit the engines are disposed: the last connection copies the log into the file and
+    deletes it, so a copy of the file alone holds the last write (the checkpoint thread's gap
+    would otherwise leave it in `-wal`)."""
+    import shutil
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = tmp_path / "ends.db"
+    script = (
+        "from wwc_pipeline.warehouse.engine import WRITE, get_engine\n"
+        f"engine = get_engine({f'sqlite:///{path}'!r})\n"
+        "for n in range(3):\n"
+        "    with engine.connect().execution_options(**WRITE) as connection, connection.begin():\n"
+        "        connection.exec_driver_sql('CREATE TABLE IF NOT EXISTS t (n INTEGER)')\n"
+        "        connection.exec_driver_sql('INSERT INTO t VALUES (?)', (n,))\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert not path.with_name("ends.db-wal").exists()
+    alone = tmp_path / "copy.db"
+    shutil.copyfile(path, alone)
+    with sqlite3.connect(alone) as connection:
+        assert connection.execute("SELECT n FROM t ORDER BY n").fetchall() == [(0,), (1,), (2,)]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -147,6 +150,19 @@ def dispose_engine(url: str) -> None:
         checkpointer.stop()
     if engine is not None:
         engine.dispose()
+
+
+@atexit.register
+def dispose_all_engines() -> None:
+    """Close every cached engine's connections (at exit). SQLite's last connection to close copies
+    the write-ahead log into the database file and deletes the log: without it a process that ends
+    leaves its last writes in `<file>-wal`, and a copy of the file alone misses them (a nightly's
+    finished runs and scores read as still running)."""
+    with _ENGINES_LOCK:
+        urls = list(_ENGINES)
+    for url in urls:  # on an error the log stays, and the next open replays it
+        with contextlib.suppress(exc.SQLAlchemyError, sqlite3.Error, OSError):
+            dispose_engine(url)
 
 
 def checkpointer_of(url: str) -> Checkpointer | None:
