@@ -23,13 +23,7 @@ from urllib.parse import urlsplit
 
 from wwc_pipeline import __version__
 from wwc_pipeline.http_adapter import SharedState
-from wwc_pipeline.http_body import (
-    BodyReader,
-    holds_replacement,
-    json_items,
-    list_at,
-    small_document,
-)
+from wwc_pipeline.http_body import BodyReader, holds_replacement, json_items, list_at, small_document
 from wwc_pipeline.http_conditional import ValidatorLog
 from wwc_pipeline.http_deadline import Deadline
 from wwc_pipeline.http_document import json_document

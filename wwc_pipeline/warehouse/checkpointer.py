@@ -32,15 +32,14 @@ class Checkpointer:
         self.database = database
         self.checkpoints = 0  # checkpoints run (tests and benchmarks read it)
         self._wake = threading.Event()
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # set once, by stop(); also ends the wait between checkpoints
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._stopped = False
 
     def nudge(self) -> None:
         """A write has ended: checkpoint soon (the thread starts with the first write)."""
         with self._lock:
-            if self._stopped:
+            if self._stop.is_set():
                 return
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="wwc-wal-checkpoint", daemon=True)
@@ -50,9 +49,8 @@ class Checkpointer:
     def stop(self) -> None:
         """Let the thread end after the checkpoint under way, if any."""
         with self._lock:
-            self._stopped = True
+            self._stop.set()
             thread = self._thread
-        self._stop.set()
         self._wake.set()
         if thread is not None:
             thread.join(timeout=30)
@@ -67,7 +65,7 @@ class Checkpointer:
             while True:
                 self._wake.wait()
                 self._wake.clear()
-                if self._stopped:
+                if self._stop.is_set():
                     return
                 try:
                     connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
